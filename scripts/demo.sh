@@ -1,0 +1,31 @@
+#!/bin/sh
+# The main job in one minute: start a counter, checkpoint it, kill it, restart
+# it, and watch it continue from the next number with the same PID.
+set -eu
+B=${B:-build}
+D=$(mktemp -d /tmp/chkpt-demo.XXXXXX)
+out=$D/count.txt
+echo "== starting a counter that writes 1..150 to $out, one number every 20 ms"
+"$B/e2e/counter" "$out" 150 </dev/null >/dev/null 2>&1 &
+pid=$!
+sleep 1
+echo "   pid $pid has written up to $(tail -n 1 "$out")"
+echo "== chkpt --kill -o $D/job.img $pid"
+"$B/chkpt" --kill -o "$D/job.img" "$pid"
+wait "$pid" 2>/dev/null || true
+last=$(tail -n 1 "$out")
+echo "   saved and killed after $last"
+echo "== chkpt info $D/job.img"
+"$B/chkpt" info "$D/job.img" | sed 's/^/   /'
+sleep 1
+echo "== still $(tail -n 1 "$out") one second later: the process is gone"
+echo "== rstrt $D/job.img   (waits for the job, exits with its status)"
+"$B/rstrt" "$D/job.img"
+echo "   rstrt exited $?; the counter ended at $(tail -n 1 "$out")"
+if [ "$(cat "$out")" = "$(seq 1 150)" ]; then
+  echo "== $out holds exactly 1..150: it continued at $((last + 1)), nothing lost, nothing repeated"
+else
+  echo "== UNEXPECTED: $out is not exactly 1..150" >&2
+  exit 1
+fi
+rm -rf "$D"

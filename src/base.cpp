@@ -1,0 +1,125 @@
+#include "base.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <new>
+#include <unistd.h>
+
+Err ok() {
+  Err e;
+  e.msg[0] = 0;
+  return e;
+}
+
+Err errf(const char *fmt, ...) {
+  Err e;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+  va_end(ap);
+  if (!e.msg[0]) snprintf(e.msg, sizeof e.msg, "unknown error");
+  return e;
+}
+
+Err sys_err(const char *fmt, ...) {
+  int saved = errno;
+  Err e;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if ((size_t)n < sizeof e.msg) snprintf(e.msg + n, sizeof e.msg - n, ": %s", strerror(saved));
+  return e;
+}
+
+Err wrap(const Err &inner, const char *fmt, ...) {
+  Err e;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if ((size_t)n < sizeof e.msg) snprintf(e.msg + n, sizeof e.msg - n, ": %.200s", inner.msg);
+  return e;
+}
+
+void Str::assign(const char *s, size_t n) {
+  free(p_);
+  p_ = static_cast<char *>(malloc(n + 1));
+  if (!p_) abort();
+  memcpy(p_, s, n);
+  p_[n] = 0;
+  n_ = n;
+}
+
+void Fd::reset(int fd) {
+  if (fd_ >= 0) close(fd_);
+  fd_ = fd;
+}
+
+long read_full(int fd, void *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, static_cast<char *>(buf) + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    got += r;
+  }
+  return (long)got;
+}
+
+Err write_full(int fd, const void *buf, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = write(fd, static_cast<const char *>(buf) + done, n - done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return sys_err("write");
+    done += r;
+  }
+  return ok();
+}
+
+Err read_text(const char *path, char *out, size_t cap, size_t *len) {
+  Fd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) return sys_err("%s", path);
+  long n = read_full(fd.get(), out, cap - 1);
+  if (n < 0) return sys_err("%s", path);
+  if ((size_t)n == cap - 1) return errf("%s: larger than %zu bytes", path, cap - 1);
+  out[n] = 0;
+  if (len) *len = n;
+  return ok();
+}
+
+Err read_link(const char *path, char *out, size_t cap) {
+  ssize_t n = readlink(path, out, cap - 1);
+  if (n < 0) return sys_err("readlink %s", path);
+  out[n] = 0;
+  return ok();
+}
+
+void outf(int fd, const char *fmt, ...) {
+  char buf[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n > (int)sizeof buf - 1) n = sizeof buf - 1;
+  if (n > 0) (void)write_full(fd, buf, n);
+}
+
+bool parse_u64(const char *s, uint64_t *out) {
+  if (!*s) return false;
+  uint64_t v = 0;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return false;
+    uint64_t d = *s - '0';
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}

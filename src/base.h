@@ -1,0 +1,119 @@
+// Shared basics: the error type, a tiny vector and string, fd helpers.
+// Freestanding style: no exceptions, errors are returned values carrying a message.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <new>
+#include <utility>
+
+// An error is a message; an empty message means success. `if (Err e = f()) return e;`
+struct Err {
+  char msg[256];
+  explicit operator bool() const { return msg[0] != 0; }
+};
+Err ok();
+Err errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// "<what>: <strerror(errno)>"
+Err sys_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// Prefix an existing error with context: "<context>: <e.msg>".
+Err wrap(const Err &e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define TRY(expr)               \
+  do {                          \
+    Err try_err_ = (expr);      \
+    if (try_err_) return try_err_; \
+  } while (0)
+
+// Growable array for trivially relocatable element types (malloc/realloc based).
+template <typename T> class Vec {
+ public:
+  Vec() = default;
+  Vec(const Vec &) = delete;
+  Vec &operator=(const Vec &) = delete;
+  Vec(Vec &&o) noexcept { swap(o); }
+  Vec &operator=(Vec &&o) noexcept { swap(o); return *this; }
+  ~Vec() { clear(); free(d_); }
+  void swap(Vec &o) { std::swap(d_, o.d_); std::swap(n_, o.n_); std::swap(cap_, o.cap_); }
+  T &push(T v) {
+    if (n_ == cap_) grow();
+    new (&d_[n_]) T(std::move(v));
+    return d_[n_++];
+  }
+  void clear() { for (size_t i = 0; i < n_; i++) d_[i].~T(); n_ = 0; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  T &operator[](size_t i) { return d_[i]; }
+  const T &operator[](size_t i) const { return d_[i]; }
+  T *begin() { return d_; }
+  T *end() { return d_ + n_; }
+  const T *begin() const { return d_; }
+  const T *end() const { return d_ + n_; }
+  T &back() { return d_[n_ - 1]; }
+
+ private:
+  void grow() {
+    cap_ = cap_ ? cap_ * 2 : 8;
+    T *nd = static_cast<T *>(realloc(static_cast<void *>(d_), cap_ * sizeof(T)));
+    if (!nd) abort();
+    d_ = nd;
+  }
+  T *d_ = nullptr;
+  size_t n_ = 0, cap_ = 0;
+};
+
+// Owned NUL-terminated string.
+class Str {
+ public:
+  Str() = default;
+  explicit Str(const char *s, size_t n) { assign(s, n); }
+  explicit Str(const char *s) { assign(s, strlen(s)); }
+  Str(const Str &) = delete;
+  Str &operator=(const Str &) = delete;
+  Str(Str &&o) noexcept { std::swap(p_, o.p_); std::swap(n_, o.n_); }
+  Str &operator=(Str &&o) noexcept { std::swap(p_, o.p_); std::swap(n_, o.n_); return *this; }
+  ~Str() { free(p_); }
+  void assign(const char *s, size_t n);
+  const char *c() const { return p_ ? p_ : ""; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  bool operator==(const char *s) const { return strcmp(c(), s) == 0; }
+
+ private:
+  char *p_ = nullptr;
+  size_t n_ = 0;
+};
+
+// Closes on scope exit.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  Fd(Fd &&o) noexcept { std::swap(fd_, o.fd_); }
+  Fd &operator=(Fd &&o) noexcept { std::swap(fd_, o.fd_); return *this; }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  int release() { int f = fd_; fd_ = -1; return f; }
+  void reset(int fd = -1);
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// Read/write exactly n bytes, retrying on EINTR and short transfers.
+// read_full returns the byte count read (less than n only at end of file) or -1.
+long read_full(int fd, void *buf, size_t n);
+Err write_full(int fd, const void *buf, size_t n);
+// Read a whole (small, procfs) file into out; fails if larger than cap.
+Err read_text(const char *path, char *out, size_t cap, size_t *len = nullptr);
+// readlink into out, NUL-terminated.
+Err read_link(const char *path, char *out, size_t cap);
+// Printf to an fd (stdout/stderr) without stdio buffering surprises.
+void outf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Parse a decimal number; false on junk.
+bool parse_u64(const char *s, uint64_t *out);

@@ -1,0 +1,203 @@
+#include "image.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "crc32c.h"
+
+namespace {
+constexpr uint8_t kMagic[4] = {'C', 'R', 'F', 0};
+constexpr size_t kBufSize = 64 << 10;
+}  // namespace
+
+const char *rec_name(uint32_t type) {
+  static const char *const names[] = {"?",   "HEADER", "TREE", "PROCESS", "FILE", "RLIMITS", "SIGACTS",
+                                      "MM",  "THREAD", "SIGINFO", "VMA", "PAGES", "PROC_END", "END"};
+  return type < sizeof names / sizeof *names ? names[type] : "UNKNOWN";
+}
+
+const char *arch_name(uint16_t arch) {
+  switch (arch) {
+    case kArchX86_64: return "x86_64";
+    case kArchAarch64: return "aarch64";
+    case kArchPpc64le: return "ppc64le";
+    case kArchPpc64: return "ppc64";
+  }
+  return "unknown";
+}
+
+size_t encode_header(const ImageHeader &h, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u16(h.arch);
+  e.u8(h.big_endian);
+  e.u8(0);
+  e.u32(h.page_size);
+  e.u64(h.time_sec);
+  e.u32(h.nr_processes);
+  e.u32(h.flags);
+  e.str(h.kernel);
+  e.str(h.host);
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_header(const uint8_t *p, size_t n, ImageHeader *h) {
+  Dec d(p, n);
+  h->arch = d.u16();
+  h->big_endian = d.u8();
+  d.u8();
+  h->page_size = d.u32();
+  h->time_sec = d.u64();
+  h->nr_processes = d.u32();
+  h->flags = d.u32();
+  d.str(h->kernel, sizeof h->kernel);
+  d.str(h->host, sizeof h->host);
+  return !d.bad() && d.left() == 0;
+}
+
+// ---- writer ------------------------------------------------------------------
+
+Err ImageWriter::put(const void *p, size_t n) {
+  if (!buf_ && !(buf_ = static_cast<uint8_t *>(malloc(kBufSize)))) return errf("out of memory");
+  bytes_ += n;
+  if (used_ + n > kBufSize) TRY(flush());
+  if (n >= kBufSize) return write_full(fd_, p, n);  // bulk page data goes straight out
+  memcpy(buf_ + used_, p, n);
+  used_ += n;
+  return ok();
+}
+
+Err ImageWriter::flush() {
+  if (!used_) return ok();
+  Err e = write_full(fd_, buf_, used_);
+  used_ = 0;
+  return e;
+}
+
+Err ImageWriter::preamble() {
+  uint8_t b[8];
+  memcpy(b, kMagic, 4);
+  store_le16(b + 4, kFormatMajor);
+  store_le16(b + 6, kFormatMinor);
+  return put(b, sizeof b);
+}
+
+Err ImageWriter::record2(Rec type, const void *a, size_t an, const void *b, size_t bn) {
+  if (an + bn > kMaxRecord) return errf("internal: record %s too large", rec_name((uint32_t)type));
+  uint8_t frame[8];
+  store_le32(frame, (uint32_t)type);
+  store_le32(frame + 4, (uint32_t)(an + bn));
+  uint32_t crc = crc32c(0, frame, sizeof frame);
+  crc = crc32c(crc, a, an);
+  if (bn) crc = crc32c(crc, b, bn);
+  uint8_t tail[4];
+  store_le32(tail, crc);
+  TRY(put(frame, sizeof frame));
+  TRY(put(a, an));
+  if (bn) TRY(put(b, bn));
+  records_++;
+  return put(tail, sizeof tail);
+}
+
+// ---- reader ------------------------------------------------------------------
+
+Err ImageReader::bad(const char *fmt, ...) {
+  char what[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  if (!in_record_ && !type_) return errf("bad image: %s", what);
+  return errf("bad image: record %s at offset %llu: %s", rec_name(type_), (unsigned long long)rec_off_, what);
+}
+
+Err ImageReader::fill(void *out, size_t n, const char *what) {
+  if (!buf_ && !(buf_ = static_cast<uint8_t *>(malloc(kBufSize)))) return errf("out of memory");
+  uint8_t *o = static_cast<uint8_t *>(out);
+  while (n) {
+    if (at_ == have_) {
+      // Large reads bypass the buffer (page data straight into the caller's buffer).
+      long r = n >= kBufSize ? read_full(fd_, o, n) : read(fd_, buf_, kBufSize);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return sys_err("reading image");
+      if (r == 0) return bad("truncated (end of input inside %s)", what);
+      off_ += r;
+      if (n >= kBufSize) {
+        if ((size_t)r < n) return bad("truncated (end of input inside %s)", what);
+        return ok();
+      }
+      have_ = r;
+      at_ = 0;
+    }
+    size_t k = have_ - at_ < n ? have_ - at_ : n;
+    memcpy(o, buf_ + at_, k);
+    at_ += k;
+    o += k;
+    n -= k;
+  }
+  return ok();
+}
+
+Err ImageReader::preamble() {
+  uint8_t b[8];
+  long got = 0;
+  Err e = fill(b, sizeof b, "preamble");
+  if (e) return errf("not a chkpt image: too short");
+  (void)got;
+  if (memcmp(b, kMagic, 4) != 0) return errf("not a chkpt image: bad magic");
+  uint16_t major = load_le16(b + 4);
+  minor_ = load_le16(b + 6);
+  if (major != kFormatMajor)
+    return errf("bad image: format version %u.%u, this chkpt reads %u.x", major, minor_, kFormatMajor);
+  return ok();
+}
+
+Err ImageReader::next(uint32_t *type, uint32_t *len) {
+  if (in_record_) TRY(skip());
+  rec_off_ = off_ - (have_ - at_);
+  uint8_t frame[8];
+  type_ = 0;
+  TRY(fill(frame, sizeof frame, "record header"));
+  type_ = load_le32(frame);
+  left_ = load_le32(frame + 4);
+  in_record_ = true;
+  if (left_ > kMaxRecord) return bad("length %u exceeds the limit %u", left_, kMaxRecord);
+  bool known = type_ >= (uint32_t)Rec::Header && type_ <= (uint32_t)Rec::End;
+  if (!known && !(type_ & kRecOptional)) return bad("unknown record type %u", type_);
+  crc_ = crc32c(0, frame, sizeof frame);
+  *type = type_;
+  *len = left_;
+  return ok();
+}
+
+Err ImageReader::chunk(void *out, uint32_t n) {
+  if (!in_record_ || n > left_) return bad("payload shorter than expected");
+  TRY(fill(out, n, "record payload"));
+  crc_ = crc32c(crc_, out, n);
+  left_ -= n;
+  return ok();
+}
+
+Err ImageReader::finish() {
+  if (left_) return bad("%u unread payload bytes", left_);
+  uint8_t tail[4];
+  TRY(fill(tail, sizeof tail, "record checksum"));
+  in_record_ = false;
+  if (load_le32(tail) != crc_) return bad("checksum mismatch");
+  records_++;
+  return ok();
+}
+
+Err ImageReader::payload(uint8_t *out, uint32_t len) {
+  if (len != left_) return bad("length %u, expected %u", left_, len);
+  TRY(chunk(out, len));
+  return finish();
+}
+
+Err ImageReader::skip() {
+  uint8_t tmp[512];
+  while (left_) TRY(chunk(tmp, left_ < sizeof tmp ? left_ : sizeof tmp));
+  return finish();
+}

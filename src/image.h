@@ -1,0 +1,105 @@
+// The image format (docs/FORMAT.md): an 8-byte preamble (magic "CRF\0", major and
+// minor version), then typed records, each framed as
+//   u32 type | u32 length | payload[length] | u32 crc32c(type, length, payload)
+// ending with an END record. All framing and payload integers are little-endian.
+// The format is sequential with no back references, so it can be written to and
+// read from pipes, sockets and serial lines; the writer and reader hold one small
+// buffer, never the whole image.
+#pragma once
+#include <stdint.h>
+
+#include "base.h"
+
+constexpr uint16_t kFormatMajor = 1;
+constexpr uint16_t kFormatMinor = 0;
+constexpr uint32_t kMaxRecord = 16u << 20;   // sanity bound on any record's length
+constexpr uint32_t kMaxPagesBytes = 256u << 10;  // page data per PAGES record (>= 1 page)
+// Record types with this bit set may be skipped by a reader that does not know them.
+constexpr uint32_t kRecOptional = 0x80000000u;
+
+enum class Rec : uint32_t {
+  Header = 1,   // format header: arch, byte order, page size, kernel, host, time
+  Tree = 2,     // the process set: per process pid, ppid, pgid, sid, threads
+  Process = 3,  // start of one process: identity, cwd, umask, exe, command line
+  File = 4,     // one open file descriptor
+  Rlimits = 5,  // all resource limits
+  Sigacts = 6,  // signal dispositions
+  Mm = 7,       // mm fields for PR_SET_MM_MAP and the auxv
+  Thread = 8,   // one thread: registers, extra register sets, signal mask, altstack, rseq
+  Siginfo = 9,  // one pending signal (thread or shared queue)
+  Vma = 10,     // one memory mapping
+  Pages = 11,   // page contents: address, count, data
+  ProcEnd = 12, // end of one process
+  End = 13,     // end of image: record count
+};
+const char *rec_name(uint32_t type);
+
+enum ImageArch : uint16_t { kArchX86_64 = 1, kArchAarch64 = 2, kArchPpc64le = 3, kArchPpc64 = 4 };
+const char *arch_name(uint16_t arch);
+
+struct ImageHeader {
+  uint16_t arch = 0;
+  uint8_t big_endian = 0;  // byte order of the register blobs (all else is little-endian)
+  uint32_t page_size = 0;
+  uint64_t time_sec = 0;
+  uint32_t nr_processes = 0;
+  uint32_t flags = 0;
+  char kernel[65] = {};
+  char host[65] = {};
+};
+size_t encode_header(const ImageHeader &h, uint8_t *buf, size_t cap);
+bool decode_header(const uint8_t *p, size_t n, ImageHeader *h);
+
+// Buffered record writer onto any fd.
+class ImageWriter {
+ public:
+  explicit ImageWriter(int fd) : fd_(fd) {}
+  ImageWriter(const ImageWriter &) = delete;
+  ~ImageWriter() { free(buf_); }
+  Err preamble();
+  Err record(Rec type, const void *p, size_t n) { return record2(type, p, n, nullptr, 0); }
+  // One record whose payload is a followed by b (a header and bulk data).
+  Err record2(Rec type, const void *a, size_t an, const void *b, size_t bn);
+  Err flush();
+  uint64_t bytes() const { return bytes_; }
+  uint64_t records() const { return records_; }
+
+ private:
+  Err put(const void *p, size_t n);
+  int fd_;
+  uint8_t *buf_ = nullptr;
+  size_t used_ = 0;
+  uint64_t bytes_ = 0, records_ = 0;
+};
+
+// Sequential record reader. next() reads a frame header; then either payload()
+// for the whole payload, or chunk() repeatedly followed by finish().
+class ImageReader {
+ public:
+  explicit ImageReader(int fd) : fd_(fd) {}
+  ImageReader(const ImageReader &) = delete;
+  ~ImageReader() { free(buf_); }
+  Err preamble();
+  Err next(uint32_t *type, uint32_t *len);
+  Err payload(uint8_t *out, uint32_t len);  // len must equal the frame's length
+  Err chunk(void *out, uint32_t n);
+  Err finish();
+  // Skip the rest of the current record (CRC still checked).
+  Err skip();
+  uint64_t record_offset() const { return rec_off_; }
+  uint32_t record_type() const { return type_; }
+  uint64_t records() const { return records_; }
+  uint16_t minor_version() const { return minor_; }
+  // "bad image: record PAGES at offset 123: ..." for any problem in the current record.
+  Err bad(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+ private:
+  Err fill(void *out, size_t n, const char *what);
+  int fd_;
+  uint8_t *buf_ = nullptr;
+  size_t have_ = 0, at_ = 0;
+  uint64_t off_ = 0, rec_off_ = 0, records_ = 0;
+  uint32_t type_ = 0, left_ = 0, crc_ = 0;
+  uint16_t minor_ = 0;
+  bool in_record_ = false;
+};

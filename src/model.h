@@ -1,0 +1,126 @@
+// What a checkpoint holds for one process, in memory. Each kernel object's file
+// (process.cpp, files.cpp, signals.cpp, threads.cpp, memory.cpp) dumps, encodes,
+// decodes and restores its part.
+#pragma once
+#include <stdint.h>
+
+#include "arch.h"
+#include "base.h"
+
+struct ProcessRec {  // Rec::Process
+  int32_t pid = 0, ppid = 0, pgid = 0, sid = 0;
+  uint32_t umask = 0;
+  uint32_t uid = 0, gid = 0;
+  uint32_t nr_threads = 1;
+  uint64_t tty_nr = 0;  // controlling terminal device number, 0 if none
+  Str comm, cwd, exe;
+  Str cmdline;  // NUL-separated arguments as in /proc/PID/cmdline
+};
+
+enum class FileKind : uint8_t { Regular = 1, Directory = 2, CharDev = 3, Terminal = 4 };
+struct FileRec {  // Rec::File
+  int32_t fd = -1;
+  FileKind kind = FileKind::Regular;
+  uint32_t flags = 0;     // open(2) flags from fdinfo (access mode, O_APPEND, O_NONBLOCK...)
+  uint32_t fd_flags = 0;  // FD_CLOEXEC
+  uint64_t pos = 0;
+  uint64_t dev = 0, ino = 0, size = 0, rdev = 0;
+  int64_t mtime_ns = 0;
+  uint32_t mode = 0;
+  Str path;
+};
+
+constexpr int kNrRlimits = 16;  // RLIM_NLIMITS (include/uapi/asm-generic/resource.h)
+struct RlimitsRec {
+  uint64_t cur[kNrRlimits] = {}, max[kNrRlimits] = {};
+};
+
+// struct sigaction as the rt_sigaction syscall takes it on x86_64, aarch64 and
+// ppc64 (include/linux/signal_types.h: handler, flags, restorer, mask).
+struct KSigaction {
+  uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
+};
+constexpr int kNrSignals = 64;
+struct SigactsRec {
+  KSigaction act[kNrSignals];  // act[i] is signal i+1
+};
+
+// Fields of struct prctl_mm_map (include/uapi/linux/prctl.h) plus the auxv.
+struct MmRec {
+  uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
+  uint64_t start_brk = 0, brk = 0, start_stack = 0;
+  uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+  uint32_t auxv_len = 0;
+  uint8_t auxv[1024] = {};
+};
+
+struct RegsetBlob {
+  uint32_t nt = 0;
+  uint32_t len = 0;
+  uint8_t *data = nullptr;  // malloc'd
+};
+
+struct ThreadRec {  // Rec::Thread
+  int32_t tid = 0;
+  uint64_t sigmask = 0;
+  uint64_t altstack_sp = 0, altstack_size = 0;
+  uint32_t altstack_flags = 0;
+  uint64_t rseq_ptr = 0;
+  uint32_t rseq_len = 0, rseq_sig = 0;
+  arch::Regs regs = {};
+  RegsetBlob extra[sizeof arch::kExtraRegsets / sizeof arch::kExtraRegsets[0]];
+  ThreadRec() = default;
+  ThreadRec(ThreadRec &&o) noexcept { *this = std::move(o); }
+  ThreadRec &operator=(ThreadRec &&o) noexcept;
+  ~ThreadRec();
+};
+
+struct SiginfoRec {  // Rec::Siginfo: one queued signal, raw siginfo_t (128 bytes)
+  int32_t tid = 0;   // 0: the process-wide (shared) queue
+  uint8_t info[128] = {};
+};
+inline int siginfo_signo(const SiginfoRec &s) { return (int)(s.info[0] | s.info[1] << 8); }
+
+enum class VmaKind : uint8_t { Anon = 1, File = 2, SharedAnon = 3, Vdso = 4, Vvar = 5 };
+struct VmaRec {  // Rec::Vma
+  uint64_t start = 0, end = 0, pgoff = 0;
+  uint32_t prot = 0;     // PROT_*
+  uint32_t vmflags = 0;  // VmFlag bits (procfs.h)
+  VmaKind kind = VmaKind::Anon;
+  bool shared = false;
+  uint64_t dev = 0, ino = 0, size = 0;  // file identity when kind == File
+  int64_t mtime_ns = 0;
+  Str name;  // path, or "[heap]", "[stack]", "[vdso]", ...
+  uint64_t saved_bytes = 0;  // filled by the dumper / info
+};
+
+// Everything about one process except its page contents, which stream separately.
+struct ProcImage {
+  ProcessRec proc;
+  Vec<FileRec> files;
+  RlimitsRec rlimits;
+  SigactsRec sigacts;
+  MmRec mm;
+  Vec<ThreadRec> threads;
+  Vec<SiginfoRec> pending;
+  Vec<VmaRec> vmas;
+};
+
+// Record encoders/decoders (payload only; framing is image.cpp's). Each returns
+// the payload length (0 if it did not fit) or decodes with bounds checks.
+size_t encode_process(const ProcessRec &r, uint8_t *buf, size_t cap);
+bool decode_process(const uint8_t *p, size_t n, ProcessRec *r);
+size_t encode_file(const FileRec &r, uint8_t *buf, size_t cap);
+bool decode_file(const uint8_t *p, size_t n, FileRec *r);
+size_t encode_rlimits(const RlimitsRec &r, uint8_t *buf, size_t cap);
+bool decode_rlimits(const uint8_t *p, size_t n, RlimitsRec *r);
+size_t encode_sigacts(const SigactsRec &r, uint8_t *buf, size_t cap);
+bool decode_sigacts(const uint8_t *p, size_t n, SigactsRec *r);
+size_t encode_siginfo(const SiginfoRec &r, uint8_t *buf, size_t cap);
+bool decode_siginfo(const uint8_t *p, size_t n, SiginfoRec *r);
+size_t encode_mm(const MmRec &r, uint8_t *buf, size_t cap);
+bool decode_mm(const uint8_t *p, size_t n, MmRec *r);
+size_t encode_thread(const ThreadRec &r, uint8_t *buf, size_t cap);
+bool decode_thread(const uint8_t *p, size_t n, ThreadRec *r);
+size_t encode_vma(const VmaRec &r, uint8_t *buf, size_t cap);
+bool decode_vma(const uint8_t *p, size_t n, VmaRec *r);

@@ -1,0 +1,208 @@
+// Process identity and environment: pid/ppid/pgid/sid, command line, cwd, exe,
+// umask, resource limits, and the mm fields restored with PR_SET_MM_MAP.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "process.h"
+#include "procfs.h"
+
+namespace {
+constexpr uint64_t kPfKthread = 0x00200000;  // include/linux/sched.h
+char text_buf[16384];
+
+Err read_proc(int pid, const char *name, char *buf, size_t cap) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+  return read_text(path, buf, cap);
+}
+
+Err read_link_str(int pid, const char *name, Str *out) {
+  char path[64], target[4096];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+  TRY(read_link(path, target, sizeof target));
+  *out = Str(target);
+  return ok();
+}
+
+const char *rlimit_name(int i) {
+  static const char *const names[kNrRlimits] = {"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+                                                "MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE",
+                                                "RTPRIO", "RTTIME"};
+  return i >= 0 && i < kNrRlimits ? names[i] : "?";
+}
+
+// mm fields from /proc/PID/stat (proc(5): fields 26-28 and 45-51).
+Err stat_mm_fields(const char *stat, MmRec *mm) {
+  struct { int field; uint64_t *dst; } fields[] = {
+      {26, &mm->start_code}, {27, &mm->end_code}, {28, &mm->start_stack}, {45, &mm->start_data},
+      {46, &mm->end_data},   {47, &mm->start_brk}, {48, &mm->arg_start},  {49, &mm->arg_end},
+      {50, &mm->env_start},  {51, &mm->env_end}};
+  for (auto &f : fields)
+    if (!stat_field(stat, f.field, f.dst)) return errf("/proc stat: field %d missing", f.field);
+  return ok();
+}
+}  // namespace
+
+Err ProcMem::open(int pid, bool write) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", pid);
+  fd_.reset(::open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC));
+  if (!fd_.ok()) return sys_err("%s", path);
+  return ok();
+}
+
+Err ProcMem::read(uint64_t addr, void *buf, size_t n) const {
+  ssize_t r = pread(fd_.get(), buf, n, (off_t)addr);
+  if (r != (ssize_t)n) return r < 0 ? sys_err("reading target memory at 0x%llx", (unsigned long long)addr)
+                                    : errf("short read of target memory at 0x%llx", (unsigned long long)addr);
+  return ok();
+}
+
+Err ProcMem::write(uint64_t addr, const void *buf, size_t n) const {
+  ssize_t r = pwrite(fd_.get(), buf, n, (off_t)addr);
+  if (r != (ssize_t)n) return r < 0 ? sys_err("writing target memory at 0x%llx", (unsigned long long)addr)
+                                    : errf("short write of target memory at 0x%llx", (unsigned long long)addr);
+  return ok();
+}
+
+// Refuse what cannot be checkpointed before touching the target at all.
+Err check_target(int pid) {
+  char stat[1024];
+  if (pid <= 0) return errf("invalid PID %d", pid);
+  if (read_proc(pid, "stat", stat, sizeof stat)) return errf("no such process: %d", pid);
+  char state;
+  uint64_t flags = 0;
+  if (!stat_state(stat, &state) || !stat_field(stat, 9, &flags)) return errf("cannot parse /proc/%d/stat", pid);
+  if (flags & kPfKthread) return errf("process %d is a kernel thread", pid);
+  if (state == 'Z' || state == 'X') return errf("process %d is a zombie", pid);
+  TRY(read_proc(pid, "status", text_buf, sizeof text_buf));
+  uint64_t tgid = 0, threads = 0;
+  if (!status_u64(text_buf, "Tgid", &tgid) || !status_u64(text_buf, "Threads", &threads))
+    return errf("cannot parse /proc/%d/status", pid);
+  if ((int)tgid != pid) return errf("%d is a thread of process %llu; give the process ID", pid, (unsigned long long)tgid);
+  if (threads != 1)
+    return errf("process %d has %llu threads; multi-threaded processes are not supported yet", pid,
+                (unsigned long long)threads);
+  char children[256];
+  char path[64];
+  snprintf(path, sizeof path, "task/%d/children", pid);
+  if (!read_proc(pid, path, children, sizeof children) && children[0])
+    return errf("process %d has child processes; process trees are not supported yet", pid);
+  return ok();
+}
+
+Err dump_process(int pid, ProcImage *img) {
+  ProcessRec &p = img->proc;
+  p.pid = pid;
+  TRY(read_proc(pid, "status", text_buf, sizeof text_buf));
+  uint64_t ppid = 0, umask = 0, threads = 1;
+  char ids[128];
+  status_u64(text_buf, "PPid", &ppid);
+  status_u64(text_buf, "Threads", &threads);
+  char um[16];
+  if (status_field(text_buf, "Umask", um, sizeof um)) umask = strtoul(um, nullptr, 8);
+  if (status_field(text_buf, "Uid", ids, sizeof ids)) p.uid = (uint32_t)strtoul(ids, nullptr, 10);
+  if (status_field(text_buf, "Gid", ids, sizeof ids)) p.gid = (uint32_t)strtoul(ids, nullptr, 10);
+  p.ppid = (int32_t)ppid;
+  p.umask = (uint32_t)umask;
+  p.nr_threads = (uint32_t)threads;
+
+  char stat[2048];
+  TRY(read_proc(pid, "stat", stat, sizeof stat));
+  uint64_t pgid = 0, sid = 0, tty = 0;
+  if (!stat_field(stat, 5, &pgid) || !stat_field(stat, 6, &sid) || !stat_field(stat, 7, &tty))
+    return errf("cannot parse /proc/%d/stat", pid);
+  p.pgid = (int32_t)pgid;
+  p.sid = (int32_t)sid;
+  p.tty_nr = tty;
+  TRY(stat_mm_fields(stat, &img->mm));
+
+  char comm[64];
+  TRY(read_proc(pid, "comm", comm, sizeof comm));
+  comm[strcspn(comm, "\n")] = 0;
+  p.comm = Str(comm);
+  TRY(read_link_str(pid, "cwd", &p.cwd));
+  TRY(read_link_str(pid, "exe", &p.exe));
+  size_t n = 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+  if (read_text(path, text_buf, sizeof text_buf, &n)) n = 0;  // longer than 16 KiB: keep none
+  p.cmdline = Str(text_buf, n);
+
+  snprintf(path, sizeof path, "/proc/%d/auxv", pid);
+  Fd fd(open(path, O_RDONLY | O_CLOEXEC));
+  long an = fd.ok() ? read_full(fd.get(), img->mm.auxv, sizeof img->mm.auxv) : -1;
+  if (an <= 0 || an == (long)sizeof img->mm.auxv) return errf("cannot read %s", path);
+  img->mm.auxv_len = (uint32_t)an;
+
+  for (int i = 0; i < kNrRlimits; i++) {
+    struct rlimit rl;
+    if (prlimit(pid, i, nullptr, &rl) < 0) return sys_err("prlimit %d RLIMIT_%s", pid, rlimit_name(i));
+    img->rlimits.cur[i] = rl.rlim_cur;
+    img->rlimits.max[i] = rl.rlim_max;
+  }
+  return ok();
+}
+
+Err dump_brk(Tracee &t, const Gadget &g, MmRec *mm) {
+  int64_t brk;
+  TRY(t.syscall(SYS_brk, &brk, 0));
+  mm->brk = (uint64_t)brk;
+  return ok();
+}
+
+// In the new process: cwd, umask, and its own process group or session when it led one.
+Err restore_identity_child(const ProcImage &img) {
+  const ProcessRec &p = img.proc;
+  if (chdir(p.cwd.c()) < 0) return sys_err("cannot enter the working directory %s", p.cwd.c());
+  umask(p.umask);
+  if (p.sid == p.pid) {
+    if (setsid() < 0) return sys_err("setsid");
+  } else if (p.pgid == p.pid) {
+    if (setpgid(0, 0) < 0) return sys_err("setpgid");
+  }
+  return ok();
+}
+
+// Lowering limits needs no privilege; raising a hard limit needs CAP_SYS_RESOURCE.
+Err restore_rlimits_child(const RlimitsRec &r) {
+  for (int i = 0; i < kNrRlimits; i++) {
+    struct rlimit rl = {r.cur[i], r.max[i]};
+    if (setrlimit(i, &rl) == 0) continue;
+    struct rlimit now;
+    getrlimit(i, &now);
+    if (errno == EPERM && r.max[i] > now.rlim_max)
+      return errf("cannot raise the hard limit RLIMIT_%s from %llu to %llu: needs CAP_SYS_RESOURCE", rlimit_name(i),
+                  (unsigned long long)now.rlim_max, (unsigned long long)r.max[i]);
+    return sys_err("setrlimit RLIMIT_%s", rlimit_name(i));
+  }
+  return ok();
+}
+
+// PR_SET_MM_MAP (kernel/sys.c: prctl_set_mm_map) sets every mm field at once and
+// needs no CAP_SYS_RESOURCE; it checks the fields against the mappings, so it runs
+// after the layout is rebuilt. exe_fd also repoints /proc/PID/exe at the program.
+Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, int exe_fd) {
+  struct PrctlMmMap {  // include/uapi/linux/prctl.h
+    uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+    uint64_t arg_start, arg_end, env_start, env_end;
+    uint64_t auxv;
+    uint32_t auxv_size, exe_fd;
+  } m = {mm.start_code, mm.end_code, mm.start_data, mm.end_data, mm.start_brk, mm.brk, mm.start_stack,
+         mm.arg_start,  mm.arg_end,  mm.env_start,  mm.env_end,  0, mm.auxv_len, (uint32_t)exe_fd};
+  if (g.scratch_len < sizeof m + mm.auxv_len) return errf("internal: scratch area too small");
+  m.auxv = g.scratch + sizeof m;
+  TRY(mem.write(g.scratch, &m, sizeof m));
+  TRY(mem.write(m.auxv, mm.auxv, mm.auxv_len));
+  int64_t r;
+  TRY(t.syscall(SYS_prctl, &r, PR_SET_MM, 14 /* PR_SET_MM_MAP */, g.scratch, sizeof m));
+  if (r == -EPERM) return errf("PR_SET_MM_MAP refused: restoring /proc/PID/exe needs CAP_CHECKPOINT_RESTORE");
+  if (r < 0) return errf("PR_SET_MM_MAP: %s", strerror((int)-r));
+  return ok();
+}

@@ -1,0 +1,69 @@
+// Per-kernel-object dump and restore entry points. Dump functions read a frozen
+// target; *_child functions run inside the freshly cloned process before it
+// stops for the parent (it still runs rstrt's code then); the others run in
+// rstrt and act on the stopped child through ptrace.
+#pragma once
+#include "base.h"
+#include "image.h"
+#include "model.h"
+#include "ptrace.h"
+
+// Remote memory of a process through /proc/PID/mem (reads and writes even
+// protected pages, as ptrace does: FOLL_FORCE).
+class ProcMem {
+ public:
+  Err open(int pid, bool write);
+  Err read(uint64_t addr, void *buf, size_t n) const;
+  Err write(uint64_t addr, const void *buf, size_t n) const;
+
+ private:
+  Fd fd_;
+};
+
+// Where injected syscalls run and scratch data lives in a stopped target.
+struct Gadget {
+  uint64_t insn = 0;     // address of a syscall instruction
+  uint64_t scratch = 0;  // writable scratch area (0 if none)
+  uint64_t scratch_len = 0;
+};
+
+// process.cpp: identity, cwd, umask, rlimits, mm fields
+Err check_target(int pid);
+Err dump_process(int pid, ProcImage *img);
+Err dump_brk(Tracee &t, const Gadget &g, MmRec *mm);
+Err restore_identity_child(const ProcImage &img);
+Err restore_rlimits_child(const RlimitsRec &r);
+Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, int exe_fd);
+
+// files.cpp: open file descriptors
+Err dump_files(int pid, Vec<FileRec> *out);
+// Rebuild the fd table: every fd not in the image is closed except `keep` (sorted, -1 ended).
+Err restore_files_child(const Vec<FileRec> &files, int tty_fd);
+int highest_fd(const Vec<FileRec> &files);
+
+// signals.cpp: dispositions, pending signals
+Err dump_sigacts(Tracee &t, const ProcMem &mem, const Gadget &g, SigactsRec *out);
+Err dump_pending(Tracee &t, Vec<SiginfoRec> *out);
+Err restore_sigacts_child(const SigactsRec &r);
+Err restore_pending(Tracee &t, const ProcMem &mem, const Gadget &g, int pid, const Vec<SiginfoRec> &pending);
+
+// threads.cpp: registers, altstack, rseq
+Err dump_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out);
+Err dump_thread_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out);
+Err restore_altstack_child(const ThreadRec &th);
+Err restore_rseq(Tracee &t, const ThreadRec &th);
+Err check_thread_regsets(Tracee &t, const ThreadRec &th);
+Err restore_thread_regs(Tracee &t, const ThreadRec &th);
+
+// memory.cpp: mappings and page contents
+Err dump_vmas(int pid, Vec<VmaRec> *out);
+Err find_syscall_insn(const ProcMem &mem, const Vec<VmaRec> &vmas, uint64_t *addr);
+Err dump_pages(int pid, const ProcMem &mem, Vec<VmaRec> &vmas, ImageWriter &w);
+// VMA files are opened by the child at fds first_slot + i (i: index among distinct files).
+int count_vma_files(const Vec<VmaRec> &vmas);
+Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot);
+Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t len, uint64_t *addr);
+Err restore_layout(Tracee &t, int pid, const Gadget &g, const Vec<VmaRec> &vmas, int first_slot);
+// Reads PAGES records (the current one, whose header `type`/`len` was just read)
+// until another record type comes; leaves that one's header in type/len.
+Err restore_pages(ImageReader &r, const ProcMem &mem, const Vec<VmaRec> &vmas, uint32_t *type, uint32_t *len);

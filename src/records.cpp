@@ -1,0 +1,183 @@
+// Payload encoders/decoders for every per-process record (docs/FORMAT.md keeps
+// the same field lists). Decoders check every length against the input and the
+// limits here; a false return means "malformed", reported by the caller with the
+// record type and offset.
+#include "codec.h"
+#include "model.h"
+
+namespace {
+constexpr uint32_t kMaxPath = 4096;     // PATH_MAX
+constexpr uint32_t kMaxCmdline = 64 << 10;
+
+bool str_ok(Dec &d, Str *out, uint32_t max) {
+  *out = d.str();
+  return !d.bad() && out->size() <= max;
+}
+}  // namespace
+
+ThreadRec &ThreadRec::operator=(ThreadRec &&o) noexcept {
+  if (this == &o) return *this;
+  for (auto &b : extra) free(b.data);
+  tid = o.tid; sigmask = o.sigmask;
+  altstack_sp = o.altstack_sp; altstack_size = o.altstack_size; altstack_flags = o.altstack_flags;
+  rseq_ptr = o.rseq_ptr; rseq_len = o.rseq_len; rseq_sig = o.rseq_sig;
+  regs = o.regs;
+  for (size_t i = 0; i < sizeof extra / sizeof *extra; i++) { extra[i] = o.extra[i]; o.extra[i].data = nullptr; }
+  return *this;
+}
+ThreadRec::~ThreadRec() { for (auto &b : extra) free(b.data); }
+
+size_t encode_process(const ProcessRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32(r.pid); e.u32(r.ppid); e.u32(r.pgid); e.u32(r.sid);
+  e.u32(r.umask); e.u32(r.uid); e.u32(r.gid); e.u32(r.nr_threads); e.u64(r.tty_nr);
+  e.str(r.comm.c()); e.str(r.cwd.c()); e.str(r.exe.c());
+  e.blob(r.cmdline.c(), (uint32_t)r.cmdline.size());
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_process(const uint8_t *p, size_t n, ProcessRec *r) {
+  Dec d(p, n);
+  r->pid = d.u32(); r->ppid = d.u32(); r->pgid = d.u32(); r->sid = d.u32();
+  r->umask = d.u32(); r->uid = d.u32(); r->gid = d.u32(); r->nr_threads = d.u32(); r->tty_nr = d.u64();
+  if (!str_ok(d, &r->comm, 64) || !str_ok(d, &r->cwd, kMaxPath) || !str_ok(d, &r->exe, kMaxPath)) return false;
+  uint32_t len;
+  const uint8_t *cl = d.blob(&len, kMaxCmdline);
+  r->cmdline = Str(reinterpret_cast<const char *>(cl ? cl : p), cl ? len : 0);
+  return !d.bad() && d.left() == 0 && r->pid > 0 && r->umask <= 0777;
+}
+
+size_t encode_file(const FileRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32(r.fd); e.u8((uint8_t)r.kind); e.u32(r.flags); e.u32(r.fd_flags); e.u64(r.pos);
+  e.u64(r.dev); e.u64(r.ino); e.u64(r.size); e.u64(r.rdev); e.i64(r.mtime_ns); e.u32(r.mode);
+  e.str(r.path.c());
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_file(const uint8_t *p, size_t n, FileRec *r) {
+  Dec d(p, n);
+  r->fd = (int32_t)d.u32(); r->kind = (FileKind)d.u8(); r->flags = d.u32(); r->fd_flags = d.u32();
+  r->pos = d.u64(); r->dev = d.u64(); r->ino = d.u64(); r->size = d.u64(); r->rdev = d.u64();
+  r->mtime_ns = d.i64(); r->mode = d.u32();
+  if (!str_ok(d, &r->path, kMaxPath)) return false;
+  bool kind_ok = r->kind >= FileKind::Regular && r->kind <= FileKind::Terminal;
+  return !d.bad() && d.left() == 0 && r->fd >= 0 && r->fd < (1 << 20) && kind_ok && r->path.c()[0] == '/';
+}
+
+size_t encode_rlimits(const RlimitsRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32(kNrRlimits);
+  for (int i = 0; i < kNrRlimits; i++) { e.u64(r.cur[i]); e.u64(r.max[i]); }
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_rlimits(const uint8_t *p, size_t n, RlimitsRec *r) {
+  Dec d(p, n);
+  if (d.u32() != kNrRlimits) return false;
+  for (int i = 0; i < kNrRlimits; i++) { r->cur[i] = d.u64(); r->max[i] = d.u64(); }
+  return !d.bad() && d.left() == 0;
+}
+
+size_t encode_sigacts(const SigactsRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32(kNrSignals);
+  for (auto &a : r.act) { e.u64(a.handler); e.u64(a.flags); e.u64(a.restorer); e.u64(a.mask); }
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_sigacts(const uint8_t *p, size_t n, SigactsRec *r) {
+  Dec d(p, n);
+  if (d.u32() != kNrSignals) return false;
+  for (auto &a : r->act) { a.handler = d.u64(); a.flags = d.u64(); a.restorer = d.u64(); a.mask = d.u64(); }
+  return !d.bad() && d.left() == 0;
+}
+
+size_t encode_siginfo(const SiginfoRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32(r.tid);
+  e.bytes(r.info, sizeof r.info);
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_siginfo(const uint8_t *p, size_t n, SiginfoRec *r) {
+  Dec d(p, n);
+  r->tid = (int32_t)d.u32();
+  d.bytes(r->info, sizeof r->info);
+  int sig = siginfo_signo(*r);
+  return !d.bad() && d.left() == 0 && r->tid >= 0 && sig >= 1 && sig <= kNrSignals;
+}
+
+size_t encode_mm(const MmRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  const uint64_t f[] = {r.start_code, r.end_code, r.start_data, r.end_data, r.start_brk, r.brk,
+                        r.start_stack, r.arg_start, r.arg_end, r.env_start, r.env_end};
+  for (uint64_t v : f) e.u64(v);
+  e.blob(r.auxv, r.auxv_len);
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_mm(const uint8_t *p, size_t n, MmRec *r) {
+  Dec d(p, n);
+  uint64_t *f[] = {&r->start_code, &r->end_code, &r->start_data, &r->end_data, &r->start_brk, &r->brk,
+                   &r->start_stack, &r->arg_start, &r->arg_end, &r->env_start, &r->env_end};
+  for (uint64_t *v : f) *v = d.u64();
+  uint32_t len;
+  const uint8_t *a = d.blob(&len, sizeof r->auxv);
+  if (a) memcpy(r->auxv, a, len);
+  r->auxv_len = len;
+  return !d.bad() && d.left() == 0;
+}
+
+size_t encode_thread(const ThreadRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32(r.tid); e.u64(r.sigmask);
+  e.u64(r.altstack_sp); e.u64(r.altstack_size); e.u32(r.altstack_flags);
+  e.u64(r.rseq_ptr); e.u32(r.rseq_len); e.u32(r.rseq_sig);
+  e.blob(&r.regs, sizeof r.regs);  // native register layout (see the image's arch and byte order)
+  e.u32(sizeof r.extra / sizeof *r.extra);
+  for (auto &x : r.extra) { e.u32(x.nt); e.blob(x.data, x.len); }
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_thread(const uint8_t *p, size_t n, ThreadRec *r) {
+  Dec d(p, n);
+  r->tid = (int32_t)d.u32(); r->sigmask = d.u64();
+  r->altstack_sp = d.u64(); r->altstack_size = d.u64(); r->altstack_flags = d.u32();
+  r->rseq_ptr = d.u64(); r->rseq_len = d.u32(); r->rseq_sig = d.u32();
+  uint32_t len;
+  const uint8_t *regs = d.blob(&len, sizeof r->regs);
+  if (!regs || len != sizeof r->regs) return false;
+  memcpy(&r->regs, regs, len);
+  if (d.u32() != sizeof r->extra / sizeof *r->extra) return false;
+  for (size_t i = 0; i < sizeof r->extra / sizeof *r->extra; i++) {
+    RegsetBlob &x = r->extra[i];
+    x.nt = d.u32();
+    const uint8_t *b = d.blob(&x.len, arch::kExtraRegsets[i].max_size);
+    if (!b || x.nt != arch::kExtraRegsets[i].nt) return false;
+    free(x.data);
+    x.data = static_cast<uint8_t *>(malloc(x.len ? x.len : 1));
+    if (!x.data) return false;
+    memcpy(x.data, b, x.len);
+  }
+  return !d.bad() && d.left() == 0 && r->tid > 0;
+}
+
+size_t encode_vma(const VmaRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u64(r.start); e.u64(r.end); e.u64(r.pgoff); e.u32(r.prot); e.u32(r.vmflags);
+  e.u8((uint8_t)r.kind); e.u8(r.shared);
+  e.u64(r.dev); e.u64(r.ino); e.u64(r.size); e.i64(r.mtime_ns);
+  e.str(r.name.c());
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_vma(const uint8_t *p, size_t n, VmaRec *r) {
+  Dec d(p, n);
+  r->start = d.u64(); r->end = d.u64(); r->pgoff = d.u64(); r->prot = d.u32(); r->vmflags = d.u32();
+  r->kind = (VmaKind)d.u8(); r->shared = d.u8() != 0;
+  r->dev = d.u64(); r->ino = d.u64(); r->size = d.u64(); r->mtime_ns = d.i64();
+  if (!str_ok(d, &r->name, kMaxPath)) return false;
+  bool kind_ok = r->kind >= VmaKind::Anon && r->kind <= VmaKind::Vvar;
+  return !d.bad() && d.left() == 0 && kind_ok && r->start < r->end && r->prot <= 7;
+}

@@ -1,0 +1,110 @@
+// Per-thread state: general registers (NT_PRSTATUS, with TLS), the arch's extra
+// register sets (XSAVE, FPSIMD, ...), signal mask, alternate signal stack and the
+// rseq registration (glibc >= 2.35 registers one per thread).
+#include <errno.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "process.h"
+
+namespace {
+constexpr int kPtraceGetRseqConfiguration = 0x420f;  // include/uapi/linux/ptrace.h
+struct RseqConfig {
+  uint64_t rseq_abi_pointer;
+  uint32_t rseq_abi_size, signature, flags, pad;
+};
+struct KStack {  // stack_t (include/uapi/asm-generic/signal.h)
+  uint64_t sp;
+  int32_t flags, pad;
+  uint64_t size;
+};
+constexpr size_t kNrExtra = sizeof arch::kExtraRegsets / sizeof arch::kExtraRegsets[0];
+
+Err dump_extra_regsets(Tracee &t, ThreadRec *out) {
+  for (size_t i = 0; i < kNrExtra; i++) {
+    const arch::ExtraRegset &set = arch::kExtraRegsets[i];
+    RegsetBlob &b = out->extra[i];
+    b.nt = set.nt;
+    b.data = static_cast<uint8_t *>(malloc(set.max_size));
+    if (!b.data) return errf("out of memory");
+    TRY(t.get_regset(set.nt, b.data, set.max_size, &b.len));
+  }
+  return ok();
+}
+
+Err dump_rseq(Tracee &t, ThreadRec *out) {
+  RseqConfig c = {};
+  long n = ptrace(kPtraceGetRseqConfiguration, t.tid(), (void *)sizeof c, &c);
+  if (n < 0) return errno == EIO || errno == EINVAL ? ok() : sys_err("PTRACE_GET_RSEQ_CONFIGURATION");
+  out->rseq_ptr = c.rseq_abi_pointer;
+  out->rseq_len = c.rseq_abi_size;
+  out->rseq_sig = c.signature;
+  return ok();
+}
+
+Err dump_altstack(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
+  int64_t r;
+  TRY(t.syscall(SYS_sigaltstack, &r, 0, g.scratch));
+  if (r < 0) return errf("sigaltstack in the target: %s", strerror((int)-r));
+  KStack ss;
+  TRY(mem.read(g.scratch, &ss, sizeof ss));
+  out->altstack_sp = ss.sp;
+  out->altstack_size = ss.size;
+  out->altstack_flags = (uint32_t)ss.flags & ~(uint32_t)SS_ONSTACK;  // SS_ONSTACK is derived from sp, not set
+  return ok();
+}
+}  // namespace
+
+// Registers are read before anything is injected (inject_begin saves its own copy).
+Err dump_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
+  out->tid = t.tid();
+  TRY(t.get_regs(&out->regs));
+  TRY(dump_extra_regsets(t, out));
+  TRY(t.get_sigmask(&out->sigmask));
+  TRY(dump_rseq(t, out));
+  return ok();
+}
+
+Err dump_thread_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
+  return dump_altstack(t, mem, g, out);
+}
+
+Err restore_altstack_child(const ThreadRec &th) {
+  KStack ss = {th.altstack_sp, (int32_t)th.altstack_flags, 0, th.altstack_size};
+  if (syscall(SYS_sigaltstack, &ss, nullptr) < 0) return sys_err("sigaltstack");
+  return ok();
+}
+
+// The kernel writes the cpu fields of the area on registration, so this runs
+// once the memory is back.
+Err restore_rseq(Tracee &t, const ThreadRec &th) {
+  if (!th.rseq_ptr) return ok();
+  int64_t r;
+  TRY(t.syscall(SYS_rseq, &r, th.rseq_ptr, th.rseq_len, 0, th.rseq_sig));
+  if (r < 0) return errf("rseq registration of thread %d: %s", th.tid, strerror((int)-r));
+  return ok();
+}
+
+// Refuse early (before anything is torn down) if this CPU cannot take the state.
+Err check_thread_regsets(Tracee &t, const ThreadRec &th) {
+  for (size_t i = 0; i < kNrExtra; i++) {
+    const arch::ExtraRegset &set = arch::kExtraRegsets[i];
+    uint8_t *buf = static_cast<uint8_t *>(malloc(set.max_size));
+    if (!buf) return errf("out of memory");
+    uint32_t len = 0;
+    Err e = t.get_regset(set.nt, buf, set.max_size, &len);
+    if (!e) e = arch::check_regset(set, th.extra[i].data, th.extra[i].len, buf, len);
+    free(buf);
+    TRY(e);
+  }
+  return ok();
+}
+
+Err restore_thread_regs(Tracee &t, const ThreadRec &th) {
+  for (size_t i = 0; i < kNrExtra; i++)
+    if (Err e = t.set_regset(th.extra[i].nt, th.extra[i].data, th.extra[i].len))
+      return wrap(e, "loading %s registers", arch::kExtraRegsets[i].name);
+  return ok();
+}

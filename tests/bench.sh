@@ -1,0 +1,47 @@
+#!/bin/sh
+# make bench: the budgets of docs/BUDGETS.md, each printed as a measurement, the
+# limit measured or fixed for this run, and their ratio. Timings are reported,
+# never asserted.
+set -u
+B=${B:-build}
+T=$(mktemp -d /tmp/chkpt-bench.XXXXXX)
+trap 'kill -9 $TPID 2>/dev/null; rm -rf "$T"' EXIT
+TPID=
+mkdir -p "$B/bench"
+cc -O2 -o "$B/bench/maxrss" tests/bench/maxrss.c
+cc -O2 -o "$B/bench/memcpy_rate" tests/bench/memcpy_rate.c
+
+now_ns() { date +%s%N; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+wait_log() { i=0; while ! grep -q "$2" "$1" 2>/dev/null; do i=$((i + 1)); [ $i -gt 600 ] && return 1; sleep 0.05; done; }
+
+size=$(stat -c %s "$B/chkpt")
+echo "binary_size_bytes $size limit 262144 ratio $(ratio "$size" 262144)"
+
+memcpy=$("$B/bench/memcpy_rate" 256 | awk '{print $2}')
+echo "memcpy_mbps $memcpy (yardstick, this run)"
+
+"$B/e2e/memsum" 256 "$T/log" </dev/null >/dev/null 2>&1 &
+TPID=$!
+wait_log "$T/log" ready || { echo "bench: memsum did not start"; exit 1; }
+t0=$(now_ns)
+"$B/bench/maxrss" "$B/chkpt" --kill -o "$T/img" "$TPID" 2>"$T/rss" || { cat "$T/rss"; exit 1; }
+t1=$(now_ns)
+wait "$TPID" 2>/dev/null
+rss=$(awk '/maxrss_kib/ {print $2}' "$T/rss")
+img=$(stat -c %s "$T/img")
+mib=$(awk -v b="$img" 'BEGIN { printf "%.1f", b / 1048576 }')
+dump=$(awk -v b="$img" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", b / 1048576 / (ns / 1e9) }')
+echo "chkpt_peak_rss_kib $rss limit 4096 ratio $(ratio "$rss" 4096)"
+echo "image_mib $mib"
+echo "dump_mbps $dump memcpy_mbps $memcpy ratio $(ratio "$dump" "$memcpy")"
+
+t0=$(now_ns)
+TPID=$("$B/rstrt" -d "$T/img") || exit 1
+t1=$(now_ns)
+rest=$(awk -v b="$img" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", b / 1048576 / (ns / 1e9) }')
+echo "restore_mbps $rest memcpy_mbps $memcpy ratio $(ratio "$rest" "$memcpy")"
+kill -USR2 "$TPID"
+wait_log "$T/log" "verify" || { echo "bench: restored memsum did not verify"; exit 1; }
+grep -q "verify ok" "$T/log" || { echo "bench: restored memsum: $(tail -1 "$T/log")"; exit 1; }
+echo "restored_verify ok"

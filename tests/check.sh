@@ -1,0 +1,51 @@
+#!/bin/sh
+# make check: doctest unit tests, then the end-to-end suite with the static
+# musl and the dynamic glibc targets. Ends with one combined line
+# "N passed, N failed" (unit test cases + e2e tests); exit 1 if any failed.
+#
+#   tests/check.sh [BUILD_DIR]     (default: build)
+cd "$(dirname "$0")/.." || exit 2
+B=${1:-build}
+mkdir -p "$B"
+passed=0
+failed=0
+
+# add_counts LOG: add the last "N passed, N failed" line of LOG to the totals;
+# a run that did not get as far as printing one counts as one failure.
+add_counts() {
+	_c=$(sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p' "$1" | tail -n 1)
+	if [ -z "$_c" ]; then
+		echo "FAIL $2: no summary line"
+		failed=$((failed + 1))
+		return
+	fi
+	set -- $_c
+	passed=$((passed + $1))
+	failed=$((failed + $2))
+}
+
+if [ -x "$B/unit" ]; then
+	"$B/unit" >"$B/unit.log" 2>&1
+	rc=$?
+	cat "$B/unit.log"
+	# [doctest] test cases: 12 | 12 passed | 0 failed | 0 skipped
+	sed -n 's/^\[doctest\] test cases: *[0-9]* *| *\([0-9]*\) passed *| *\([0-9]*\) failed.*/\1 passed, \2 failed/p' \
+		"$B/unit.log" >"$B/unit.sum"
+	[ -s "$B/unit.sum" ] && echo "doctest: $(cat "$B/unit.sum")"
+	add_counts "$B/unit.sum" unit
+	if [ "$rc" != 0 ] && [ "$(sed 's/.*, //' "$B/unit.sum" 2>/dev/null)" = "0 failed" ]; then
+		echo "FAIL unit: $B/unit exited $rc"
+		failed=$((failed + 1))
+	fi
+else
+	echo "FAIL unit: $B/unit not built (make $B/unit)"
+	failed=$((failed + 1))
+fi
+
+for v in musl glibc; do
+	sh tests/e2e/run.sh "$B" "$B/e2e" $v 2>&1 | tee "$B/e2e-$v.log"
+	add_counts "$B/e2e-$v.log" "e2e $v"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

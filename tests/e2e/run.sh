@@ -1,0 +1,505 @@
+#!/bin/sh
+# End-to-end tests: real target programs under chkpt -> kill -> rstrt.
+#
+#   tests/e2e/run.sh BIN_DIR TARGET_DIR [musl|glibc]
+#
+# BIN_DIR holds chkpt and rstrt, TARGET_DIR the targets built from
+# tests/e2e/targets/*.c (NAME static musl, NAME.glibc dynamic glibc; the
+# third argument picks which). Each target checks itself after the restore
+# and logs or exits with its verdict; this script checks PIDs, files, exit
+# statuses and the error paths. It prints PASS/FAIL/SKIP per test and ends
+# with the line "N passed, N failed" (exit 1 if any failed).
+#
+# POSIX sh only: it also runs under busybox ash in the QEMU guests. Every
+# wait is bounded, so a hung product fails a test instead of hanging the
+# suite. The suite re-runs itself under TARGET_DIR/reaper, a child subreaper,
+# so detached restored processes are reaped at once and report their exit
+# status (see reaper.c). $E2E_SHELL picks the shell for that (default /bin/sh).
+
+usage() { echo "usage: $0 BIN_DIR TARGET_DIR [musl|glibc]" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+BIN=$(cd "$1" 2>/dev/null && pwd) || usage
+TD=$(cd "$2" 2>/dev/null && pwd) || usage
+VARIANT=${3:-musl}
+case $VARIANT in
+musl) SUF= ;;
+glibc) SUF=.glibc ;;
+*) usage ;;
+esac
+
+if [ -z "${E2E_TMP:-}" ]; then
+	[ -x "$TD/reaper" ] || { echo "$0: $TD/reaper missing (make e2e-targets)" >&2; exit 2; }
+	E2E_TMP=$(mktemp -d /tmp/chkpt-e2e.XXXXXX) || exit 2
+	CHKPT_REAPER_LOG=$E2E_TMP/reaped
+	export E2E_TMP CHKPT_REAPER_LOG
+	exec "$TD/reaper" "${E2E_SHELL:-/bin/sh}" "$0" "$BIN" "$TD" "$VARIANT"
+fi
+T=$E2E_TMP
+set -u
+
+npass=0 nfail=0
+pass() { VERDICT=1; npass=$((npass + 1)); echo "PASS $TEST"; }
+fail() { VERDICT=1; nfail=$((nfail + 1)); echo "FAIL $TEST: $*"; }
+skip() { VERDICT=1; echo "SKIP $TEST: $*"; }
+# need COND ARGS...: true if COND holds, else the test fails, saying $WHY (set
+# by COND or just before need) or else the condition itself.
+need() {
+	"$@" && { WHY=; return 0; }
+	fail "${WHY:-$*}"
+	WHY=
+	return 1
+}
+
+# --- processes -------------------------------------------------------------
+
+# One-letter state of a process (R, S, T, Z, ...), empty if it is gone.
+pstate() { sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null; }
+alive() { case $(pstate "$1") in '' | Z | X) return 1 ;; esac; }
+dead() { ! alive "$1"; }
+
+# poll SECS COND ARGS...: true as soon as COND holds, false after SECS.
+poll() {
+	_pn=$(($1 * 20))
+	shift
+	while [ $_pn -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.05
+		_pn=$((_pn - 1))
+	done
+	"$@"
+}
+
+# start NAME ARGS...: start target NAME in the test dir, stdio on files
+# (pipes are not checkpointable yet); sets PID.
+start() {
+	_name=$1
+	shift
+	(cd "$D" && exec "$TD/$_name$SUF" "$@") </dev/null >"$D/$_name.out" 2>&1 &
+	PID=$!
+	STARTED="$STARTED $PID"
+}
+
+# reap PID: collect a target started by this shell once it is dead (a
+# zombie still holds its PID, so a restore would find it taken); sets RC.
+reap() {
+	poll 10 dead "$1" || kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	RC=$?
+}
+
+# run SECS IN OUT ERR CMD ARGS...: run CMD, killed after SECS; sets RC and
+# TO (non-empty if it timed out).
+run() {
+	_rt=$1 _rin=$2 _rout=$3 _rerr=$4
+	shift 4
+	"$@" <"$_rin" >"$_rout" 2>"$_rerr" &
+	_rp=$!
+	TO=
+	poll "$_rt" dead "$_rp" || { TO=" (timed out after ${_rt}s)"; kill -KILL "$_rp" 2>/dev/null; }
+	wait "$_rp"
+	RC=$?
+}
+
+first_err() { tr '\n' '|' <"$D/err" | cut -c1-300; }
+target_says() { cat "$D"/*.out 2>/dev/null | tr '\n' '|' | cut -c1-300; }
+
+# Exit status of a detached restored process, from the reaper's log.
+exit_status() { sed -n "s/^$1 //p" "$CHKPT_REAPER_LOG" 2>/dev/null | tail -n 1; }
+reaped() { [ -n "$(exit_status "$1")" ]; }
+
+# --- conditions for need (each sets WHY) -------------------------------------
+
+ckpt_ok() {
+	run 120 /dev/null "$D/out" "$D/err" "$BIN/chkpt" "$@"
+	WHY="chkpt $*: exit $RC$TO: $(first_err)"
+	[ "$RC" = 0 ] && [ -z "$TO" ]
+}
+
+# rstrt -d IMAGE must print the original PID.
+restore_d() {
+	run 120 /dev/null "$D/out" "$D/err" "$BIN/rstrt" -d "$1"
+	WHY="rstrt -d: exit $RC$TO: $(first_err)"
+	[ "$RC" = 0 ] && [ -z "$TO" ] || return 1
+	WHY="rstrt -d printed '$(cat "$D/out")', want $PID"
+	[ "$(cat "$D/out")" = "$PID" ]
+}
+
+# Foreground rstrt ARGS... must exit 0 (the restored target's own verdict,
+# whose reason is in its own output file).
+restore_fg() {
+	run 120 /dev/null "$D/out" "$D/err" "$BIN/rstrt" "$@"
+	WHY="rstrt $*: exit $RC$TO: $(first_err) $(target_says)"
+	[ "$RC" = 0 ] && [ -z "$TO" ]
+}
+
+in_state() {
+	WHY="process $1 is in state '$(pstate "$1")', want $2"
+	[ "$(pstate "$1")" = "$2" ]
+}
+
+lines() { wc -l 2>/dev/null <"$1" | tr -d ' '; }
+lines_ge() { [ "$(lines "$1")" -ge "$2" ] 2>/dev/null; }
+has_line() { grep -q "^$2" "$1" 2>/dev/null; }
+
+# FILE holds exactly the lines 1..N.
+counted() {
+	seq 1 "$2" >"$D/expect"
+	WHY="$1 is not 1..$2 ($(lines "$1") lines; $(cmp "$1" "$D/expect" 2>&1 | head -n 1))"
+	cmp -s "$1" "$D/expect"
+}
+
+# The target logged "ready" to LOG within SECS.
+ready() {
+	poll "$1" has_line "$2" ready && return
+	WHY="target not ready: $(target_says)"
+	return 1
+}
+
+# The last line of LOG starts with WANT.
+verdict() {
+	WHY="$1 ends with '$(tail -n 1 "$1" 2>/dev/null)', want '$2'"
+	tail -n 1 "$1" 2>/dev/null | grep -q "^$2"
+}
+
+exited_0() {
+	WHY="restored $1 exited with '$(exit_status "$1")', want 0"
+	[ "$(exit_status "$1")" = 0 ]
+}
+
+# A failed command: non-zero exit (not a crash or timeout), one stderr line.
+clean_error() {
+	WHY="$1 succeeded"
+	[ "$RC" != 0 ] || return 1
+	WHY="$1: exit $RC$TO (crash or hang, not a clean error): $(first_err)"
+	[ "$RC" -lt 126 ] && [ -z "$TO" ] || return 1
+	WHY="$1: want exactly one line on stderr, got: $(first_err)"
+	[ "$(lines "$D/err")" = 1 ]
+}
+
+# The target survived an attempt: alive, not stopped, not traced.
+untouched() {
+	_st=$(pstate "$1")
+	WHY="target state '$_st' after $2"
+	case $_st in '' | Z | X | T | t) return 1 ;; esac
+	_tr=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$1/status")
+	WHY="target traced by $_tr after $2"
+	[ "$_tr" = 0 ]
+}
+
+# A counter target started by this shell finishes with a correct file.
+finishes() {
+	reap "$1"
+	WHY="counter exited $RC: $(target_says)"
+	[ "$RC" = 0 ] && counted "$2" "$3"
+}
+
+empty_dir() {
+	WHY="$1 holds after the failure: $(ls -A "$1" | tr '\n' ' ')"
+	[ -z "$(ls -A "$1")" ]
+}
+
+# --- tests -------------------------------------------------------------------
+
+t_help() {
+	for _cmd in "$BIN/chkpt" "$BIN/rstrt" "$BIN/chkpt rstrt"; do
+		run 10 /dev/null "$D/out" "$D/err" $_cmd --help
+		WHY="$_cmd --help: exit $RC, $(lines "$D/out") lines on stdout"
+		need [ "$RC" = 0 ] && need [ -s "$D/out" ] || return
+	done
+	pass
+}
+
+# Start a counter and wait until it is well under way.
+counter_running() {
+	start counter "$@"
+	poll 10 lines_ge "$1" 20 && return
+	WHY="counter did not start: $(target_says)"
+	return 1
+}
+
+t_counter_kill() {
+	need counter_running "$D/c.txt" &&
+		need ckpt_ok --kill -o "$D/img/c.img" "$PID" || return
+	reap "$PID"
+	need [ "$(ls -A "$D/img")" = c.img ] &&
+		need restore_fg "$D/img/c.img" &&
+		need counted "$D/c.txt" 200 && pass
+}
+
+t_counter_append() {
+	need counter_running "$D/c.txt" append &&
+		need ckpt_ok --kill -o "$D/c.img" "$PID" || return
+	reap "$PID"
+	# `chkpt rstrt` is the same as `rstrt`
+	run 120 /dev/null "$D/out" "$D/err" "$BIN/chkpt" rstrt "$D/c.img"
+	WHY="chkpt rstrt: exit $RC$TO: $(first_err) $(target_says)"
+	need [ "$RC" = 0 ] && need counted "$D/c.txt" 200 && pass
+}
+
+t_counter_default() {
+	need counter_running "$D/c.txt" &&
+		need ckpt_ok -o "$D/c.img" "$PID" &&
+		need untouched "$PID" "chkpt (default mode)" &&
+		need [ -s "$D/c.img" ] &&
+		need finishes "$PID" "$D/c.txt" 200 && pass
+}
+
+t_counter_stop() {
+	need counter_running "$D/c.txt" &&
+		need ckpt_ok --stop -o "$D/c.img" "$PID" &&
+		need poll 2 in_state "$PID" T || return
+	cp -p "$D/c.txt" "$D/c.snap"
+	sleep 0.3
+	WHY="counter went on writing while stopped"
+	need cmp -s "$D/c.txt" "$D/c.snap" || return
+	kill -CONT "$PID"
+	need finishes "$PID" "$D/c.txt" 200 || return
+	# The image restores too, from the file as it was at the checkpoint.
+	cp -p "$D/c.snap" "$D/c.txt"
+	need restore_fg "$D/c.img" && need counted "$D/c.txt" 200 && pass
+}
+
+t_memsum() {
+	start memsum 256 "$D/log"
+	need ready 60 "$D/log" &&
+		need ckpt_ok --kill -o "$D/m.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/m.img" || return
+	rm -f "$D/m.img"
+	kill -USR2 "$PID"
+	need poll 60 has_line "$D/log" verify &&
+		need verdict "$D/log" "verify ok" &&
+		need poll 10 reaped "$PID" &&
+		need exited_0 "$PID" && pass
+}
+
+t_simd() {
+	start simd "$D/log"
+	WHY="simd not ready"
+	need poll 10 eval 'has_line "$D/log" ready || has_line "$D/log" skip' || return
+	if has_line "$D/log" skip; then
+		reap "$PID"
+		skip "no x86_64 vector registers here"
+		return
+	fi
+	sleep 0.2 # let it spin, so the checkpoint catches it in user mode
+	need ckpt_ok --kill -o "$D/s.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/s.img" || return
+	kill -USR2 "$PID"
+	need poll 10 has_line "$D/log" regs &&
+		need verdict "$D/log" "regs ok" &&
+		need poll 10 reaped "$PID" &&
+		need exited_0 "$PID" && pass
+}
+
+t_sigs() {
+	start sigs "$D/log"
+	need ready 10 "$D/log" &&
+		need ckpt_ok --kill -o "$D/s.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/s.img" || return
+	kill -TERM "$PID" # ignored, if the disposition survived
+	kill -USR1 "$PID"
+	need poll 10 has_line "$D/log" sigs &&
+		need verdict "$D/log" "sigs ok" &&
+		need poll 10 reaped "$PID" &&
+		need exited_0 "$PID" && pass
+}
+
+t_maps() {
+	start idle "$D/log"
+	need ready 10 "$D/log" || return
+	kill -STOP "$PID"
+	need poll 2 in_state "$PID" T || return
+	cat "/proc/$PID/maps" >"$D/maps.before"
+	need ckpt_ok --kill -o "$D/i.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/i.img" || return
+	cat "/proc/$PID/maps" >"$D/maps.after"
+	WHY="/proc/PID/maps differs after restore: $(diff -u "$D/maps.before" "$D/maps.after" 2>&1 |
+		grep '^[-+][0-9a-f]' | tr '\n' '|' | cut -c1-600)"
+	need cmp -s "$D/maps.before" "$D/maps.after" || return
+	kill -CONT "$PID"
+	kill -USR2 "$PID"
+	need poll 10 has_line "$D/log" idle &&
+		need verdict "$D/log" "idle ok" &&
+		need poll 10 reaped "$PID" &&
+		need exited_0 "$PID" && pass
+}
+
+# The image through stdout and back through stdin, a file and a pipe.
+t_stdio_image() {
+	need counter_running "$D/c.txt" || return
+	run 120 /dev/null "$D/c.img" "$D/err" "$BIN/chkpt" --kill -o - "$PID"
+	WHY="chkpt -o -: exit $RC$TO: $(first_err)"
+	need [ "$RC" = 0 ] && need [ -s "$D/c.img" ] || return
+	reap "$PID"
+	cp -p "$D/c.txt" "$D/c.snap"
+	run 120 "$D/c.img" "$D/out" "$D/err" "$BIN/rstrt" -
+	WHY="rstrt - <image: exit $RC$TO: $(first_err)"
+	need [ "$RC" = 0 ] && need counted "$D/c.txt" 200 || return
+	cp -p "$D/c.snap" "$D/c.txt"
+	run 120 /dev/null "$D/out" "$D/err" sh -c 'cat "$1" | "$2" -' sh "$D/c.img" "$BIN/rstrt"
+	WHY="cat image | rstrt -: exit $RC$TO: $(first_err)"
+	need [ "$RC" = 0 ] && need counted "$D/c.txt" 200 && pass
+}
+
+t_info() {
+	need counter_running "$D/c.txt" &&
+		need ckpt_ok --kill -o "$D/c.img" "$PID" || return
+	reap "$PID"
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" info "$D/c.img"
+	WHY="chkpt info: exit $RC$TO: $(first_err)"
+	need [ "$RC" = 0 ] || return
+	WHY="chkpt info lacks the command line (counter$SUF $D/c.txt) or PID $PID: $(tr '\n' '|' <"$D/out" | cut -c1-400)"
+	grep -q "counter$SUF" "$D/out" && grep -qF "$D/c.txt" "$D/out" && grep -qw "$PID" "$D/out"
+	need [ $? = 0 ] && pass
+}
+
+# --- error paths ---------------------------------------------------------------
+
+t_err_no_pid() {
+	_p=$(($(cat /proc/sys/kernel/pid_max) - 1))
+	while [ -d "/proc/$_p" ]; do _p=$((_p - 1)); done
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" -o "$D/img/x.img" "$_p"
+	need clean_error "chkpt of free PID $_p" && need empty_dir "$D/img" && pass
+}
+
+t_err_kthread() {
+	[ "$(cat /proc/2/comm 2>/dev/null)" = kthreadd ] || { skip "PID 2 is not kthreadd"; return; }
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" -o "$D/img/x.img" 2
+	need clean_error "chkpt of kthreadd" && need empty_dir "$D/img" && pass
+}
+
+t_err_zombie() {
+	start zombie
+	WHY="zombie printed no PID"
+	need poll 10 test -s "$D/zombie.out" || return
+	_z=$(cat "$D/zombie.out")
+	need poll 5 in_state "$_z" Z || return
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" -o "$D/img/x.img" "$_z"
+	need clean_error "chkpt of a zombie" && need empty_dir "$D/img" && pass
+}
+
+t_err_output() {
+	need counter_running "$D/c.txt" || return
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" -o /nonexistent-dir/x.img "$PID"
+	need clean_error "chkpt -o /nonexistent-dir/x.img" &&
+		need untouched "$PID" "a failed chkpt" &&
+		need finishes "$PID" "$D/c.txt" 200 && pass
+}
+
+t_err_pid_taken() {
+	need counter_running "$D/c.txt" &&
+		need ckpt_ok -o "$D/c.img" "$PID" || return
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/rstrt" "$D/c.img"
+	need clean_error "rstrt while PID $PID is taken" &&
+		need untouched "$PID" "a failed rstrt" &&
+		need finishes "$PID" "$D/c.txt" 200 && pass
+}
+
+t_err_unprivileged() {
+	[ "$(id -u)" = 0 ] || { skip "not running as root"; return; }
+	command -v setpriv >/dev/null || { skip "no setpriv"; return; }
+	_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	run 10 /dev/null "$D/out" "$D/err" $_nobody "$BIN/chkpt" --help
+	[ "$RC" = 0 ] || { skip "cannot run chkpt as uid 65534: $(head -n 1 "$D/err")"; return; }
+	need counter_running "$D/c.txt" || return
+	# -o -: the output is writable, only the target is out of reach
+	run 30 /dev/null "$D/out" "$D/err" $_nobody "$BIN/chkpt" -o - "$PID"
+	need clean_error "chkpt as uid 65534 of a root process" &&
+		need untouched "$PID" "a failed chkpt" &&
+		need finishes "$PID" "$D/c.txt" 200 && pass
+}
+
+t_err_garbage() {
+	head -c 65536 /dev/urandom >"$D/g.img"
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/rstrt" "$D/g.img"
+	need clean_error "rstrt of random bytes" || return
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" info "$D/g.img"
+	need clean_error "chkpt info of random bytes" && pass
+}
+
+# Checkpoint a counter, damage the image with CMD, restore must fail cleanly
+# and start nothing: the PID stays free and the output file unchanged.
+bad_image() {
+	need counter_running "$D/c.txt" &&
+		need ckpt_ok --kill -o "$D/c.img" "$PID" || return
+	reap "$PID"
+	cp "$D/c.txt" "$D/c.snap"
+	_size=$(wc -c <"$D/c.img")
+	eval "$1"
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/rstrt" "$D/bad.img"
+	need clean_error "rstrt of $2 image" || return
+	WHY="PID $PID is alive after rstrt of $2 image"
+	need poll 3 test ! -d "/proc/$PID" || return
+	sleep 0.2
+	WHY="output file changed after rstrt of $2 image"
+	need cmp -s "$D/c.txt" "$D/c.snap" && pass
+}
+
+t_err_truncated() {
+	bad_image 'head -c $((_size / 2)) "$D/c.img" >"$D/bad.img"' truncated
+}
+
+# Some bytes in the middle overwritten: the record CRCs must catch it.
+t_err_corrupt() {
+	bad_image 'cp "$D/c.img" "$D/bad.img"
+		printf "\377\000\252\125\001\002\003\004" |
+			dd of="$D/bad.img" bs=1 seek=$((_size * 3 / 4)) conv=notrunc 2>/dev/null' corrupted
+}
+
+# A terminal on 0/1/2: the counter writes to a pty under script(1); the
+# restored copy must go on writing to rstrt's own terminal.
+t_tty() {
+	command -v script >/dev/null || { skip "no script(1)"; return; }
+	(cd "$D" && SHELL=/bin/sh exec script -q -c \
+		"echo \$\$ >$D/pid; exec $TD/counter$SUF - 100" /dev/null) \
+		</dev/null >"$D/tty1" 2>&1 &
+	_script=$!
+	need poll 10 eval '[ -s "$D/pid" ] && lines_ge "$D/tty1" 20' || return
+	PID=$(cat "$D/pid")
+	STARTED="$STARTED $PID $_script"
+	need ckpt_ok --kill -o "$D/c.img" "$PID" || return
+	reap "$_script"
+	run 60 /dev/null "$D/tty2" "$D/err" env SHELL=/bin/sh script -q -c \
+		"$BIN/rstrt $D/c.img; echo \$? >$D/rc" /dev/null
+	WHY="rstrt under script: exit $(cat "$D/rc" 2>/dev/null)$TO: $(first_err) $(tail -n 2 "$D/tty2")"
+	need [ "$(cat "$D/rc" 2>/dev/null)" = 0 ] || return
+	cat "$D/tty1" "$D/tty2" | tr -d '\r' >"$D/tty"
+	need counted "$D/tty" 100 && pass
+}
+
+# --- main ----------------------------------------------------------------------
+
+TESTS="help counter_kill counter_append counter_default counter_stop memsum simd sigs
+	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
+	err_unprivileged err_garbage err_truncated err_corrupt tty"
+
+if [ ! -x "$BIN/chkpt" ] || [ ! -e "$BIN/rstrt" ]; then
+	echo "FAIL setup: $BIN/chkpt or $BIN/rstrt missing (make)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
+for TEST in $TESTS; do
+	D=$T/$TEST
+	mkdir -p "$D/img"
+	: >"$CHKPT_REAPER_LOG"
+	STARTED='' VERDICT='' PID='' WHY=''
+	"t_$TEST"
+	[ -n "$VERDICT" ] || fail "driver: test ended without a verdict"
+	for _p in $STARTED; do
+		alive "$_p" && kill -KILL "$_p" 2>/dev/null
+		reap "$_p"
+	done
+	rm -f "$D"/*.img "$D"/img/*
+done
+if [ "$nfail" = 0 ]; then
+	rm -rf "$T"
+else
+	echo "logs kept in $T"
+fi
+echo "$npass passed, $nfail failed"
+[ "$nfail" = 0 ]

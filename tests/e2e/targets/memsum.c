@@ -1,0 +1,133 @@
+/* memsum [MIB] LOGFILE
+ *
+ * Fills memory of several kinds with known data, logs "ready", idles until
+ * SIGUSR2, then re-checks everything and logs "verify ok" (exit 0) or
+ * "verify FAIL <what>" (exit 1). The kinds:
+ *  - MIB MiB (default 256) of dense anonymous memory, xorshift words; the
+ *    expected order-sensitive checksum is kept in a global (.bss);
+ *  - a 64 MiB sparse anonymous region with one word in every 16th page: the
+ *    untouched pages must still read as zero;
+ *  - 256 KiB of brk heap (raw brk syscall: musl's sbrk refuses to grow), and
+ *    afterwards the heap must still grow from where it ended (mm->brk);
+ *  - a MAP_PRIVATE file mapping of LOGFILE.dat with every other page written:
+ *    written pages keep their new data, the others still show the file, and
+ *    the file itself is unchanged.
+ */
+#include "common.h"
+#include <sys/syscall.h>
+
+#define SPARSE_LEN (64UL << 20)
+#define BRK_LEN (256UL << 10)
+#define FILE_PAGES 16
+
+static uint64_t dense_sum, brk_sum; /* expected checksums */
+
+static uint64_t fill(uint64_t *w, size_t words, uint64_t seed)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < words; i++) {
+		w[i] = xorshift64(&seed);
+		h = (h ^ w[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t checksum(const uint64_t *w, size_t words)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < words; i++)
+		h = (h ^ w[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Offset of the first word that differs from the pattern, for the log. */
+static size_t first_bad(const uint64_t *w, size_t words, uint64_t seed)
+{
+	for (size_t i = 0; i < words; i++)
+		if (w[i] != xorshift64(&seed))
+			return i * 8;
+	return (size_t)-1;
+}
+
+static const char *check_sparse(const uint64_t *w, size_t page)
+{
+	size_t per_page = page / 8;
+	for (size_t i = 0; i < SPARSE_LEN / 8; i++) {
+		size_t pg = i / per_page;
+		uint64_t want = (pg % 16 == 0 && i % per_page == 0) ? pg ^ 0x5a5a5a5a5a5aULL : 0;
+		if (w[i] != want)
+			return "sparse region";
+	}
+	return NULL;
+}
+
+static const char *check_file_map(const unsigned char *m, size_t page, const char *path)
+{
+	for (size_t i = 0; i < FILE_PAGES * page; i++) {
+		size_t pg = i / page;
+		unsigned char want = pg % 2 ? file_byte(1, i) : (unsigned char)(0xa0 + pg);
+		if (m[i] != want)
+			return pg % 2 ? "private file mapping (unwritten page)"
+				      : "private file mapping (written page)";
+	}
+	return file_intact(path, FILE_PAGES * page, 1) ? NULL : "data file was modified";
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || argc > 3)
+		die("usage: memsum [MIB] LOGFILE");
+	const char *log = argv[argc - 1];
+	size_t mib = argc == 3 ? (size_t)atol(argv[1]) : 256;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	catch_usr2();
+
+	size_t words = (mib << 20) / 8;
+	uint64_t *dense = map_anon(mib << 20);
+	dense_sum = fill(dense, words, 0x9e3779b97f4a7c15ULL);
+
+	uint64_t *sparse = map_anon(SPARSE_LEN);
+	for (size_t pg = 0; pg < SPARSE_LEN / page; pg += 16)
+		sparse[pg * page / 8] = pg ^ 0x5a5a5a5a5a5aULL;
+
+	char *brk0 = (char *)syscall(SYS_brk, 0);
+	if ((char *)syscall(SYS_brk, brk0 + BRK_LEN) != brk0 + BRK_LEN)
+		die("memsum: brk failed");
+	brk_sum = fill((uint64_t *)brk0, BRK_LEN / 8, 42);
+
+	char path[4096];
+	snprintf(path, sizeof path, "%s.dat", log);
+	int fd = make_file(path, FILE_PAGES * page, 1);
+	unsigned char *fmap = mmap(NULL, FILE_PAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (fmap == MAP_FAILED)
+		die("memsum: mmap %s: %s", path, strerror(errno));
+	close(fd);
+	for (size_t pg = 0; pg < FILE_PAGES; pg += 2)
+		memset(fmap + pg * page, 0xa0 + (int)pg, page);
+
+	log_line(log, "ready");
+	wait_usr2();
+
+	const char *bad = NULL;
+	if (checksum(dense, words) != dense_sum) {
+		size_t off = first_bad(dense, words, 0x9e3779b97f4a7c15ULL);
+		log_line(log, "verify FAIL dense region, first bad byte at offset %zu", off);
+		return 1;
+	}
+	if (checksum((uint64_t *)brk0, BRK_LEN / 8) != brk_sum)
+		bad = "brk heap";
+	else if ((char *)syscall(SYS_brk, 0) != brk0 + BRK_LEN)
+		bad = "brk end moved";
+	else if ((char *)syscall(SYS_brk, brk0 + 2 * BRK_LEN) != brk0 + 2 * BRK_LEN)
+		bad = "brk cannot grow";
+	else if (!(bad = check_sparse(sparse, page)))
+		bad = check_file_map(fmap, page, path);
+	if (!bad)
+		memset(brk0 + BRK_LEN, 1, BRK_LEN); /* the grown heap is usable */
+	if (bad) {
+		log_line(log, "verify FAIL %s", bad);
+		return 1;
+	}
+	log_line(log, "verify ok");
+	return 0;
+}
