@@ -1,13 +1,26 @@
 # chkpt: one static binary (musl), C++17 freestanding style.
 #   make                       build build/chkpt (+ rstrt link) for the host (x86_64)
-#   make ARCH=aarch64 CROSS_COMPILE=aarch64-linux-gnu-     cross build (see docs/BUILD.md)
+#   make ARCH=aarch64 CROSS_COMPILE=aarch64-linux-gnu-     cross build into build-aarch64/ (docs/CROSS.md)
+#   make check-qemu ARCH=aarch64    e2e suite + unit tests in a QEMU guest (docs/CROSS.md)
 #   make check                 unit tests + end-to-end suite
 #   make bench                 size / RSS / throughput budgets
 ARCH ?= $(shell uname -m)
-CROSS_COMPILE ?=
+# Debian's cross compilers by default (g++-aarch64-linux-gnu, ...)
+CROSS_aarch64 := aarch64-linux-gnu-
+CROSS_ppc64le := powerpc64le-linux-gnu-
+CROSS_ppc64 := powerpc64-linux-gnu-
+CROSS_COMPILE ?= $(if $(filter $(ARCH),$(shell uname -m)),,$(CROSS_$(ARCH)))
 ifeq ($(ARCH),ppc64le)
   ARCHDIR := ppc64
   MUSL_TRIPLE := powerpc64le-linux-musl
+else ifeq ($(ARCH),ppc64)
+  # big-endian: musl only supports ELFv2 there, Debian's compiler defaults to
+  # ELFv1, whose crtbeginT.o/crtend.o cannot be linked in (docs/CROSS.md)
+  ARCHDIR := ppc64
+  MUSL_TRIPLE := powerpc64-linux-musl
+  ARCH_FLAGS := -mabi=elfv2 -mlong-double-64
+  NO_GCC_CRT := 1
+  MUSL_PREFIX ?= build-ppc64/musl
 else
   ARCHDIR := $(ARCH)
   MUSL_TRIPLE := $(ARCH)-linux-musl
@@ -19,30 +32,32 @@ else
   SEG_ALIGN := 65536
 endif
 
-B := build
+# A cross build goes to build-ARCH/, so it never clobbers the native build/.
+B := $(if $(filter $(ARCH),$(shell uname -m)),build,build-$(ARCH))
 CXX := $(CROSS_COMPILE)g++
 CC := $(CROSS_COMPILE)gcc
-MUSL_INC := /usr/include/$(MUSL_TRIPLE)
-MUSL_LIB := /usr/lib/$(MUSL_TRIPLE)
+# Debian's multiarch musl-dev, or MUSL_PREFIX=DIR for one built from source (ppc64)
+MUSL_INC := $(if $(MUSL_PREFIX),$(MUSL_PREFIX)/include,/usr/include/$(MUSL_TRIPLE))
+MUSL_LIB := $(if $(MUSL_PREFIX),$(MUSL_PREFIX)/lib,/usr/lib/$(MUSL_TRIPLE))
 # libstdc++ header-only pieces (type_traits, utility) without its runtime library
 CXX_INC := $(shell $(CXX) -x c++ -E -v /dev/null 2>&1 | sed -n 's/^ \(.*\/c++\/[0-9][^ ]*\)$$/\1/p' | grep -v backward | sed 's/^/-isystem /')
 GCC_INC := $(shell $(CXX) -print-file-name=include)
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-CXXFLAGS := -std=c++17 -Os -static -fno-pie -no-pie \
+CXXFLAGS := -std=c++17 -Os -static -fno-pie -no-pie $(ARCH_FLAGS) \
   -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
   -fno-unwind-tables -ffunction-sections -fdata-sections -fno-stack-protector \
   -nostdinc $(CXX_INC) -isystem $(MUSL_INC) -isystem $(GCC_INC) -D'__GLIBC_PREREQ(a,b)=0' \
   -Isrc -Iarch/$(ARCHDIR) $(WARN)
 LDFLAGS := -nostdlib -Wl,--gc-sections -Wl,-z,max-page-size=$(SEG_ALIGN)
-CRT_BEGIN := $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(shell $(CXX) -print-file-name=crtbeginT.o)
-CRT_END := $(shell $(CXX) -print-file-name=crtend.o) $(MUSL_LIB)/crtn.o
+CRT_BEGIN := $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(if $(NO_GCC_CRT),,$(shell $(CXX) -print-file-name=crtbeginT.o))
+CRT_END := $(if $(NO_GCC_CRT),,$(shell $(CXX) -print-file-name=crtend.o)) $(MUSL_LIB)/crtn.o
 LIBS := -L$(MUSL_LIB) -Wl,--start-group -lc $(shell $(CXX) -print-libgcc-file-name) -Wl,--end-group
 
 SRCS := $(wildcard src/*.cpp) $(wildcard arch/$(ARCHDIR)/*.cpp)
 OBJS := $(patsubst %.cpp,$(B)/obj/%.o,$(SRCS))
 
-all: $(B)/chkpt $(B)/rstrt
+all: $(B)/chkpt $(B)/rstrt $(B)/migrate $(B)/restartd
 
 $(B)/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h)
 	@mkdir -p $(dir $@)
@@ -52,15 +67,18 @@ $(B)/chkpt: $(OBJS)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@.unstripped $(CRT_BEGIN) $(OBJS) $(LIBS) $(CRT_END)
 	$(CROSS_COMPILE)strip -o $@ $@.unstripped
 
-$(B)/rstrt: $(B)/chkpt
+$(B)/rstrt $(B)/migrate $(B)/restartd: $(B)/chkpt
 	ln -sf chkpt $@
 
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
-UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp
+# against glibc; cross-built static, to run under qemu-user (tests/qemu/)
+UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
+UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
+  src/sha256.cpp src/net.cpp
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(B)
-	g++ -std=c++17 -O1 -g -Isrc -Iarch/$(ARCHDIR) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)
+	$(UNIT_CXX) -std=c++17 -O1 -g -Isrc -Iarch/$(ARCHDIR) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)
 
 # e2e target programs: static musl (they also run in QEMU guests) and,
 # for the common case of an unmodified distro binary, dynamic glibc.
@@ -71,6 +89,16 @@ $(B)/e2e/%: tests/e2e/targets/%.c tests/e2e/targets/common.h
 	@mkdir -p $(B)/e2e
 	$(MUSL_CC) -O2 -Wall -o $@ $<
 	$(CC) -O2 -Wall -o $@.glibc $< -lpthread
+
+# The peers' test program (../shared/peers, not copied into the project).
+PEERS ?= ../shared/peers
+ifneq ($(wildcard $(PEERS)/chpoxtest.c),)
+E2E_BINS += $(B)/e2e/chpoxtest
+endif
+$(B)/e2e/chpoxtest: $(PEERS)/chpoxtest.c
+	@mkdir -p $(B)/e2e
+	$(MUSL_CC) -include string.h -O2 -o $@ $<
+	$(CC) -include string.h -O2 -o $@.glibc $<
 
 e2e-targets: $(E2E_BINS)
 
@@ -87,3 +115,71 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all check bench demo clean e2e-targets
+
+# --- robustness: bad images, faults, rights (tests/faults/, tests/fuzz/,
+# docs/ROBUSTNESS.md) -----------------------------------------------------------
+#   make fuzz [FUZZ_SECONDS=N]   libFuzzer on the image reader (clang, ASan+UBSan)
+#   make check-asan              the product built with ASan+UBSan against glibc in
+#                                build-asan/: bad-image matrix, 500-checkpoint endurance
+# tools: imgtool is built like the product (static, any ARCH, for QEMU guests
+# too); evolve is a target program, built like the e2e ones.
+$(B)/faults/imgtool: tests/faults/imgtool.cpp $(addprefix $(B)/obj/src/,crc32c.o codec.o image.o base.o)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(CRT_BEGIN) $< $(filter %.o,$^) $(LIBS) $(CRT_END)
+$(B)/faults/%: tests/faults/%.c tests/e2e/targets/common.h
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -O2 -Wall -Itests/e2e/targets -o $@ $<
+FAULT_BINS := $(B)/faults/imgtool $(patsubst tests/faults/%.c,$(B)/faults/%,$(wildcard tests/faults/*.c))
+fault-tools: $(FAULT_BINS)
+
+# The fuzz target links every product source but main.cpp, natively (glibc).
+GLIBC_COMPAT := -include tests/fuzz/glibc_compat.h
+FUZZ_CXX ?= clang++
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# rt.cpp (operator new/delete for the libstdc++-free product) would fight the
+# sanitizers' own; the glibc builds use libstdc++'s.
+GLIBC_SRCS := $(filter-out src/rt.cpp,$(SRCS))
+FUZZ_OBJS := $(patsubst %.cpp,$(B)/fuzz/obj/%.o,$(filter-out src/main.cpp,$(GLIBC_SRCS)) tests/fuzz/fuzz_image.cpp)
+$(B)/fuzz/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h) tests/fuzz/glibc_compat.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) -std=c++17 -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(GLIBC_COMPAT) -Isrc -Iarch/$(ARCHDIR) -c -o $@ $<
+$(B)/fuzz/fuzz_image: $(FUZZ_OBJS)
+	$(FUZZ_CXX) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+fuzz: all e2e-targets $(B)/fuzz/fuzz_image
+	sh tests/fuzz/run.sh $(B) $(FUZZ_SECONDS)
+
+# The product with ASan+UBSan (glibc: the sanitizers do not support static musl).
+ASAN_B := build-asan
+ASAN_FLAGS := -std=c++17 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-exceptions -fno-rtti \
+  $(GLIBC_COMPAT) -Isrc -Iarch/$(ARCHDIR) $(WARN)
+ASAN_OBJS := $(patsubst %.cpp,$(ASAN_B)/obj/%.o,$(GLIBC_SRCS))
+$(ASAN_B)/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h) tests/fuzz/glibc_compat.h
+	@mkdir -p $(dir $@)
+	g++ $(ASAN_FLAGS) -c -o $@ $<
+$(ASAN_B)/chkpt: $(ASAN_OBJS)
+	g++ -fsanitize=address,undefined -o $@ $^
+$(ASAN_B)/rstrt: $(ASAN_B)/chkpt
+	ln -sf chkpt $@
+check-asan: $(ASAN_B)/chkpt $(ASAN_B)/rstrt e2e-targets fault-tools
+	sh tests/faults/asan.sh $(ASAN_B) $(B)
+
+check: fault-tools $(B)/fuzz/fuzz_image
+.PHONY: fault-tools fuzz check-asan
+
+# --- other architectures: QEMU guests (tests/qemu/, docs/CROSS.md) -------------
+# make check-qemu ARCH=x86_64|aarch64|ppc64le: the e2e suite inside a guest of
+# that architecture booted under qemu-system (TCG), the unit tests under
+# qemu-user. Cross builds land in build-ARCH/.
+$(B)/qemu/%: tests/qemu/%.c
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -O2 -Wall -o $@ $<
+check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script
+	sh tests/qemu/check.sh $(ARCH) $(B)
+.PHONY: check-qemu
+ifeq ($(ARCH),ppc64)
+# big-endian ppc64: no Debian musl, build it from Debian's source first
+$(OBJS) $(E2E_BINS) $(B)/qemu/script: | $(MUSL_LIB)/libc.a
+$(MUSL_LIB)/libc.a:
+	sh tests/qemu/musl-ppc64be.sh $(MUSL_PREFIX)
+endif

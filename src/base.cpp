@@ -76,6 +76,7 @@ Err write_full(int fd, const void *buf, size_t n) {
   size_t done = 0;
   while (done < n) {
     ssize_t r = write(fd, static_cast<const char *>(buf) + done, n - done);
+    if (r < 0 && errno == EINTR && abort_requested) return check_abort();  // not stuck on a full pipe
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return sys_err("write");
     done += r;
@@ -98,6 +99,19 @@ Err read_link(const char *path, char *out, size_t cap) {
   ssize_t n = readlink(path, out, cap - 1);
   if (n < 0) return sys_err("readlink %s", path);
   out[n] = 0;
+  return ok();
+}
+
+volatile int abort_requested = 0;
+
+Err check_abort() { return abort_requested ? errf("interrupted") : ok(); }
+
+Err place_fd(int fd, int want, int fd_flags) {
+  if (fd != want) {
+    if (dup2(fd, want) < 0) return sys_err("dup2 to fd %d", want);
+    close(fd);
+  }
+  if (fcntl(want, F_SETFD, fd_flags) < 0) return sys_err("fcntl fd %d", want);
   return ok();
 }
 

@@ -113,6 +113,15 @@ Err write_full(int fd, const void *buf, size_t n);
 Err read_text(const char *path, char *out, size_t cap, size_t *len = nullptr);
 // readlink into out, NUL-terminated.
 Err read_link(const char *path, char *out, size_t cap);
+// Set by a signal handler when a checkpoint must stop (chkpt was interrupted or
+// killed: src/periodic.cpp). The dumper checks it between steps and in its page
+// loop, and then releases the set untouched.
+extern volatile int abort_requested;
+Err check_abort();
+
+// Move fd to number `want` (closing fd unless it already is `want`) and set its
+// FD_CLOEXEC flag as given.
+Err place_fd(int fd, int want, int fd_flags);
 // Printf to an fd (stdout/stderr) without stdio buffering surprises.
 void outf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Parse a decimal number; false on junk.

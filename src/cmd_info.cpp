@@ -26,7 +26,7 @@ uint8_t buf[1 << 20];
 struct ProcSummary {
   ProcessRec proc;
   uint32_t files = 0, threads = 0, vmas = 0, pending = 0;
-  uint64_t mapped = 0, saved = 0;
+  uint64_t mapped = 0, saved = 0, shared = 0;  // shared: pages still shared copy-on-write with the parent
 };
 
 void print_cmdline(const Str &c) {
@@ -52,9 +52,9 @@ void print_proc(const ProcSummary &s) {
   outf(1, "  pid %d  ppid %d  pgrp %d  sid %d  uid %u  gid %u\n", p.pid, p.ppid, p.pgid, p.sid, p.uid, p.gid);
   outf(1, "  cwd:      %s\n  program:  %s\n", p.cwd.c(), p.exe.c());
   outf(1, "  files:    %u open\n  threads:  %u\n  signals:  %u pending\n", s.files, s.threads, s.pending);
-  char mapped[32], saved[32];
-  outf(1, "  memory:   %u mappings, %s mapped, %s saved\n", s.vmas, human(s.mapped, mapped, sizeof mapped),
-       human(s.saved, saved, sizeof saved));
+  char mapped[32], saved[32], shared[32];
+  outf(1, "  memory:   %u mappings, %s mapped, %s saved, %s shared with the parent\n", s.vmas,
+       human(s.mapped, mapped, sizeof mapped), human(s.saved, saved, sizeof saved), human(s.shared, shared, sizeof shared));
 }
 
 void print_header(const char *path, const ImageReader &rd, const ImageHeader &h) {
@@ -67,26 +67,36 @@ void print_header(const char *path, const ImageReader &rd, const ImageHeader &h)
   outf(1, "kernel:     %s\nhost:       %s\ntime:       %s\nprocesses:  %u\n", h.kernel, h.host, when, h.nr_processes);
 }
 
-Err summarize(ImageReader &rd, uint32_t type, uint32_t len, ProcSummary *s) {
-  switch ((Rec)type) {
-    case Rec::Process:
-      TRY(rd.payload(buf, len));
-      if (!decode_process(buf, len, &s->proc)) return rd.bad("malformed");
-      return ok();
-    case Rec::Vma: {
-      TRY(rd.payload(buf, len));
-      VmaRec v;
-      if (!decode_vma(buf, len, &v)) return rd.bad("malformed");
-      s->vmas++;
-      s->mapped += v.end - v.start;
-      return ok();
-    }
-    case Rec::Pages: s->saved += len >= 16 ? len - 16 : 0; break;
-    case Rec::File: s->files++; break;
-    case Rec::Thread: s->threads++; break;
-    case Rec::Siginfo: s->pending++; break;
-    default: break;
+// Metadata records belong to the last PROCESS; page records to the process
+// whose page group is open (groups come in PROCESS order, each ended by PROC_END).
+Err summarize(ImageReader &rd, uint32_t type, uint32_t len, Vec<ProcSummary> &procs, size_t *pages_of, uint32_t page) {
+  if (type == (uint32_t)Rec::Process) {
+    procs.push(ProcSummary());
+    TRY(rd.payload(buf, len));
+    return decode_process(buf, len, &procs.back().proc) ? ok() : rd.bad("malformed");
   }
+  bool meta = type > (uint32_t)Rec::Process && type <= (uint32_t)Rec::Vma;
+  bool pages = type == (uint32_t)Rec::Pages || type == (uint32_t)Rec::PagesFrom || type == (uint32_t)Rec::ProcEnd;
+  if ((meta && procs.empty()) || (pages && *pages_of >= procs.size())) return rd.bad("out of order");
+  if (type == (uint32_t)Rec::ProcEnd) (*pages_of)++;
+  if (type == (uint32_t)Rec::Vma) {
+    TRY(rd.payload(buf, len));
+    VmaRec v;
+    if (!decode_vma(buf, len, &v)) return rd.bad("malformed");
+    procs.back().vmas++;
+    procs.back().mapped += v.end - v.start;
+    return ok();
+  }
+  if (type == (uint32_t)Rec::PagesFrom) {
+    if (len != 16) return rd.bad("malformed");
+    TRY(rd.payload(buf, len));
+    procs[*pages_of].shared += (uint64_t)load_le32(buf + 8) * page;
+    return ok();
+  }
+  if (type == (uint32_t)Rec::Pages) procs[*pages_of].saved += len >= 16 ? len - 16 : 0;
+  if (type == (uint32_t)Rec::File) procs.back().files++;
+  if (type == (uint32_t)Rec::Thread) procs.back().threads++;
+  if (type == (uint32_t)Rec::Siginfo) procs.back().pending++;
   return rd.skip();
 }
 
@@ -102,19 +112,17 @@ Err show(const char *path) {
   ImageHeader h;
   if (!decode_header(buf, len, &h)) return rd.bad("malformed");
   print_header(path, rd, h);
-  ProcSummary s;
+  Vec<ProcSummary> procs;
+  size_t pages_of = 0;
   for (;;) {
     TRY(rd.next(&type, &len));
-    if (type == (uint32_t)Rec::End) return rd.skip();
-    if (type == (uint32_t)Rec::ProcEnd) {
-      TRY(rd.skip());
-      print_proc(s);
-      s = ProcSummary();
-      continue;
-    }
+    if (type == (uint32_t)Rec::End) break;
     if (len > sizeof buf && type != (uint32_t)Rec::Pages) return rd.bad("too large");
-    TRY(summarize(rd, type, len, &s));
+    TRY(summarize(rd, type, len, procs, &pages_of, h.page_size));
   }
+  TRY(rd.skip());
+  for (auto &p : procs) print_proc(p);
+  return ok();
 }
 }  // namespace
 

@@ -1,5 +1,6 @@
-// Checkpoint of one process: freeze, read everything while it is frozen, write
-// the records in the order docs/FORMAT.md gives, and leave the target as asked.
+// Checkpoint of a set of processes: freeze every thread of the set, read
+// everything while it is frozen, write the records in the order docs/FORMAT.md
+// gives (all metadata, then all page data), and leave the set as asked.
 #include "dump.h"
 
 #include <signal.h>
@@ -15,14 +16,14 @@
 #include "ptrace.h"
 
 namespace {
-uint8_t rec_buf[kMaxRecord > (1 << 20) ? (1 << 20) : kMaxRecord];
+uint8_t rec_buf[1 << 20];
 
 Err put(ImageWriter &w, Rec type, size_t len) {
-  if (!len) return errf("internal: %s record does not fit", rec_name((uint32_t)type));
+  if (!len) return errf("%s record does not fit in %zu bytes", rec_name((uint32_t)type), sizeof rec_buf);
   return w.record(type, rec_buf, len);
 }
 
-Err write_header(ImageWriter &w, const ProcImage &img) {
+Err write_header(ImageWriter &w, const SetImage &set) {
   ImageHeader h;
   struct utsname u;
   uname(&u);
@@ -30,16 +31,14 @@ Err write_header(ImageWriter &w, const ProcImage &img) {
   h.big_endian = arch::kBigEndian;
   h.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
   h.time_sec = (uint64_t)time(nullptr);
-  h.nr_processes = 1;
+  h.nr_processes = (uint32_t)set.tree.size();
   snprintf(h.kernel, sizeof h.kernel, "%s", u.release);
   snprintf(h.host, sizeof h.host, "%s", u.nodename);
   TRY(w.preamble());
   TRY(put(w, Rec::Header, encode_header(h, rec_buf, sizeof rec_buf)));
-  Enc e(rec_buf, sizeof rec_buf);  // TREE: the process set (one process, one thread for now)
-  e.u32(1);
-  e.u32(img.proc.pid); e.u32(img.proc.ppid); e.u32(img.proc.pgid); e.u32(img.proc.sid);
-  e.u32(1); e.u32(img.proc.pid);
-  return put(w, Rec::Tree, e.overflow() ? 0 : e.len());
+  TRY(put(w, Rec::Tree, encode_tree(set.tree, rec_buf, sizeof rec_buf)));
+  for (auto &f : set.fdescs) TRY(put(w, Rec::Fdesc, encode_fdesc(f, rec_buf, sizeof rec_buf)));
+  return ok();
 }
 
 Err write_metadata(ImageWriter &w, const ProcImage &img) {
@@ -54,81 +53,115 @@ Err write_metadata(ImageWriter &w, const ProcImage &img) {
   return ok();
 }
 
-Err write_trailer(ImageWriter &w) {
-  TRY(w.record(Rec::ProcEnd, nullptr, 0));
+Err write_end(ImageWriter &w, const SetImage &set) {
   Enc e(rec_buf, sizeof rec_buf);
   e.u64(w.records() + 1);  // records in the image, this END included
-  e.u32(1);
+  e.u32((uint32_t)set.tree.size());
   return put(w, Rec::End, e.len());
 }
 
-// What only the process itself can tell: run a few syscalls inside it with a
-// scratch page mapped for their results, then put everything back.
-Err dump_injected(Tracee &t, const ProcMem &mem, const Gadget &base, ProcImage *img) {
-  int64_t scratch;
-  TRY(t.syscall(SYS_mmap, &scratch, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0));
-  if (scratch < 0) return errf("mmap in the target: %s", strerror((int)-scratch));
-  Gadget g = base;
-  g.scratch = (uint64_t)scratch;
-  g.scratch_len = 4096;
-  Err e = dump_sigacts(t, mem, g, &img->sigacts);
-  if (!e) e = dump_thread_injected(t, mem, g, &img->threads[0]);
-  if (!e) e = dump_brk(t, g, &img->mm);
-  int64_t r;
-  Err u = t.syscall(SYS_munmap, &r, (uint64_t)scratch, 4096);
-  return e ? e : u;
+// What only a thread itself can tell, by syscalls injected into it. The main
+// thread maps a scratch page for the results (all threads share it) and asks
+// the process-wide questions too.
+Err inject_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *th, ProcImage *img, bool main) {
+  TRY(t.inject_begin(g.insn));
+  Err e = ok();
+  if (main) e = dump_sigacts(t, mem, g, &img->sigacts);
+  if (!e && main) e = dump_brk(t, g, &img->mm);
+  if (!e) e = dump_thread_injected(t, mem, g, th);
+  Err end = t.inject_end();
+  return e ? e : end;
 }
 
-Err collect(int pid, Tracee &t, ProcImage *img) {
-  ProcMem mem;
-  TRY(mem.open(pid, false));
-  TRY(dump_vmas(pid, &img->vmas));
-  Gadget g;
-  TRY(find_syscall_insn(mem, img->vmas, &g.insn));
-  img->threads.push(ThreadRec());
-  TRY(dump_thread(t, mem, g, &img->threads[0]));
-  TRY(t.inject_begin(g.insn));
-  Err e = dump_injected(t, mem, g, img);
-  Err end = t.inject_end();
+Err dump_injected(FrozenSet &fs, const TreeEntry &te, const ProcMem &mem, Gadget g, ProcImage *img) {
+  Tracee *main = fs.find(te.pid);
+  TRY(main->inject_begin(g.insn));
+  int64_t scratch;
+  Err e = main->syscall(SYS_mmap, &scratch, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+  if (!e && scratch < 0) e = errf("mmap in process %d: %s", te.pid, strerror((int)-scratch));
+  Err end = main->inject_end();
   TRY(e);
   TRY(end);
+  g.scratch = (uint64_t)scratch;
+  g.scratch_len = 4096;
+  for (size_t i = 0; i < te.tids.size() && !e; i++)
+    e = inject_thread(*fs.find(te.tids[i]), mem, g, &img->threads[i], img, i == 0);
+  int64_t r;
+  Err u = main->inject_begin(g.insn);
+  if (!u) u = main->syscall(SYS_munmap, &r, (uint64_t)scratch, 4096);
+  Err end2 = main->inject_end();
+  return e ? e : u ? u : end2;
+}
+
+Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex &idx, ProcImage *img) {
+  ProcMem mem;
+  TRY(mem.open(te.pid, false));
+  TRY(dump_vmas(te.pid, &img->vmas));
+  Gadget g;
+  TRY(find_syscall_insn(mem, img->vmas, &g.insn));
+  for (int tid : te.tids) {
+    img->threads.push(ThreadRec());
+    TRY(dump_thread(*fs.find(tid), mem, g, &img->threads.back()));
+  }
+  TRY(dump_injected(fs, te, mem, g, img));
   img->vmas.clear();  // the authoritative layout, read after the scratch page is gone
-  TRY(dump_vmas(pid, &img->vmas));
-  TRY(dump_pending(t, &img->pending));
-  TRY(dump_files(pid, &img->files));
-  return dump_process(pid, img);
+  TRY(dump_vmas(te.pid, &img->vmas));
+  for (int tid : te.tids) TRY(fs.find(tid)->peek_siginfo(false, &img->pending));
+  TRY(fs.find(te.pid)->peek_siginfo(true, &img->pending));
+  TRY(dump_files(te.pid, set, idx, &img->files));
+  return dump_process(te.pid, img);
+}
+
+Err collect(FrozenSet &fs, SetImage *set) {
+  DescIndex idx;
+  for (auto &te : fs.tree) {
+    TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}};
+    for (int t : te.tids) copy.tids.push(t);
+    set->tree.push(std::move(copy));
+  }
+  for (auto &te : fs.tree) {
+    TRY(check_abort());
+    set->procs.push(ProcImage());
+    TRY(collect_process(fs, te, *set, idx, &set->procs.back()));
+  }
+  dedupe_pipe_data(*set);
+  return check_external_channels(*set);
+}
+
+Err write_pages(ImageWriter &w, SetImage &set, DumpStats *stats) {
+  Vec<uint64_t> dumped_shm;
+  for (size_t i = 0; i < set.procs.size(); i++) {
+    TRY(check_abort());
+    ProcImage &img = set.procs[i];
+    int parent = parent_in_set(set.tree, i);
+    ProcMem mem;
+    TRY(mem.open(img.proc.pid, false));
+    TRY(dump_pages(img.proc.pid, parent >= 0 ? set.tree[parent].pid : 0, mem, img.vmas, dumped_shm, w));
+    TRY(w.record(Rec::ProcEnd, nullptr, 0));
+    for (auto &v : img.vmas) {
+      stats->saved_bytes += v.saved_bytes;
+      stats->mapped_bytes += v.end - v.start;
+    }
+  }
+  return ok();
 }
 }  // namespace
 
 Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
-  TRY(check_target(pid_));
-  Tracee t(pid_);
-  TRY(t.seize_and_freeze());
-  frozen_ = true;
-  ProcImage img;
-  TRY(collect(pid_, t, &img));
-  TRY(write_header(w, img));
-  TRY(write_metadata(w, img));
-  ProcMem mem;
-  TRY(mem.open(pid_, false));
-  TRY(dump_pages(pid_, mem, img.vmas, w));
-  TRY(write_trailer(w));
+  TRY(freeze_set(scope_, id_, &frozen_));
+  SetImage set;
+  TRY(collect(frozen_, &set));
+  TRY(write_header(w, set));
+  for (auto &img : set.procs) TRY(write_metadata(w, img));
+  TRY(write_pages(w, set, stats));
+  TRY(write_end(w, set));
   TRY(w.flush());
-  for (auto &v : img.vmas) {
-    stats->saved_bytes += v.saved_bytes;
-    stats->mapped_bytes += v.end - v.start;
-  }
+  stats->processes = (uint32_t)set.tree.size();
   stats->image_bytes = w.bytes();
   return ok();
 }
 
 Err Dumper::finish(AfterDump how) {
-  if (!frozen_) return ok();
-  frozen_ = false;
-  Tracee t(pid_);
-  if (how == AfterDump::Kill) {
-    if (kill(pid_, SIGKILL) < 0) return sys_err("kill %d", pid_);
-    return ok();
-  }
-  return t.detach(how == AfterDump::Stop ? SIGSTOP : 0);
+  int sig = how == AfterDump::Kill ? SIGKILL : how == AfterDump::Stop ? SIGSTOP : 0;
+  return release_set(frozen_, sig);
 }

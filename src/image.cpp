@@ -15,7 +15,8 @@ constexpr size_t kBufSize = 64 << 10;
 
 const char *rec_name(uint32_t type) {
   static const char *const names[] = {"?",   "HEADER", "TREE", "PROCESS", "FILE", "RLIMITS", "SIGACTS",
-                                      "MM",  "THREAD", "SIGINFO", "VMA", "PAGES", "PROC_END", "END"};
+                                      "MM",  "THREAD", "SIGINFO", "VMA", "PAGES", "PROC_END", "END",
+                                      "FDESC", "PAGES_FROM"};
   return type < sizeof names / sizeof *names ? names[type] : "UNKNOWN";
 }
 
@@ -109,7 +110,7 @@ Err ImageReader::bad(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  if (!in_record_ && !type_) return errf("bad image: %s", what);
+  if (!in_record_ && !type_) return errf("bad image: at offset %llu: %s", (unsigned long long)rec_off_, what);
   return errf("bad image: record %s at offset %llu: %s", rec_name(type_), (unsigned long long)rec_off_, what);
 }
 
@@ -164,7 +165,7 @@ Err ImageReader::next(uint32_t *type, uint32_t *len) {
   left_ = load_le32(frame + 4);
   in_record_ = true;
   if (left_ > kMaxRecord) return bad("length %u exceeds the limit %u", left_, kMaxRecord);
-  bool known = type_ >= (uint32_t)Rec::Header && type_ <= (uint32_t)Rec::End;
+  bool known = type_ >= (uint32_t)Rec::Header && type_ <= (uint32_t)Rec::PagesFrom;
   if (!known && !(type_ & kRecOptional)) return bad("unknown record type %u", type_);
   crc_ = crc32c(0, frame, sizeof frame);
   *type = type_;

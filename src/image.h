@@ -20,7 +20,7 @@ constexpr uint32_t kRecOptional = 0x80000000u;
 enum class Rec : uint32_t {
   Header = 1,   // format header: arch, byte order, page size, kernel, host, time
   Tree = 2,     // the process set: per process pid, ppid, pgid, sid, threads
-  Process = 3,  // start of one process: identity, cwd, umask, exe, command line
+  Process = 3,  // start of one process's metadata: identity, cwd, umask, exe, command line
   File = 4,     // one open file descriptor
   Rlimits = 5,  // all resource limits
   Sigacts = 6,  // signal dispositions
@@ -29,8 +29,10 @@ enum class Rec : uint32_t {
   Siginfo = 9,  // one pending signal (thread or shared queue)
   Vma = 10,     // one memory mapping
   Pages = 11,   // page contents: address, count, data
-  ProcEnd = 12, // end of one process
+  ProcEnd = 12, // end of one process's page data
   End = 13,     // end of image: record count
+  Fdesc = 14,   // one open file description shared by fds of the set (with queued data)
+  PagesFrom = 15,  // pages whose content equals the same pages of an earlier process (COW)
 };
 const char *rec_name(uint32_t type);
 

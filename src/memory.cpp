@@ -11,8 +11,8 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -51,7 +51,9 @@ Err classify(int pid, const MapsLine &m, VmaRec *v, bool *keep) {
   if (starts_with(p, "[vvar")) { v->kind = VmaKind::Vvar; return ok(); }
   bool deleted = strstr(p, " (deleted)") != nullptr;
   if (m.shared && (starts_with(p, "/dev/zero") || starts_with(p, "/SYSV") || p[0] == 0)) {
-    v->kind = VmaKind::SharedAnon;
+    v->kind = VmaKind::SharedAnon;  // its shmem object's identity tells who shares it
+    v->dev = makedev(m.dev_major, m.dev_minor);
+    v->ino = m.inode;
     return ok();
   }
   if (p[0] != '/' || m.inode == 0) { v->kind = VmaKind::Anon; return ok(); }
@@ -120,22 +122,18 @@ class PageRun {
   Err flushed_ = ok();
 };
 
-// Read target memory: process_vm_readv for readable mappings, /proc/PID/mem
-// (which, like ptrace, also reads protected pages) otherwise.
-Err read_target(int pid, const ProcMem &mem, const VmaRec &v, uint64_t addr, void *buf, size_t n) {
-  if (v.prot & PROT_READ) {
-    struct iovec local = {buf, n}, remote = {(void *)addr, n};
-    if (process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)n) return ok();
-  }
-  return mem.read(addr, buf, n);
-}
-
+// Target memory is read through /proc/PID/mem, not process_vm_readv: the latter
+// pins the pages (FOLL_PIN), and since the GUP copy-on-write fixes (Linux 5.17,
+// mm/gup.c gup_must_unshare) pinning a shared anonymous page unshares it, so a
+// checkpoint would silently copy every page a process still shares with its
+// parent or children. /proc/PID/mem reads with plain GUP and keeps sharing as it
+// is (it also reads protected pages, as ptrace does).
 // Copy the run [addr, addr + n pages) of wanted pages into the image: one read
 // for the run, then page by page into PAGES records, dropping all-zero anonymous
 // pages (they come back as fresh zero pages).
 Err dump_run(int pid, const ProcMem &mem, VmaRec &v, uint64_t addr, uint64_t n, PageRun &run, uint8_t *tmp) {
   const uint64_t ps = page_size();
-  TRY(read_target(pid, mem, v, addr, tmp, n * ps));
+  TRY(mem.read(addr, tmp, n * ps));
   for (uint64_t i = 0; i < n; i++) {
     const uint8_t *src = tmp + i * ps;
     if (v.kind == VmaKind::Anon && all_zero(src, ps)) continue;
@@ -148,22 +146,69 @@ Err dump_run(int pid, const ProcMem &mem, VmaRec &v, uint64_t addr, uint64_t n, 
   return ok();
 }
 
-Err dump_vma_pages(int pid, const ProcMem &mem, int pagemap, VmaRec &v, PageRun &run, uint8_t *tmp) {
+// Runs of pages still shared copy-on-write with the parent, as PAGES_FROM
+// records: the parent's copy is in the image already.
+class FromRun {
+ public:
+  FromRun(ImageWriter &w, int parent) : w_(w), parent_(parent) {}
+  Err add(uint64_t addr, uint64_t ps) {
+    if (n_ && addr != start_ + n_ * ps) TRY(flush());
+    if (!n_) start_ = addr;
+    n_++;
+    return ok();
+  }
+  Err flush() {
+    if (!n_) return ok();
+    uint8_t hdr[16];
+    Enc e(hdr, sizeof hdr);
+    e.u64(start_);
+    e.u32((uint32_t)n_);
+    e.u32((uint32_t)parent_);
+    n_ = 0;
+    return w_.record(Rec::PagesFrom, hdr, sizeof hdr);
+  }
+
+ private:
+  ImageWriter &w_;
+  int parent_;
+  uint64_t start_ = 0, n_ = 0;
+};
+
+// Same physical page in parent and child: still shared since fork (pagemap
+// bits 0-54 hold the frame number; visible to CAP_SYS_ADMIN).
+bool shared_with_parent(uint64_t pm, uint64_t parent_pm) {
+  const uint64_t pfn = (1ull << 55) - 1;
+  return (pm & kPmPresent) && (parent_pm & kPmPresent) && (pm & pfn) && (pm & pfn) == (parent_pm & pfn);
+}
+
+struct PageScan {
+  int pid, pagemap, parent_pagemap;  // parent_pagemap < 0: no parent in the set
+  const ProcMem &mem;
+  PageRun &run;
+  FromRun &from;
+  uint8_t *tmp;
+};
+
+Err dump_vma_pages(PageScan &sc, VmaRec &v) {
   const uint64_t ps = page_size(), max_run = kMaxPagesBytes / ps ? kMaxPagesBytes / ps : 1;
-  uint64_t pm[512];
+  uint64_t pm[512], ppm[512];
   for (uint64_t a = v.start; a < v.end;) {
+    TRY(check_abort());
     uint64_t n = (v.end - a) / ps < 512 ? (v.end - a) / ps : 512;
-    if (pread(pagemap, pm, n * 8, (off_t)(a / ps * 8)) != (ssize_t)(n * 8)) return sys_err("reading pagemap");
+    if (pread(sc.pagemap, pm, n * 8, (off_t)(a / ps * 8)) != (ssize_t)(n * 8)) return sys_err("reading pagemap");
+    memset(ppm, 0, sizeof ppm);
+    if (sc.parent_pagemap >= 0) (void)pread(sc.parent_pagemap, ppm, n * 8, (off_t)(a / ps * 8));
     for (uint64_t i = 0; i < n;) {
       if (!page_wanted(v, pm[i])) { i++; continue; }
+      if (shared_with_parent(pm[i], ppm[i])) { TRY(sc.from.add(a + i * ps, ps)); i++; continue; }
       uint64_t j = i + 1;
-      while (j < n && j - i < max_run && page_wanted(v, pm[j])) j++;
-      TRY(dump_run(pid, mem, v, a + i * ps, j - i, run, tmp));
+      while (j < n && j - i < max_run && page_wanted(v, pm[j]) && !shared_with_parent(pm[j], ppm[j])) j++;
+      TRY(dump_run(sc.pid, sc.mem, v, a + i * ps, j - i, sc.run, sc.tmp));
       i = j;
     }
     a += n * ps;
   }
-  return ok();
+  return sc.from.flush();
 }
 
 // Shared anonymous memory lives in a shmem file: walk its data ranges
@@ -313,6 +358,39 @@ Err advise_one(Tracee &t, const VmaRec &v) {
   return ok();
 }
 
+// The first mapping of the same shmem object in a process restored earlier.
+const VmaRec *shm_owner(const SetImage &set, size_t self, const VmaRec &v) {
+  for (size_t p = 0; p < self; p++)
+    for (auto &o : set.procs[p].vmas)
+      if (o.kind == VmaKind::SharedAnon && o.dev == v.dev && o.ino == v.ino) return &o;
+  return nullptr;
+}
+
+int owner_pid(const SetImage &set, const VmaRec *owner) {
+  for (auto &p : set.procs)
+    for (auto &o : p.vmas)
+      if (&o == owner) return p.proc.pid;
+  return -1;
+}
+
+// Shared anonymous memory already rebuilt in another process of the set: open
+// its shmem object through /proc/OWNER/map_files (as the mapping's own file, so
+// maps still says /dev/zero (deleted)) in the target, and map that.
+Err map_shared_from(Tracee &t, const ProcMem &mem, const Gadget &g, const VmaRec &v, int opid, const VmaRec &owner) {
+  char path[96];
+  int n = snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", opid, (unsigned long long)owner.start,
+                   (unsigned long long)owner.end);
+  TRY(mem.write(g.scratch, path, (size_t)n + 1));
+  int64_t fd, r;
+  TRY(t.syscall(SYS_openat, &fd, (uint64_t)AT_FDCWD, g.scratch, (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY));
+  if (fd < 0) return errf("opening shared memory of process %d: %s", opid, strerror((int)-fd));
+  TRY(t.syscall(SYS_mmap, &r, v.start, v.end - v.start, v.prot, MAP_SHARED | MAP_FIXED, (uint64_t)fd, v.pgoff));
+  int64_t c;
+  TRY(t.syscall(SYS_close, &c, (uint64_t)fd));
+  if (r != (int64_t)v.start) return errf("mapping shared memory at 0x%llx: %s", (unsigned long long)v.start, strerror((int)-r));
+  return ok();
+}
+
 const VmaRec *vma_of(const Vec<VmaRec> &vmas, uint64_t a, uint64_t len) {
   for (auto &v : vmas)
     if (a >= v.start && len <= v.end - a) return &v;
@@ -357,24 +435,40 @@ Err find_syscall_insn(const ProcMem &mem, const Vec<VmaRec> &vmas, uint64_t *add
   return errf("no syscall instruction found in the target's vDSO");
 }
 
-Err dump_pages(int pid, const ProcMem &mem, Vec<VmaRec> &vmas, ImageWriter &w) {
+Fd open_pagemap(int pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/pagemap", pid);
-  Fd pagemap(open(path, O_RDONLY | O_CLOEXEC));
-  if (!pagemap.ok()) return sys_err("%s", path);
+  return Fd(open(path, O_RDONLY | O_CLOEXEC));
+}
+
+bool contains(const Vec<uint64_t> &v, uint64_t x) {
+  for (uint64_t y : v)
+    if (y == x) return true;
+  return false;
+}
+
+Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<uint64_t> &dumped_shm, ImageWriter &w) {
+  Fd pagemap = open_pagemap(pid), parent_pagemap = parent > 0 ? open_pagemap(parent) : Fd();
+  if (!pagemap.ok()) return sys_err("/proc/%d/pagemap", pid);
   const size_t cap = kMaxPagesBytes > page_size() ? kMaxPagesBytes : page_size();
   uint8_t *buf = static_cast<uint8_t *>(malloc(cap)), *tmp = static_cast<uint8_t *>(malloc(cap));
   if (!buf || !tmp) { free(buf); free(tmp); return errf("out of memory"); }
   PageRun run(w, buf);
+  FromRun from(w, parent);
+  PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), mem, run, from, tmp};
   Err e = ok();
   for (auto &v : vmas) {
-    if (v.kind == VmaKind::SharedAnon) e = dump_shared_anon(pid, v, run);
-    else if (v.kind == VmaKind::Anon || (v.kind == VmaKind::File && !v.shared))
-      e = dump_vma_pages(pid, mem, pagemap.get(), v, run, tmp);
+    if (v.kind == VmaKind::SharedAnon && !contains(dumped_shm, v.ino)) {
+      e = dump_shared_anon(pid, v, run);
+      dumped_shm.push(v.ino);
+    } else if (v.kind == VmaKind::Anon || (v.kind == VmaKind::File && !v.shared)) {
+      e = dump_vma_pages(sc, v);
+    }
     if (!e) e = run.flush(page_size());  // records never span two mappings
     if (e) break;
   }
   free(buf);
+  free(tmp);
   return e;
 }
 
@@ -401,24 +495,26 @@ int count_vma_files(const Vec<VmaRec> &vmas) {
 
 // A changed file under a private mapping would mix old saved pages with new file
 // pages; refuse it, naming the file.
-Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot) {
+Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, bool allow_changed) {
   Vec<int> slots;
-  int nfiles;
+  int nfiles, next = 0;
   assign_file_slots(vmas, &slots, &nfiles);
   for (size_t i = 0; i < vmas.size(); i++) {
     const VmaRec &v = vmas[i];
-    int slot = slots[i];
-    if (slot < 0 || fcntl(first_slot + slot, F_GETFD) >= 0) continue;  // not a file, or opened already
+    if (slots[i] != next) continue;  // not a file, or its file is open already (slots come in order)
+    next++;
     bool rw = v.shared && (v.vmflags & kVmMayWrite);
     Fd fd(open(v.name.c(), (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC));
     if (!fd.ok()) return sys_err("cannot open mapped file %s", v.name.c());
     struct stat st;
     if (fstat(fd.get(), &st) < 0) return sys_err("%s", v.name.c());
     int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-    if (!v.shared && ((uint64_t)st.st_size != v.size || mtime != v.mtime_ns))
-      return errf("mapped file %s changed since the checkpoint (size or modification time)", v.name.c());
-    if (fcntl(fd.get(), F_DUPFD_CLOEXEC, first_slot + slot) != first_slot + slot)
-      return sys_err("placing mapped file %s at fd %d", v.name.c(), first_slot + slot);
+    const char *what = (uint64_t)st.st_size != v.size ? "size" : mtime != v.mtime_ns ? "modification time"
+                       : st.st_ino != v.ino ? "inode: replaced" : nullptr;
+    if (!v.shared && what && !allow_changed)
+      return errf("mapped file %s changed since the checkpoint (%s); rstrt --allow-changed-files maps it anyway",
+                  v.name.c(), what);
+    TRY(place_fd(fd.release(), first_slot + slots[i], FD_CLOEXEC));
   }
   return ok();
 }
@@ -441,7 +537,8 @@ Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t len, uint64_t *addr) {
 
 // In the stopped child, by injected syscalls running at the gadget: unmap
 // everything of rstrt's, move the vDSO, map every saved mapping, close the files.
-Err restore_layout(Tracee &t, int pid, const Gadget &g, const Vec<VmaRec> &vmas, int first_slot) {
+Err restore_layout(Tracee &t, int pid, const ProcMem &mem, const Gadget &g, const Vec<VmaRec> &vmas, int first_slot,
+                   const SetImage &set, size_t self) {
   Vec<Range> live;
   TRY(read_child_maps(pid, &live));
   Vec<uint64_t> dest;
@@ -460,7 +557,9 @@ Err restore_layout(Tracee &t, int pid, const Gadget &g, const Vec<VmaRec> &vmas,
     const VmaRec &v = vmas[i];
     if (v.kind == VmaKind::Vdso || v.kind == VmaKind::Vvar) continue;
     int slot = slots[i];
-    TRY(map_one(t, v, slot < 0 ? -1 : first_slot + slot));
+    const VmaRec *owner = v.kind == VmaKind::SharedAnon ? shm_owner(set, self, v) : nullptr;
+    if (owner) TRY(map_shared_from(t, mem, g, v, owner_pid(set, owner), *owner));
+    else TRY(map_one(t, v, slot < 0 ? -1 : first_slot + slot));
     TRY(advise_one(t, v));
   }
   for (int s = 0; s < nfiles; s++) {
@@ -470,27 +569,63 @@ Err restore_layout(Tracee &t, int pid, const Gadget &g, const Vec<VmaRec> &vmas,
   return ok();
 }
 
-Err restore_pages(ImageReader &rd, const ProcMem &mem, const Vec<VmaRec> &vmas, uint32_t *type, uint32_t *len) {
+namespace {
+bool restorable(const Vec<VmaRec> &vmas, uint64_t addr, uint64_t bytes) {
+  const VmaRec *v = vma_of(vmas, addr, bytes);
+  return v && v->kind != VmaKind::Vdso && v->kind != VmaKind::Vvar && !(v->shared && v->kind == VmaKind::File);
+}
+
+Err page_run_header(ImageReader &rd, uint32_t len, uint64_t *addr, uint64_t *n, uint32_t *aux) {
+  uint8_t hdr[16];
+  if (len < sizeof hdr) return rd.bad("too short");
+  TRY(rd.chunk(hdr, sizeof hdr));
+  Dec d(hdr, sizeof hdr);
+  *addr = d.u64();
+  *n = d.u32();
+  *aux = d.u32();
+  if (*n == 0 || *addr % page_size() || *n > (1u << 20)) return rd.bad("bad page run");
+  return ok();
+}
+
+// PAGES: the data follows in the record (mem == nullptr: only check it).
+Err restore_data_run(ImageReader &rd, const ProcMem *mem, uint64_t addr, uint64_t bytes, uint32_t len, uint8_t *buf) {
+  if (bytes > kMaxPagesBytes || bytes != len - 16) return rd.bad("bad page run length");
+  TRY(rd.chunk(buf, (uint32_t)bytes));
+  TRY(rd.finish());
+  return mem ? mem->write(addr, buf, bytes) : ok();
+}
+
+// PAGES_FROM: copy the same pages from the earlier process (restored already).
+Err restore_from_run(ImageReader &rd, const ProcMem &mem, uint64_t addr, uint64_t bytes, int src, uint8_t *buf) {
+  TRY(rd.finish());
+  ProcMem from;
+  if (src <= 0 || from.open(src, false)) return rd.bad("pages from process %d, which is not restored", src);
+  for (uint64_t off = 0; off < bytes; off += kMaxPagesBytes) {
+    uint64_t k = bytes - off < kMaxPagesBytes ? bytes - off : kMaxPagesBytes;
+    TRY(from.read(addr + off, buf, k));
+    TRY(mem.write(addr + off, buf, k));
+  }
+  return ok();
+}
+}  // namespace
+
+Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, uint32_t *type, uint32_t *len) {
   const uint64_t ps = page_size();
   uint8_t *buf = static_cast<uint8_t *>(malloc(kMaxPagesBytes > ps ? kMaxPagesBytes : ps));
   if (!buf) return errf("out of memory");
   Err e = ok();
-  while (!e && *type == (uint32_t)Rec::Pages) {
-    uint8_t hdr[16];
-    if (*len < sizeof hdr) { e = rd.bad("too short"); break; }
-    if ((e = rd.chunk(hdr, sizeof hdr))) break;
-    Dec d(hdr, sizeof hdr);
-    uint64_t addr = d.u64(), n = d.u32();
-    uint64_t bytes = n * ps;
-    if (n == 0 || addr % ps || bytes > kMaxPagesBytes || bytes != *len - sizeof hdr) { e = rd.bad("bad page run"); break; }
-    const VmaRec *v = vma_of(vmas, addr, bytes);
-    if (!v || v->kind == VmaKind::Vdso || v->kind == VmaKind::Vvar || (v->shared && v->kind == VmaKind::File)) {
+  while (!e && (*type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom)) {
+    uint64_t addr = 0, n = 0;
+    uint32_t aux = 0;
+    if ((e = page_run_header(rd, *len, &addr, &n, &aux))) break;
+    if (!restorable(vmas, addr, n * ps)) {
       e = rd.bad("pages at 0x%llx lie outside any restorable mapping", (unsigned long long)addr);
       break;
     }
-    if ((e = rd.chunk(buf, (uint32_t)bytes)) || (e = rd.finish())) break;
-    if ((e = mem.write(addr, buf, bytes))) break;
-    e = rd.next(type, len);
+    if (*type == (uint32_t)Rec::Pages) e = restore_data_run(rd, mem, addr, n * ps, *len, buf);
+    else if (*len != 16) e = rd.bad("bad length");
+    else e = mem ? restore_from_run(rd, *mem, addr, n * ps, (int)aux, buf) : rd.finish();
+    if (!e) e = rd.next(type, len);
   }
   free(buf);
   return e;

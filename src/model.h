@@ -17,17 +17,45 @@ struct ProcessRec {  // Rec::Process
   Str cmdline;  // NUL-separated arguments as in /proc/PID/cmdline
 };
 
-enum class FileKind : uint8_t { Regular = 1, Directory = 2, CharDev = 3, Terminal = 4 };
-struct FileRec {  // Rec::File
-  int32_t fd = -1;
+// One process of the checkpointed set, as listed in the TREE record. TREE order
+// puts every process after its parent, so restore can clone top down.
+struct TreeEntry {
+  int32_t pid = 0, ppid = 0, pgid = 0, sid = 0;
+  Vec<int32_t> tids;  // tids[0] == pid
+};
+
+// An open file description (struct file), shared by every fd that refers to it
+// in any process of the set: dup(), fork() and SCM_RIGHTS share one; kcmp(2)
+// KCMP_FILE tells. rstrt recreates each once and hands it to every fd.
+enum class FileKind : uint8_t {
+  Regular = 1, Directory = 2, CharDev = 3, Terminal = 4,
+  Pipe = 5,        // one end of a pipe or FIFO; `ino` names the pipe
+  UnixSocket = 6,  // one end of a unix socketpair; `ino` is its inode, `peer` the other end's
+  Eventfd = 7,     // counter in `count`
+};
+struct FdescRec {  // Rec::Fdesc
+  uint32_t id = 0;
   FileKind kind = FileKind::Regular;
-  uint32_t flags = 0;     // open(2) flags from fdinfo (access mode, O_APPEND, O_NONBLOCK...)
-  uint32_t fd_flags = 0;  // FD_CLOEXEC
+  uint32_t flags = 0;  // open(2) status flags from fdinfo (access mode, O_APPEND, O_NONBLOCK...)
   uint64_t pos = 0;
   uint64_t dev = 0, ino = 0, size = 0, rdev = 0;
   int64_t mtime_ns = 0;
   uint32_t mode = 0;
-  Str path;
+  uint8_t pipe_write_end = 0;  // Pipe: 1 for the write end
+  uint32_t pipe_size = 0;      // Pipe: F_GETPIPE_SZ
+  uint32_t sock_type = 0;      // UnixSocket: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
+  uint64_t peer = 0;           // UnixSocket: inode of the other end (0: closed)
+  uint64_t count = 0;          // Eventfd
+  Str path;                    // absolute path, or the link text ("pipe:[123]", ...)
+  // Queued data: a pipe's unread bytes (on one end only), a socket's receive queue
+  // (stream: bytes; datagram/seqpacket: u32 length + bytes per message).
+  Str data;
+};
+
+struct FileRec {  // Rec::File: one fd of one process
+  int32_t fd = -1;
+  uint32_t fd_flags = 0;  // FD_CLOEXEC
+  uint32_t desc = 0;      // FdescRec::id
 };
 
 constexpr int kNrRlimits = 16;  // RLIM_NLIMITS (include/uapi/asm-generic/resource.h)
@@ -67,6 +95,8 @@ struct ThreadRec {  // Rec::Thread
   uint32_t altstack_flags = 0;
   uint64_t rseq_ptr = 0;
   uint32_t rseq_len = 0, rseq_sig = 0;
+  uint64_t tid_address = 0;                // set_tid_address(2): cleared and woken at exit
+  uint64_t robust_list = 0, robust_len = 0;  // set_robust_list(2)
   arch::Regs regs = {};
   RegsetBlob extra[sizeof arch::kExtraRegsets / sizeof arch::kExtraRegsets[0]];
   ThreadRec() = default;
@@ -106,12 +136,24 @@ struct ProcImage {
   Vec<VmaRec> vmas;
 };
 
+// The checkpointed set: every process (TREE order) and the file descriptions
+// they share.
+struct SetImage {
+  Vec<TreeEntry> tree;
+  Vec<FdescRec> fdescs;
+  Vec<ProcImage> procs;
+};
+
 // Record encoders/decoders (payload only; framing is image.cpp's). Each returns
 // the payload length (0 if it did not fit) or decodes with bounds checks.
 size_t encode_process(const ProcessRec &r, uint8_t *buf, size_t cap);
 bool decode_process(const uint8_t *p, size_t n, ProcessRec *r);
 size_t encode_file(const FileRec &r, uint8_t *buf, size_t cap);
 bool decode_file(const uint8_t *p, size_t n, FileRec *r);
+size_t encode_fdesc(const FdescRec &r, uint8_t *buf, size_t cap);
+bool decode_fdesc(const uint8_t *p, size_t n, FdescRec *r);
+size_t encode_tree(const Vec<TreeEntry> &t, uint8_t *buf, size_t cap);
+bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t);
 size_t encode_rlimits(const RlimitsRec &r, uint8_t *buf, size_t cap);
 bool decode_rlimits(const uint8_t *p, size_t n, RlimitsRec *r);
 size_t encode_sigacts(const SigactsRec &r, uint8_t *buf, size_t cap);

@@ -82,18 +82,9 @@ Err check_target(int pid) {
   if (flags & kPfKthread) return errf("process %d is a kernel thread", pid);
   if (state == 'Z' || state == 'X') return errf("process %d is a zombie", pid);
   TRY(read_proc(pid, "status", text_buf, sizeof text_buf));
-  uint64_t tgid = 0, threads = 0;
-  if (!status_u64(text_buf, "Tgid", &tgid) || !status_u64(text_buf, "Threads", &threads))
-    return errf("cannot parse /proc/%d/status", pid);
+  uint64_t tgid = 0;
+  if (!status_u64(text_buf, "Tgid", &tgid)) return errf("cannot parse /proc/%d/status", pid);
   if ((int)tgid != pid) return errf("%d is a thread of process %llu; give the process ID", pid, (unsigned long long)tgid);
-  if (threads != 1)
-    return errf("process %d has %llu threads; multi-threaded processes are not supported yet", pid,
-                (unsigned long long)threads);
-  char children[256];
-  char path[64];
-  snprintf(path, sizeof path, "task/%d/children", pid);
-  if (!read_proc(pid, path, children, sizeof children) && children[0])
-    return errf("process %d has child processes; process trees are not supported yet", pid);
   return ok();
 }
 
@@ -157,16 +148,12 @@ Err dump_brk(Tracee &t, const Gadget &g, MmRec *mm) {
   return ok();
 }
 
-// In the new process: cwd, umask, and its own process group or session when it led one.
+// In the new process: cwd and umask. (Its session and group are made as the
+// tree is cloned: restore.cpp.)
 Err restore_identity_child(const ProcImage &img) {
   const ProcessRec &p = img.proc;
   if (chdir(p.cwd.c()) < 0) return sys_err("cannot enter the working directory %s", p.cwd.c());
   umask(p.umask);
-  if (p.sid == p.pid) {
-    if (setsid() < 0) return sys_err("setsid");
-  } else if (p.pgid == p.pid) {
-    if (setpgid(0, 0) < 0) return sys_err("setpgid");
-  }
   return ok();
 }
 

@@ -35,11 +35,25 @@ Err restore_identity_child(const ProcImage &img);
 Err restore_rlimits_child(const RlimitsRec &r);
 Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, int exe_fd);
 
-// files.cpp: open file descriptors
-Err dump_files(int pid, Vec<FileRec> *out);
-// Rebuild the fd table: every fd not in the image is closed except `keep` (sorted, -1 ended).
-Err restore_files_child(const Vec<FileRec> &files, int tty_fd);
+// files.cpp: fd tables and open file descriptions
+struct DescIndex {  // for each FdescRec of the set, one (pid, fd) that refers to it (for kcmp)
+  Vec<int> rep_pid, rep_fd;
+};
+Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out);
 int highest_fd(const Vec<FileRec> &files);
+// rstrt, before forking the tree: open every description once at fds >= above.
+Err open_fdescs(const SetImage &set, int tty_fd, int above, Vec<int> *fds);
+// The new process: dup each of its fds from the descriptions (fds below them closed).
+Err restore_files_child(const Vec<FileRec> &files, const Vec<int> &desc_fds);
+// pipes.cpp
+Err dump_pipe(int pid, int fd, FdescRec *f);
+void dedupe_pipe_data(SetImage &set);
+Err open_pipes(const SetImage &set, int above, Vec<int> *fds);
+// unix.cpp
+Err dump_unix_socket(int pid, int fd, FdescRec *f);
+Err open_unix_sockets(const SetImage &set, int above, Vec<int> *fds);
+// tree.cpp: a pipe or socket end held by a process outside the set is refused.
+Err check_external_channels(const SetImage &set);
 
 // signals.cpp: dispositions, pending signals
 Err dump_sigacts(Tracee &t, const ProcMem &mem, const Gadget &g, SigactsRec *out);
@@ -50,7 +64,8 @@ Err restore_pending(Tracee &t, const ProcMem &mem, const Gadget &g, int pid, con
 // threads.cpp: registers, altstack, rseq
 Err dump_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out);
 Err dump_thread_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out);
-Err restore_altstack_child(const ThreadRec &th);
+Err restore_thread_self(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadRec &th);
+Err create_thread(Tracee &main, const ProcMem &mem, const Gadget &g, int tid);
 Err restore_rseq(Tracee &t, const ThreadRec &th);
 Err check_thread_regsets(Tracee &t, const ThreadRec &th);
 Err restore_thread_regs(Tracee &t, const ThreadRec &th);
@@ -58,12 +73,19 @@ Err restore_thread_regs(Tracee &t, const ThreadRec &th);
 // memory.cpp: mappings and page contents
 Err dump_vmas(int pid, Vec<VmaRec> *out);
 Err find_syscall_insn(const ProcMem &mem, const Vec<VmaRec> &vmas, uint64_t *addr);
-Err dump_pages(int pid, const ProcMem &mem, Vec<VmaRec> &vmas, ImageWriter &w);
+// Pages of one process. `parent` (0: none in the set) is an earlier process whose
+// pages this one may still share copy-on-write: those are written as PAGES_FROM.
+// `dumped_shm` lists shmem objects (inode) whose pages an earlier process wrote.
+Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<uint64_t> &dumped_shm, ImageWriter &w);
 // VMA files are opened by the child at fds first_slot + i (i: index among distinct files).
 int count_vma_files(const Vec<VmaRec> &vmas);
-Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot);
+// A private mapping's file must be unchanged (size, mtime, inode) unless allow_changed.
+Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, bool allow_changed);
 Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t len, uint64_t *addr);
-Err restore_layout(Tracee &t, int pid, const Gadget &g, const Vec<VmaRec> &vmas, int first_slot);
-// Reads PAGES records (the current one, whose header `type`/`len` was just read)
-// until another record type comes; leaves that one's header in type/len.
-Err restore_pages(ImageReader &r, const ProcMem &mem, const Vec<VmaRec> &vmas, uint32_t *type, uint32_t *len);
+// `earlier` are the processes restored before this one (shared memory owners).
+Err restore_layout(Tracee &t, int pid, const ProcMem &mem, const Gadget &g, const Vec<VmaRec> &vmas, int first_slot,
+                   const SetImage &set, size_t self);
+// Reads PAGES/PAGES_FROM records (the current one, whose header `type`/`len` was
+// just read) until another record type comes; leaves that one's header in type/len.
+// mem == nullptr only checks the records.
+Err restore_pages(ImageReader &r, const ProcMem *mem, const Vec<VmaRec> &vmas, uint32_t *type, uint32_t *len);

@@ -13,7 +13,8 @@ constexpr int kPtraceSeize = 0x4206, kPtraceInterrupt = 0x4207;
 constexpr int kPtraceGetSigmask = 0x420a, kPtraceSetSigmask = 0x420b;
 constexpr int kPtracePeekSiginfo = 0x4209;
 constexpr int kPeekShared = 1;
-constexpr int kOptTraceSysGood = 1;
+constexpr int kOptTraceSysGood = 1, kOptTraceClone = 8;
+constexpr int kEventClone = 3;
 constexpr int kEventStop = 128;
 
 long pt(int req, int tid, uint64_t addr, uint64_t data) {
@@ -39,7 +40,8 @@ Err Tracee::seize_and_freeze() {
     if (errno == EPERM) return errf("not permitted to trace process %d (ptrace: %s)", tid_, strerror(EPERM));
     return sys_err("cannot trace process %d", tid_);
   }
-  return interrupt_and_wait();
+  TRY(interrupt_and_wait());
+  return arch::settle_after_freeze(*this);
 }
 
 Err Tracee::interrupt_and_wait() {
@@ -63,6 +65,18 @@ Err Tracee::wait_self_stop() {
   int st;
   TRY(wait_stop(&st));
   if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP) return errf("restored process %d: unexpected stop 0x%x", tid_, st);
+  return ok();
+}
+
+Err Tracee::wait_event_stop() {
+  int st;
+  TRY(wait_stop(&st));
+  if (!is_event_stop(st)) return errf("thread %d: unexpected first stop 0x%x", tid_, st);
+  return ok();
+}
+
+Err Tracee::trace_clones() {
+  if (pt(PTRACE_SETOPTIONS, tid_, 0, kOptTraceSysGood | kOptTraceClone) < 0) return sys_err("PTRACE_SETOPTIONS %d", tid_);
   return ok();
 }
 
@@ -140,6 +154,7 @@ Err Tracee::step_syscall(const char *phase) {
     TRY(wait_stop(&st));
     if (is_syscall_stop(st)) return ok();
     if (is_event_stop(st)) { sig = 0; continue; }  // group stop while injecting: carry on
+    if ((st >> 16) == kEventClone) { sig = 0; continue; }  // an injected clone3 made a thread
     if (WSTOPSIG(st) == SIGSTOP) { stop_arrived_ = true; sig = 0; continue; }
     return errf("process %d: unexpected signal %d during injected syscall (%s)", tid_, WSTOPSIG(st), phase);
   }
@@ -166,10 +181,12 @@ Err Tracee::inject_end() {
 
 Err Tracee::resume_with(const arch::Regs &final_regs, uint64_t mask) {
   injecting_ = false;
-  TRY(set_regs(final_regs));
-  TRY(set_sigmask(mask));
   // From a syscall-exit stop: PTRACE_INTERRUPT queues a trap that the thread
   // takes in get_signal() as soon as it runs (kernel/signal.c: do_jobctl_trap).
+  // The registers are loaded at that stop, not at the syscall stop: the restart
+  // code runs on them after get_signal() returns, and some arches do not take
+  // every register written at a syscall stop (arm64 puts x7 back:
+  // arch/arm64/kernel/ptrace.c, report_syscall).
   if (pt(kPtraceInterrupt, tid_, 0, 0) < 0) return sys_err("PTRACE_INTERRUPT %d", tid_);
   int sig = 0;
   for (;;) {
@@ -177,8 +194,10 @@ Err Tracee::resume_with(const arch::Regs &final_regs, uint64_t mask) {
     int st;
     TRY(wait_stop(&st));
     if (is_event_stop(st)) break;
-    sig = WSTOPSIG(st);  // a signal ahead of the trap: deliver it as it would have been
+    sig = WSTOPSIG(st);  // only SIGSTOP gets past the all-blocked mask: deliver it
   }
+  TRY(set_regs(final_regs));
+  TRY(set_sigmask(mask));
   if (stop_arrived_ && kill(tid_, SIGSTOP) < 0) return sys_err("re-sending SIGSTOP to %d", tid_);
   return ok();
 }

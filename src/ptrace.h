@@ -18,6 +18,10 @@ class Tracee {
   // Attach to a child that will stop itself with SIGSTOP (restore side).
   Err seize_child();
   Err wait_self_stop();
+  // The initial stop of a thread auto-attached by PTRACE_O_TRACECLONE.
+  Err wait_event_stop();
+  // Also trace threads this one creates (restore side, before injecting clone3).
+  Err trace_clones();
   // Resume and forget the thread. sig != 0 is left pending for it (SIGSTOP for --stop).
   Err detach(int sig = 0);
 
@@ -43,10 +47,11 @@ class Tracee {
   // (arch_do_signal_or_restart) so that an interrupted syscall restarts as the
   // kernel would have restarted it; then detach.
   Err resume_with(const arch::Regs &final_regs, uint64_t mask);
+  // Run the thread to its next syscall stop (entry or exit), all else as in injection.
+  Err step_syscall(const char *phase);
 
  private:
   Err wait_stop(int *status);
-  Err step_syscall(const char *phase);
   Err interrupt_and_wait();
   int tid_;
   bool injecting_ = false;

@@ -3,6 +3,7 @@
 // limits here; a false return means "malformed", reported by the caller with the
 // record type and offset.
 #include "codec.h"
+#include "image.h"
 #include "model.h"
 
 namespace {
@@ -19,6 +20,7 @@ ThreadRec &ThreadRec::operator=(ThreadRec &&o) noexcept {
   if (this == &o) return *this;
   for (auto &b : extra) free(b.data);
   tid = o.tid; sigmask = o.sigmask;
+  tid_address = o.tid_address; robust_list = o.robust_list; robust_len = o.robust_len;
   altstack_sp = o.altstack_sp; altstack_size = o.altstack_size; altstack_flags = o.altstack_flags;
   rseq_ptr = o.rseq_ptr; rseq_len = o.rseq_len; rseq_sig = o.rseq_sig;
   regs = o.regs;
@@ -44,25 +46,85 @@ bool decode_process(const uint8_t *p, size_t n, ProcessRec *r) {
   uint32_t len;
   const uint8_t *cl = d.blob(&len, kMaxCmdline);
   r->cmdline = Str(reinterpret_cast<const char *>(cl ? cl : p), cl ? len : 0);
-  return !d.bad() && d.left() == 0 && r->pid > 0 && r->umask <= 0777;
+  const int32_t pid_max = 4 << 20;  // PID_MAX_LIMIT (include/linux/threads.h)
+  bool ids_ok = r->pid > 0 && r->pid <= pid_max && r->ppid >= 0 && r->ppid <= pid_max && r->pgid >= 0 &&
+                r->pgid <= pid_max && r->sid >= 0 && r->sid <= pid_max;
+  return !d.bad() && d.left() == 0 && ids_ok && r->umask <= 0777;
 }
 
 size_t encode_file(const FileRec &r, uint8_t *buf, size_t cap) {
   Enc e(buf, cap);
-  e.u32(r.fd); e.u8((uint8_t)r.kind); e.u32(r.flags); e.u32(r.fd_flags); e.u64(r.pos);
-  e.u64(r.dev); e.u64(r.ino); e.u64(r.size); e.u64(r.rdev); e.i64(r.mtime_ns); e.u32(r.mode);
-  e.str(r.path.c());
+  e.u32(r.fd); e.u32(r.fd_flags); e.u32(r.desc);
   return e.overflow() ? 0 : e.len();
 }
 
 bool decode_file(const uint8_t *p, size_t n, FileRec *r) {
   Dec d(p, n);
-  r->fd = (int32_t)d.u32(); r->kind = (FileKind)d.u8(); r->flags = d.u32(); r->fd_flags = d.u32();
-  r->pos = d.u64(); r->dev = d.u64(); r->ino = d.u64(); r->size = d.u64(); r->rdev = d.u64();
-  r->mtime_ns = d.i64(); r->mode = d.u32();
+  r->fd = (int32_t)d.u32(); r->fd_flags = d.u32(); r->desc = d.u32();
+  return !d.bad() && d.left() == 0 && r->fd >= 0 && r->fd < (1 << 20) && (r->fd_flags & ~1u) == 0;
+}
+
+size_t encode_fdesc(const FdescRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32(r.id); e.u8((uint8_t)r.kind); e.u32(r.flags); e.u64(r.pos);
+  e.u64(r.dev); e.u64(r.ino); e.u64(r.size); e.u64(r.rdev); e.i64(r.mtime_ns); e.u32(r.mode);
+  e.u8(r.pipe_write_end); e.u32(r.pipe_size); e.u32(r.sock_type); e.u64(r.peer); e.u64(r.count);
+  e.str(r.path.c());
+  e.blob(r.data.c(), (uint32_t)r.data.size());
+  return e.overflow() ? 0 : e.len();
+}
+
+bool decode_fdesc(const uint8_t *p, size_t n, FdescRec *r) {
+  Dec d(p, n);
+  r->id = d.u32(); r->kind = (FileKind)d.u8(); r->flags = d.u32(); r->pos = d.u64();
+  r->dev = d.u64(); r->ino = d.u64(); r->size = d.u64(); r->rdev = d.u64(); r->mtime_ns = d.i64(); r->mode = d.u32();
+  r->pipe_write_end = d.u8(); r->pipe_size = d.u32(); r->sock_type = d.u32(); r->peer = d.u64(); r->count = d.u64();
   if (!str_ok(d, &r->path, kMaxPath)) return false;
-  bool kind_ok = r->kind >= FileKind::Regular && r->kind <= FileKind::Terminal;
-  return !d.bad() && d.left() == 0 && r->fd >= 0 && r->fd < (1 << 20) && kind_ok && r->path.c()[0] == '/';
+  uint32_t len;
+  const uint8_t *data = d.blob(&len, kMaxRecord);
+  r->data = Str(reinterpret_cast<const char *>(data ? data : p), data ? len : 0);
+  bool kind_ok = r->kind >= FileKind::Regular && r->kind <= FileKind::Eventfd;
+  bool path_ok = r->path.c()[0] == '/' || r->kind == FileKind::Pipe || r->kind == FileKind::UnixSocket ||
+                 r->kind == FileKind::Eventfd;
+  return !d.bad() && d.left() == 0 && kind_ok && path_ok && r->pipe_write_end <= 1;
+}
+
+size_t encode_tree(const Vec<TreeEntry> &t, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32((uint32_t)t.size());
+  for (auto &p : t) {
+    e.u32(p.pid); e.u32(p.ppid); e.u32(p.pgid); e.u32(p.sid);
+    e.u32((uint32_t)p.tids.size());
+    for (int32_t tid : p.tids) e.u32(tid);
+  }
+  return e.overflow() ? 0 : e.len();
+}
+
+// Parents come before their children, every pid once, thread lists start with the pid.
+bool tree_order_ok(const Vec<TreeEntry> &t) {
+  for (size_t i = 0; i < t.size(); i++) {
+    if (t[i].pid <= 0 || t[i].tids.empty() || t[i].tids[0] != t[i].pid) return false;
+    for (size_t j = 0; j < t.size(); j++) {
+      if (j != i && t[j].pid == t[i].pid) return false;
+      if (t[j].pid == t[i].ppid && j > i) return false;  // parent listed after child
+    }
+  }
+  return true;
+}
+
+bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t) {
+  Dec d(p, n);
+  uint32_t count = d.u32();
+  if (count == 0 || count > 4096) return false;
+  for (uint32_t i = 0; i < count && !d.bad(); i++) {
+    TreeEntry e;
+    e.pid = (int32_t)d.u32(); e.ppid = (int32_t)d.u32(); e.pgid = (int32_t)d.u32(); e.sid = (int32_t)d.u32();
+    uint32_t nt = d.u32();
+    if (nt == 0 || nt > 4096) return false;
+    for (uint32_t k = 0; k < nt && !d.bad(); k++) e.tids.push((int32_t)d.u32());
+    t->push(std::move(e));
+  }
+  return !d.bad() && d.left() == 0 && tree_order_ok(*t);
 }
 
 size_t encode_rlimits(const RlimitsRec &r, uint8_t *buf, size_t cap) {
@@ -134,6 +196,7 @@ size_t encode_thread(const ThreadRec &r, uint8_t *buf, size_t cap) {
   e.u32(r.tid); e.u64(r.sigmask);
   e.u64(r.altstack_sp); e.u64(r.altstack_size); e.u32(r.altstack_flags);
   e.u64(r.rseq_ptr); e.u32(r.rseq_len); e.u32(r.rseq_sig);
+  e.u64(r.tid_address); e.u64(r.robust_list); e.u64(r.robust_len);
   e.blob(&r.regs, sizeof r.regs);  // native register layout (see the image's arch and byte order)
   e.u32(sizeof r.extra / sizeof *r.extra);
   for (auto &x : r.extra) { e.u32(x.nt); e.blob(x.data, x.len); }
@@ -145,6 +208,7 @@ bool decode_thread(const uint8_t *p, size_t n, ThreadRec *r) {
   r->tid = (int32_t)d.u32(); r->sigmask = d.u64();
   r->altstack_sp = d.u64(); r->altstack_size = d.u64(); r->altstack_flags = d.u32();
   r->rseq_ptr = d.u64(); r->rseq_len = d.u32(); r->rseq_sig = d.u32();
+  r->tid_address = d.u64(); r->robust_list = d.u64(); r->robust_len = d.u64();
   uint32_t len;
   const uint8_t *regs = d.blob(&len, sizeof r->regs);
   if (!regs || len != sizeof r->regs) return false;

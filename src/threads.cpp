@@ -3,6 +3,7 @@
 // rseq registration (glibc >= 2.35 registers one per thread).
 #include <errno.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -67,14 +68,63 @@ Err dump_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) 
   return ok();
 }
 
-Err dump_thread_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
-  return dump_altstack(t, mem, g, out);
+// clear_child_tid (set_tid_address) is readable only by the thread itself:
+// prctl(PR_GET_TID_ADDRESS) (kernel/sys.c, CONFIG_CHECKPOINT_RESTORE).
+Err dump_tid_address(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
+  int64_t r;
+  TRY(t.syscall(SYS_prctl, &r, 40 /* PR_GET_TID_ADDRESS */, g.scratch));
+  if (r < 0) return errf("PR_GET_TID_ADDRESS in thread %d: %s", t.tid(), strerror((int)-r));
+  return mem.read(g.scratch, &out->tid_address, sizeof out->tid_address);
 }
 
-Err restore_altstack_child(const ThreadRec &th) {
-  KStack ss = {th.altstack_sp, (int32_t)th.altstack_flags, 0, th.altstack_size};
-  if (syscall(SYS_sigaltstack, &ss, nullptr) < 0) return sys_err("sigaltstack");
+Err dump_thread_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
+  TRY(dump_altstack(t, mem, g, out));
+  TRY(dump_tid_address(t, mem, g, out));
+  // get_robust_list(2) works from outside for a tracer.
+  size_t len = 0;
+  uint64_t head = 0;
+  if (syscall(SYS_get_robust_list, t.tid(), &head, &len) < 0) return sys_err("get_robust_list %d", t.tid());
+  out->robust_list = head;
+  out->robust_len = len;
   return ok();
+}
+
+// The state a thread sets about itself, by injection in that (stopped) thread:
+// alternate stack, clear_child_tid, robust futex list, rseq.
+Err restore_thread_self(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadRec &th) {
+  KStack ss = {th.altstack_sp, (int32_t)th.altstack_flags, 0, th.altstack_size};
+  TRY(mem.write(g.scratch, &ss, sizeof ss));
+  int64_t r;
+  TRY(t.syscall(SYS_sigaltstack, &r, g.scratch, 0));
+  if (r < 0) return errf("sigaltstack of thread %d: %s", th.tid, strerror((int)-r));
+  TRY(t.syscall(SYS_set_tid_address, &r, th.tid_address));
+  if (th.robust_list) {
+    TRY(t.syscall(SYS_set_robust_list, &r, th.robust_list, th.robust_len));
+    if (r < 0) return errf("set_robust_list of thread %d: %s", th.tid, strerror((int)-r));
+  }
+  return restore_rseq(t, th);
+}
+
+// A new thread of the process with its saved TID: clone3 with set_tid, injected
+// into the main thread. It starts at the gadget, stopped and traced
+// (PTRACE_O_TRACECLONE); its registers are loaded before it runs anything.
+Err create_thread(Tracee &main, const ProcMem &mem, const Gadget &g, int tid) {
+  struct {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+  } args = {};
+  args.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+  uint64_t want = (uint64_t)tid;
+  const uint64_t args_at = g.scratch, tid_at = g.scratch + sizeof args;
+  args.set_tid = tid_at;
+  args.set_tid_size = 1;
+  TRY(mem.write(args_at, &args, sizeof args));
+  TRY(mem.write(tid_at, &want, sizeof want));
+  int64_t r;
+  TRY(main.syscall(SYS_clone3, &r, args_at, sizeof args));
+  if (r == -EEXIST) return errf("thread ID %d is in use", tid);
+  if (r != tid) return errf("creating thread %d: %s", tid, r < 0 ? strerror((int)-r) : "got another ID");
+  Tracee t(tid);
+  return t.wait_event_stop();
 }
 
 // The kernel writes the cpu fields of the area on registration, so this runs

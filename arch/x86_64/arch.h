@@ -7,6 +7,8 @@
 
 #include "base.h"
 
+class Tracee;
+
 namespace arch {
 
 constexpr uint16_t kImageArch = 1;  // ImageArch::kArchX86_64 (src/image.h)
@@ -56,6 +58,10 @@ inline int64_t syscall_result(const Regs &r) { return (int64_t)r.rax; }
 // e.g. -ERESTARTSYS (-512) while the kernel intends to restart it.
 inline long interrupted_syscall(const Regs &r) { return (long)r.orig_rax; }
 inline long syscall_return(const Regs &r) { return (long)r.rax; }
+
+// Nothing to do on x86_64: the kernel's restart code runs after get_signal()
+// returns and reads only registers that travel in NT_PRSTATUS (rax, orig_rax).
+inline Err settle_after_freeze(Tracee &) { return ok(); }
 
 // Can an extra register set saved on another CPU be loaded here? `img` is the
 // saved blob, `cur` the same set read from a live thread on this machine.

@@ -14,7 +14,11 @@
 # wait is bounded, so a hung product fails a test instead of hanging the
 # suite. The suite re-runs itself under TARGET_DIR/reaper, a child subreaper,
 # so detached restored processes are reaped at once and report their exit
-# status (see reaper.c). $E2E_SHELL picks the shell for that (default /bin/sh).
+# status (see reaper.c).
+#
+# Environment: E2E_TESTS="simd maps" runs only those tests; E2E_KEEP=1 keeps
+# the work dir even when all passed; E2E_SHELL is the shell to re-run under
+# (default /bin/sh).
 
 usage() { echo "usage: $0 BIN_DIR TARGET_DIR [musl|glibc]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -27,9 +31,16 @@ glibc) SUF=.glibc ;;
 *) usage ;;
 esac
 
+setup_fail() {
+	echo "FAIL setup: $*"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+[ -x "$BIN/chkpt" ] && [ -e "$BIN/rstrt" ] || setup_fail "$BIN/chkpt or $BIN/rstrt missing (make)"
+[ -x "$TD/reaper" ] || setup_fail "$TD/reaper missing (make e2e-targets)"
+
 if [ -z "${E2E_TMP:-}" ]; then
-	[ -x "$TD/reaper" ] || { echo "$0: $TD/reaper missing (make e2e-targets)" >&2; exit 2; }
-	E2E_TMP=$(mktemp -d /tmp/chkpt-e2e.XXXXXX) || exit 2
+	E2E_TMP=$(mktemp -d /tmp/chkpt-e2e.XXXXXX) || setup_fail "mktemp failed"
 	CHKPT_REAPER_LOG=$E2E_TMP/reaped
 	export E2E_TMP CHKPT_REAPER_LOG
 	exec "$TD/reaper" "${E2E_SHELL:-/bin/sh}" "$0" "$BIN" "$TD" "$VARIANT"
@@ -401,8 +412,7 @@ t_err_pid_taken() {
 
 t_err_unprivileged() {
 	[ "$(id -u)" = 0 ] || { skip "not running as root"; return; }
-	command -v setpriv >/dev/null || { skip "no setpriv"; return; }
-	_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	_nobody="$TD/asuser 65534"
 	run 10 /dev/null "$D/out" "$D/err" $_nobody "$BIN/chkpt" --help
 	[ "$RC" = 0 ] || { skip "cannot run chkpt as uid 65534: $(head -n 1 "$D/err")"; return; }
 	need counter_running "$D/c.txt" || return
@@ -471,17 +481,156 @@ t_tty() {
 	need counted "$D/tty" 100 && pass
 }
 
+# --- process sets: trees, threads, channels (issue 3) ------------------------------
+
+# Every descendant of PID, from /proc (children files of every thread).
+descendants() {
+	for _c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		echo "$_c"
+		descendants "$_c"
+	done
+}
+
+# gone PID...: every PID is free again (reaped, not just dead).
+gone() {
+	for _g in "$@"; do [ -d "/proc/$_g" ] && return 1; done
+	return 0
+}
+
+# kill_set_restore_fg LOG: checkpoint the set of $PID with --kill, wait until all
+# of its PIDs are free, restore in the foreground (exit 0 = the root's verdict).
+kill_set_restore_fg() {
+	_kids=$(descendants "$PID")
+	need ckpt_ok --kill -o "$D/set.img" "$PID" || return 1
+	reap "$PID"
+	WHY="processes $_kids still hold their PIDs after the kill"
+	need poll 10 gone $_kids || return 1
+	need restore_fg "$D/set.img"
+}
+
+t_tree3() {
+	start tree3 "$D/log"
+	need ready 20 "$D/log" && kill_set_restore_fg && need verdict "$D/log" "tree ok" && pass
+}
+
+t_shmem() {
+	start shmem "$D/log"
+	need ready 20 "$D/log" && kill_set_restore_fg && need verdict "$D/log" "shmem ok" && pass
+}
+
+t_sharedfd() {
+	start sharedfd "$D/shared.txt" "$D/log"
+	need ready 20 "$D/log" && kill_set_restore_fg && need verdict "$D/log" "sharedfd ok" && pass
+}
+
+t_threads() {
+	start threads "$D/log"
+	need ready 20 "$D/log" && need ckpt_ok --kill -o "$D/t.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/t.img" || return
+	WHY="restored process has $(ls /proc/"$PID"/task 2>/dev/null | wc -l) threads, want 9"
+	need [ "$(ls /proc/"$PID"/task | wc -l)" = 9 ] || return
+	kill -USR2 "$PID"
+	need poll 30 reaped "$PID" && need verdict "$D/log" "threads ok" && need exited_0 "$PID" && pass
+}
+
+# Four processes sharing 256 MiB copy-on-write: saved once, every copy verifies.
+t_cow() {
+	export MEMSUM_FORKS=3
+	start memsum 256 "$D/log"
+	unset MEMSUM_FORKS
+	need ready 60 "$D/log" && need poll 20 [ "$(grep -c 'ready' "$D/log")" -ge 4 ] || return
+	_kids=$(descendants "$PID")
+	need ckpt_ok --kill -o "$D/cow.img" "$PID" || return
+	_mib=$(($(wc -c <"$D/cow.img") >> 20))
+	echo "  cow: image of 4 processes sharing 256 MiB copy-on-write: $_mib MiB"
+	WHY="image is $_mib MiB: shared pages were saved more than once"
+	need [ "$_mib" -lt 384 ] || return
+	reap "$PID"
+	need poll 10 gone $_kids && need restore_d "$D/cow.img" || return
+	kill -USR2 "$PID"
+	need poll 60 reaped "$PID" || return
+	WHY="$(grep -c 'verify ok' "$D/log") of 4 processes verified: $(grep FAIL "$D/log")"
+	need [ "$(grep -c 'verify ok' "$D/log")" = 4 ] && need exited_0 "$PID" && pass
+}
+
+# The same program checkpointed alone, with a pipe to its child: refused,
+# naming the fd and the peer, and the tree goes on untouched.
+t_err_single() {
+	start tree3 "$D/log"
+	need ready 20 "$D/log" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --single -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt --single of a process with a pipe to its child" || return
+	WHY="message does not name the outside peer: $(first_err)"
+	need grep -q "outside the checkpoint" "$D/err" && need untouched "$PID" "chkpt --single" &&
+		need empty_dir "$D/img" || return
+	reap "$PID"
+	WHY="tree exited $RC: $(tail -n 1 "$D/log")"
+	need [ "$RC" = 0 ] && need verdict "$D/log" "tree ok" && pass
+}
+
+# chkpt --pgrp / --session: a tree in its own session (setsid), whole group.
+scope_test() {
+	command -v setsid >/dev/null || { skip "no setsid"; return; }
+	(cd "$D" && exec setsid "$TD/tree3$SUF" "$D/log") </dev/null >"$D/tree3.out" 2>&1 &
+	PID=$!
+	STARTED="$STARTED $PID"
+	need ready 20 "$D/log" && kill_set_restore_fg_scope "$1" && need verdict "$D/log" "tree ok" && pass
+}
+kill_set_restore_fg_scope() {
+	_kids=$(descendants "$PID")
+	need ckpt_ok "$1" --kill -o "$D/set.img" "$PID" || return 1
+	"$BIN/chkpt" info "$D/set.img" >"$D/info" 2>&1
+	WHY="image holds $(grep -c '^process [0-9]' "$D/info") processes, want 3"
+	need [ "$(grep -c '^process [0-9]' "$D/info")" = 3 ] || return 1
+	reap "$PID"
+	need poll 10 gone $_kids && need restore_fg "$D/set.img"
+}
+t_pgrp() { scope_test --pgrp; }
+t_session() { scope_test --session; }
+
+# The peer test program (../shared/peers/chpoxtest.c): checkpoint the tree at a
+# random moment, kill it, restore it; its output must equal an uninterrupted run's.
+CHPOX_REF=
+chpox_reference() {
+	[ -n "$CHPOX_REF" ] && return
+	seq 1 6 >"$T/chpox.in"
+	"$TD/chpoxtest$SUF" 1 "$T/chpox.in" "$T/chpox.ref" </dev/null >/dev/null 2>&1
+	CHPOX_REF=$T/chpox.ref
+}
+random_ms() { awk -v lo="$1" -v hi="$2" -v s="$$$(date +%N 2>/dev/null)" 'BEGIN { srand(s); printf "%d", lo + rand() * (hi - lo) }'; }
+sleep_ms() { sleep "$(awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }')"; }
+# In the parent's SIGUSR1 handler it sleeps (nanosleep 35 / clock_nanosleep 230 on x86_64).
+in_sleep() { case $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null) in 35 | 230 | 101 | 115 | 162) return 0 ;; esac; return 1; }
+
+chpox_run() {
+	_mode=${1:-}
+	[ -x "$TD/chpoxtest$SUF" ] || { skip "chpoxtest not built (../shared/peers missing)"; return; }
+	chpox_reference
+	start chpoxtest 1 "$T/chpox.in" "$D/out.txt"
+	sleep_ms "$(random_ms 1200 5200)"
+	if [ "$_mode" = handler ]; then
+		kill -USR1 "$PID"
+		WHY="the parent never slept in its SIGUSR1 handler"
+		need poll 10 in_sleep "$PID" || return
+	fi
+	echo "  chpox: checkpoint after $(lines "$D/out.txt") of 6 lines${_mode:+, in the SIGUSR1 handler}"
+	need kill_set_restore_fg && WHY="output differs from an uninterrupted run" &&
+		need cmp -s "$D/out.txt" "$CHPOX_REF" && pass
+}
+t_chpox1() { chpox_run; }
+t_chpox2() { chpox_run; }
+t_chpox3() { chpox_run; }
+t_chpox_handler() { chpox_run handler; }
+
 # --- main ----------------------------------------------------------------------
 
-TESTS="help counter_kill counter_append counter_default counter_stop memsum simd sigs
+TESTS=${E2E_TESTS:-"help counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
-	err_unprivileged err_garbage err_truncated err_corrupt tty"
+	err_unprivileged err_garbage err_truncated err_corrupt tty
+	tree3 shmem sharedfd threads cow err_single pgrp session
+	chpox1 chpox2 chpox3 chpox_handler"}
 
-if [ ! -x "$BIN/chkpt" ] || [ ! -e "$BIN/rstrt" ]; then
-	echo "FAIL setup: $BIN/chkpt or $BIN/rstrt missing (make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
 for TEST in $TESTS; do
 	D=$T/$TEST
@@ -496,7 +645,7 @@ for TEST in $TESTS; do
 	done
 	rm -f "$D"/*.img "$D"/img/*
 done
-if [ "$nfail" = 0 ]; then
+if [ "$nfail" = 0 ] && [ -z "${E2E_KEEP:-}" ]; then
 	rm -rf "$T"
 else
 	echo "logs kept in $T"

@@ -21,21 +21,78 @@ TEST_CASE("records: PROCESS round trip and bounds") {
   CHECK(encode_process(p, buf, 10) == 0);  // does not fit: reported, not overrun
 }
 
-TEST_CASE("records: FILE rejects relative paths and unknown kinds") {
-  FileRec f, g;
-  f.fd = 3; f.kind = FileKind::Regular; f.flags = 02001; f.pos = 77; f.path = Str("/tmp/log");
+TEST_CASE("records: FDESC rejects relative paths for files and unknown kinds, keeps queued data") {
+  FdescRec f, g;
+  f.id = 4; f.kind = FileKind::Regular; f.flags = 02001; f.pos = 77; f.path = Str("/tmp/log");
   uint8_t buf[8192];
-  size_t n = encode_file(f, buf, sizeof buf);
-  REQUIRE(decode_file(buf, n, &g));
+  size_t n = encode_fdesc(f, buf, sizeof buf);
+  REQUIRE(decode_fdesc(buf, n, &g));
+  CHECK(g.id == 4);
   CHECK(g.pos == 77);
   CHECK(g.flags == 02001);
   f.path = Str("tmp/log");
-  n = encode_file(f, buf, sizeof buf);
-  CHECK_FALSE(decode_file(buf, n, &g));
-  f.path = Str("/tmp/log");
-  n = encode_file(f, buf, sizeof buf);
+  n = encode_fdesc(f, buf, sizeof buf);
+  CHECK_FALSE(decode_fdesc(buf, n, &g));
+  f.kind = FileKind::Pipe;  // pipes and sockets carry their link text, not a path
+  f.path = Str("pipe:[123]");
+  f.data = Str("queued\0bytes", 12);
+  n = encode_fdesc(f, buf, sizeof buf);
+  REQUIRE(decode_fdesc(buf, n, &g));
+  CHECK(g.data.size() == 12);
+  CHECK(memcmp(g.data.c(), "queued\0bytes", 12) == 0);
   buf[4] = 99;  // kind
+  CHECK_FALSE(decode_fdesc(buf, n, &g));
+}
+
+TEST_CASE("records: FILE") {
+  FileRec f, g;
+  f.fd = 7; f.fd_flags = 1; f.desc = 3;
+  uint8_t buf[64];
+  size_t n = encode_file(f, buf, sizeof buf);
+  REQUIRE(decode_file(buf, n, &g));
+  CHECK(g.fd == 7);
+  CHECK(g.desc == 3);
+  f.fd_flags = 2;  // only FD_CLOEXEC exists
+  n = encode_file(f, buf, sizeof buf);
   CHECK_FALSE(decode_file(buf, n, &g));
+}
+
+namespace {
+TreeEntry entry(int pid, int ppid, std::initializer_list<int> tids) {
+  TreeEntry e;
+  e.pid = pid; e.ppid = ppid; e.pgid = pid; e.sid = 1;
+  for (int t : tids) e.tids.push(t);
+  return e;
+}
+}  // namespace
+
+TEST_CASE("records: TREE keeps parents first, threads led by the pid, no duplicates") {
+  uint8_t buf[1024];
+  Vec<TreeEntry> t, back;
+  t.push(entry(100, 1, {100, 101, 102}));
+  t.push(entry(200, 100, {200}));
+  size_t n = encode_tree(t, buf, sizeof buf);
+  REQUIRE(decode_tree(buf, n, &back));
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].tids.size() == 3);
+  CHECK(back[1].ppid == 100);
+
+  Vec<TreeEntry> child_first, out1;
+  child_first.push(entry(200, 100, {200}));
+  child_first.push(entry(100, 1, {100}));
+  n = encode_tree(child_first, buf, sizeof buf);
+  CHECK_FALSE(decode_tree(buf, n, &out1));
+
+  Vec<TreeEntry> dup, out2;
+  dup.push(entry(100, 1, {100}));
+  dup.push(entry(100, 1, {100}));
+  n = encode_tree(dup, buf, sizeof buf);
+  CHECK_FALSE(decode_tree(buf, n, &out2));
+
+  Vec<TreeEntry> bad_tids, out3;
+  bad_tids.push(entry(100, 1, {101, 100}));
+  n = encode_tree(bad_tids, buf, sizeof buf);
+  CHECK_FALSE(decode_tree(buf, n, &out3));
 }
 
 TEST_CASE("records: VMA, SIGINFO, MM, SIGACTS, RLIMITS round trip") {

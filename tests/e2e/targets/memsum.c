@@ -12,9 +12,14 @@
  *  - a MAP_PRIVATE file mapping of LOGFILE.dat with every other page written:
  *    written pages keep their new data, the others still show the file, and
  *    the file itself is unchanged.
+ * With MEMSUM_FORKS=N in the environment it then forks N children that share
+ * all of it copy-on-write (a checkpoint must save those pages once, not N+1
+ * times); on SIGUSR2 the parent passes the signal on, every process verifies
+ * and logs its own line, and the parent also requires every child to exit 0.
  */
 #include "common.h"
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #define SPARSE_LEN (64UL << 20)
 #define BRK_LEN (256UL << 10)
@@ -105,8 +110,22 @@ int main(int argc, char **argv)
 	for (size_t pg = 0; pg < FILE_PAGES; pg += 2)
 		memset(fmap + pg * page, 0xa0 + (int)pg, page);
 
-	log_line(log, "ready");
+	int forks = getenv("MEMSUM_FORKS") ? atoi(getenv("MEMSUM_FORKS")) : 0;
+	pid_t kids[16];
+	for (int i = 0; i < forks && i < 16; i++)
+		if ((kids[i] = fork()) == 0) {
+			forks = 0; /* a child has no children of its own */
+			break;
+		}
+	if (forks)
+		log_line(log, "ready");
+	else if (getenv("MEMSUM_FORKS"))
+		log_line(log, "child ready");
+	else
+		log_line(log, "ready");
 	wait_usr2();
+	for (int i = 0; i < forks && i < 16; i++)
+		kill(kids[i], SIGUSR2);
 
 	const char *bad = NULL;
 	if (checksum(dense, words) != dense_sum) {
@@ -124,6 +143,11 @@ int main(int argc, char **argv)
 		bad = check_file_map(fmap, page, path);
 	if (!bad)
 		memset(brk0 + BRK_LEN, 1, BRK_LEN); /* the grown heap is usable */
+	for (int i = 0; !bad && i < forks && i < 16; i++) {
+		int st;
+		if (waitpid(kids[i], &st, 0) != kids[i] || !WIFEXITED(st) || WEXITSTATUS(st))
+			bad = "a child failed";
+	}
 	if (bad) {
 		log_line(log, "verify FAIL %s", bad);
 		return 1;

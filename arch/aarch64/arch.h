@@ -1,0 +1,64 @@
+// aarch64: everything chkpt needs to know about this architecture.
+// The same set of names exists in every arch/<arch>/arch.h; src/ uses only these.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base.h"
+
+class Tracee;
+
+namespace arch {
+
+constexpr uint16_t kImageArch = 2;  // ImageArch::kArchAarch64 (src/image.h)
+constexpr const char *kName = "aarch64";
+constexpr bool kBigEndian = false;
+
+// NT_PRSTATUS holds struct user_pt_regs (arch/arm64/include/uapi/asm/ptrace.h).
+// TLS (tpidr_el0) is not in it: it is the NT_ARM_TLS set below.
+struct Regs {
+  uint64_t x[31];
+  uint64_t sp, pc, pstate;
+};
+constexpr unsigned kNtPrstatus = 1;
+
+// Register sets saved besides NT_PRSTATUS (arch/arm64/kernel/ptrace.c, aarch64_regsets):
+// NT_PRFPREG is struct user_fpsimd_state (v0-v31, fpsr, fpcr: 528 bytes); NT_ARM_TLS is
+// tpidr_el0, followed by tpidr2_el0 on kernels that know SME (8 or 16 bytes).
+struct ExtraRegset {
+  unsigned nt;
+  uint32_t max_size;
+  const char *name;
+};
+constexpr ExtraRegset kExtraRegsets[] = {{2 /* NT_PRFPREG */, 528, "fpsimd"}, {0x401 /* NT_ARM_TLS */, 16, "tls"}};
+
+// `svc #0` (0xd4000001). A64 instructions are little-endian whatever the data
+// byte order, and 4-byte aligned.
+constexpr uint8_t kSyscallInsn[] = {0x01, 0x00, 0x00, 0xd4};
+constexpr size_t kSyscallInsnAlign = 4;
+
+inline uint64_t pc(const Regs &r) { return r.pc; }
+inline uint64_t sp(const Regs &r) { return r.sp; }
+
+// Turn r into "execute syscall nr(args) at insn": number in x8, arguments in
+// x0-x5 (arch/arm64/kernel/syscall.c: el0_svc_common, invoke_syscall).
+inline void prepare_syscall(Regs &r, uint64_t insn, long nr, const uint64_t a[6]) {
+  r.pc = insn;
+  r.x[8] = (uint64_t)nr;
+  for (int i = 0; i < 6; i++) r.x[i] = a[i];
+}
+inline int64_t syscall_result(const Regs &r) { return (int64_t)r.x[0]; }
+
+// Called once a thread is frozen (PTRACE_INTERRUPT stop in get_signal()).
+// arm64 has already rewound an interrupted syscall at that point (pc on the
+// svc, x0 = its first argument again) but keeps "restart it through
+// restart_syscall" in locals that injecting syscalls would lose; this puts the
+// thread back in the same stop with x8 = the number it would really enter
+// (cpu.cpp says how).
+Err settle_after_freeze(Tracee &t);
+
+// Can an extra register set saved on another CPU be loaded here? `img` is the
+// saved blob, `cur` the same set read from a live thread on this machine.
+Err check_regset(const ExtraRegset &set, const uint8_t *img, size_t n, const uint8_t *cur, size_t cur_n);
+
+}  // namespace arch

@@ -1,0 +1,181 @@
+// migrate: move a running process to another machine, where restartd runs.
+static const char kHelp[] =
+    "usage: migrate [--key FILE] [--timeout SECS] PID HOST[:PORT]\n"
+    "       chkpt migrate ...\n"
+    "\n"
+    "Freeze process PID and its descendants, stream their image over TCP to the\n"
+    "restartd on HOST (port 7450 unless given; [IPV6]:PORT for IPv6), and kill\n"
+    "them here only once restartd has confirmed that they run there, with the\n"
+    "same PIDs. If anything fails on the way (connection lost, key refused, PID\n"
+    "taken on HOST, restore failed), the process goes on here as if nothing had\n"
+    "happened. The image touches no disk on either side.\n"
+    "\n"
+    "  --key FILE     the key shared with restartd (default /etc/chkpt/migrate.key,\n"
+    "                 mode 0600); it authenticates both ends and every frame\n"
+    "  --timeout SECS give up after SECS seconds without progress (default 30)\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "Progress (bytes, rate, ETA) goes to stderr when it is a terminal. On success\n"
+    "one line on stdout: PID, destination, image size, time frozen.\n"
+    "Exit status: 0 migrated; 1 not migrated (the process runs here as before).\n"
+    "HOST needs the process's files (program, libraries, open files, cwd) at the\n"
+    "same paths. Protocol and trust model: docs/MIGRATION.md.\n";
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base.h"
+#include "commands.h"
+#include "dump.h"
+#include "net.h"
+
+namespace {
+constexpr const char *kDefaultKey = "/etc/chkpt/migrate.key";
+constexpr int kPipeSize = 1 << 20;  // fewer wake-ups between the dump and the relay
+
+struct Args {
+  const char *key = kDefaultKey;
+  const char *dest = nullptr;
+  int pid = -1;
+  int timeout = 30;
+};
+
+Err parse_number(const char *s, uint64_t max, const char *what, uint64_t *out) {
+  if (!parse_u64(s, out) || *out == 0 || *out > max) return errf("bad %s '%s' (see --help)", what, s);
+  return ok();
+}
+
+Err parse_args(int argc, char **argv, Args *a, bool *help) {
+  uint64_t n;
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (!strcmp(s, "-h") || !strcmp(s, "--help")) { *help = true; return ok(); }
+    if (!strcmp(s, "--key")) {
+      if (++i == argc) return errf("--key needs a file");
+      a->key = argv[i];
+    } else if (!strcmp(s, "--timeout")) {
+      if (++i == argc) return errf("--timeout needs a number of seconds");
+      TRY(parse_number(argv[i], 86400, "timeout", &n));
+      a->timeout = (int)n;
+    } else if (s[0] == '-' && s[1]) {
+      return errf("unknown option %s (see --help)", s);
+    } else if (a->pid < 0) {
+      TRY(parse_number(s, 0x3fffffff, "PID", &n));
+      a->pid = (int)n;
+    } else if (!a->dest) {
+      a->dest = s;
+    } else {
+      return errf("unexpected argument '%s' (see --help)", s);
+    }
+  }
+  if (a->pid < 0 || !a->dest) return errf("usage: migrate [--key FILE] PID HOST[:PORT] (see --help)");
+  return ok();
+}
+
+// The resident size, for the progress meter's ETA (the image holds about that).
+uint64_t expected_bytes(int pid) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  if (read_text(path, buf, sizeof buf)) return 0;
+  const char *p = strstr(buf, "\nVmRSS:");
+  unsigned long long kib = 0;
+  return p && sscanf(p + 7, "%llu", &kib) == 1 ? kib * 1024 : 0;
+}
+
+struct Relay {
+  int in;
+  Channel *ch;
+  uint64_t expected;
+};
+
+Err run_relay(void *ctx, int *) {
+  Relay *r = static_cast<Relay *>(ctx);
+  Progress p("migrate", r->expected);
+  Err e = pump_to_channel(r->in, *r->ch, &p);
+  p.done();
+  return e;
+}
+
+// Freeze and write the image into a pipe that a relay process frames, MACs and
+// sends. A broken connection ends the relay, which breaks the pipe: the relay's
+// error is then the cause. If the dump itself fails, the relay is killed before
+// it could send the final frame, so the destination never sees a complete stream.
+Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");
+  Fd rd(p[0]), wr(p[1]);
+  fcntl(wr.get(), F_SETPIPE_SZ, kPipeSize);  // best effort
+  Relay ctx = {rd.get(), &ch, expected_bytes(a.pid)};
+  Worker relay;
+  TRY(relay.start(run_relay, &ctx));
+  rd.reset();
+  ImageWriter w(wr.get());
+  Err e = d.freeze_and_write(w, stats);
+  if (e && !relay.finished()) return e;  // the Worker's destructor kills the relay
+  wr.reset();  // end of the image: the relay sends the final frame
+  Err r = relay.join();
+  return r ? r : e;
+}
+
+// "OK PID" from restartd, or why it refused.
+Err check_reply(const char *reply, const Args &a) {
+  uint64_t pid;
+  if (!strncmp(reply, "OK ", 3) && parse_u64(reply + 3, &pid)) {
+    if ((int)pid != a.pid) return errf("%s restored PID %llu, not %d", a.dest, (unsigned long long)pid, a.pid);
+    return ok();
+  }
+  if (!strncmp(reply, "REFUSED ", 8)) return errf("%s refused: %s", a.dest, reply + 8);
+  return errf("%s sent an unexpected reply", a.dest);
+}
+
+// After a failed stream the destination may already have said why (it speaks
+// first when it refuses mid-stream); its reason beats "connection reset".
+Err explain(Channel &ch, const Args &a, const Err &e) {
+  char reply[300];
+  if (recv_reply(ch, 2, reply, sizeof reply)) return e;
+  Err why = check_reply(reply, a);
+  return why ? why : e;
+}
+
+Err migrate(const Args &a) {
+  Psk key;
+  TRY(load_key(a.key, &key));
+  if (kill(a.pid, 0) < 0) return sys_err("process %d", a.pid);
+  Fd sock;
+  TRY(tcp_connect(a.dest, a.timeout, &sock));
+  Channel ch;
+  if (Err e = ch.client_hello(sock.get(), key)) return wrap(e, "%s", a.dest);
+  Dumper d(Scope::Tree, a.pid);
+  DumpStats stats;
+  uint64_t t0 = now_ns();
+  char reply[300];
+  Err e = stream_image(d, ch, a, &stats);
+  if (e) e = explain(ch, a, e);
+  if (!e) e = recv_reply(ch, a.timeout, reply, sizeof reply);
+  if (!e) e = check_reply(reply, a);
+  if (e) {
+    Err r = d.finish(AfterDump::Run);  // nothing lost: the process goes on here
+    return r ? wrap(e, "not migrated, and releasing PID %d failed: %s", a.pid, r.msg)
+             : wrap(e, "not migrated, PID %d goes on here", a.pid);
+  }
+  TRY(d.finish(AfterDump::Kill));
+  outf(1, "PID %d migrated to %s: %.1f MiB, frozen %.3f s\n", a.pid, a.dest,
+       (double)stats.image_bytes / 1048576, (double)(now_ns() - t0) / 1e9);
+  return ok();
+}
+}  // namespace
+
+int migrate_main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);  // a dead connection is an error return, not a silent death
+  Args a;
+  bool help = false;
+  Err e = parse_args(argc, argv, &a, &help);
+  if (help) { outf(1, "%s", kHelp); return 0; }
+  if (!e) e = migrate(a);
+  if (e) { complain("migrate", e.msg); return 1; }
+  return 0;
+}

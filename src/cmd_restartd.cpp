@@ -1,0 +1,293 @@
+// restartd: the daemon that receives processes from migrate and restarts them.
+static const char kHelp[] =
+    "usage: restartd --key FILE [--listen ADDR[:PORT]] [--dir DIR] [--timeout SECS]\n"
+    "       chkpt restartd ...\n"
+    "\n"
+    "Receive processes sent by `migrate` and restart them here with their PIDs.\n"
+    "A connection must first prove that it holds the key; then every frame of\n"
+    "the image is authenticated before the restore reads a byte of it, so nothing\n"
+    "runs from an altered, truncated, cut or replayed stream. Migrations may run\n"
+    "at the same time; one whose PID is taken here is refused, and migrate then\n"
+    "resumes the process where it was. restartd reaps the processes it restored\n"
+    "and logs one line per connection and per ended process on stderr. It runs\n"
+    "until SIGTERM or SIGINT.\n"
+    "\n"
+    "  --key FILE       the key shared with migrate (16 to 4095 bytes, mode 0600)\n"
+    "  --listen ADDR[:PORT]  where to listen (default 127.0.0.1:7450; 0.0.0.0:7450\n"
+    "                   or [::]:7450 for every address)\n"
+    "  --dir DIR        also keep a copy of the image of each process restored\n"
+    "                   here, as DIR/PID.img, written to a temporary file, synced\n"
+    "                   and renamed before migrate is told (restorable with rstrt)\n"
+    "  --timeout SECS   drop a connection after SECS without progress (default 30)\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "Restored processes need their files (program, libraries, open files, cwd)\n"
+    "at the same paths here. Protocol and trust model: docs/MIGRATION.md.\n";
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base.h"
+#include "commands.h"
+#include "dump.h"
+#include "net.h"
+
+namespace {
+constexpr int kMaxConnections = 8;
+constexpr int kPipeSize = 1 << 20;
+
+struct Args {
+  const char *key = nullptr;
+  const char *listen = "127.0.0.1";
+  const char *dir = nullptr;
+  int timeout = 30;
+};
+
+Err parse_args(int argc, char **argv, Args *a, bool *help) {
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (!strcmp(s, "-h") || !strcmp(s, "--help")) { *help = true; return ok(); }
+    const char **val = !strcmp(s, "--key") ? &a->key : !strcmp(s, "--listen") ? &a->listen
+                     : !strcmp(s, "--dir") ? &a->dir : nullptr;
+    if (val || !strcmp(s, "--timeout")) {
+      if (++i == argc) return errf("%s needs a value (see --help)", s);
+      uint64_t n;
+      if (val) *val = argv[i];
+      else if (!parse_u64(argv[i], &n) || !n || n > 86400) return errf("bad timeout '%s'", argv[i]);
+      else a->timeout = (int)n;
+    } else {
+      return errf("unexpected argument '%s' (see --help)", s);
+    }
+  }
+  if (!a->key) return errf("--key FILE is required (see --help)");
+  return ok();
+}
+
+// ---- one connection (in its own process) ----------------------------------------
+
+struct Conn {
+  const Args *a;
+  const Psk *key;
+  int sock;
+  char peer[80];
+};
+
+// Where the copy of the image goes while it arrives, and where it ends up.
+struct Copy {
+  Fd fd;
+  char tmp[4200] = {}, final[4200] = {};
+  ~Copy() { if (tmp[0]) unlink(tmp); }
+  Err open(const char *dir) {
+    if (!dir) return ok();
+    snprintf(tmp, sizeof tmp, "%s/.incoming.%d.tmp", dir, (int)getpid());
+    fd.reset(::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));  // an image holds a whole memory
+    if (!fd.ok()) { tmp[0] = 0; return sys_err("cannot create %s", tmp); }
+    return ok();
+  }
+  Err commit(const char *dir, int pid) {
+    if (!tmp[0]) return ok();
+    snprintf(final, sizeof final, "%s/%d.img", dir, pid);
+    if (rename(tmp, final) < 0) return sys_err("rename %s to %s", tmp, final);
+    tmp[0] = 0;
+    Fd d(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!d.ok() || fsync(d.get()) < 0) return sys_err("fsync %s", dir);
+    return ok();
+  }
+};
+
+struct Verify {
+  Channel *ch;
+  int out, copy;
+};
+
+// The verifier process: frames from the socket, checked, into the restore's pipe.
+Err run_verify(void *ctx, int *code) {
+  Verify *v = static_cast<Verify *>(ctx);
+  return pump_from_channel(*v->ch, v->out, v->copy, code);
+}
+
+// Restore from the verified pipe while the verifier fills it. The stream's own
+// fault (a MAC, a cut, the copy) is the cause to report over the restore's
+// "truncated" that it leads to. Once the restore has succeeded the process
+// runs: the migration has happened, whatever else goes wrong is only logged.
+Err receive_and_restore(Channel &ch, Conn &c, Copy *copy, int *pid) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");
+  Fd rd(p[0]), wr(p[1]);
+  fcntl(wr.get(), F_SETPIPE_SZ, kPipeSize);  // best effort
+  Verify v = {&ch, wr.get(), copy->fd.get()};
+  Worker verifier;
+  TRY(verifier.start(run_verify, &v));
+  wr.reset();
+  RestoreOptions opt;
+  opt.detach = true;
+  Vec<int> roots;
+  Err r = restore_image(rd.get(), opt, &roots);
+  rd.reset();
+  int side = 0;
+  if (r) {
+    Err v_err = verifier.stop(&side);
+    return v_err && (side == kPumpStream || side == kPumpCopy) ? v_err : r;
+  }
+  *pid = roots.empty() ? -1 : roots[0];
+  // Only a key holder sending frames after the image's end gets an error here:
+  // every byte the restore used was verified.
+  if (Err v_err = verifier.join(&side)) outf(2, "restartd: %s: after the restore: %s\n", c.peer, v_err.msg);
+  if (Err k = copy->commit(c.a->dir, *pid)) outf(2, "restartd: %s: keeping the copy: %s\n", c.peer, k.msg);
+  return ok();
+}
+
+// After a refusal, read what the client still sends until it hangs up, so that
+// it sees the refusal rather than a reset connection.
+void drain(int sock) {
+  static uint8_t junk[1 << 16];
+  shutdown(sock, SHUT_WR);
+  set_io_timeout(sock, 5);
+  while (read(sock, junk, sizeof junk) > 0) {
+  }
+}
+
+int serve(Conn &c) {
+  uint64_t t0 = now_ns();
+  Channel ch;
+  Err e = set_io_timeout(c.sock, c.a->timeout);
+  if (!e) e = ch.server_hello(c.sock, *c.key);
+  if (e) { outf(2, "restartd: %s: %s\n", c.peer, e.msg); return 1; }
+  Copy copy;
+  int pid = -1;
+  e = copy.open(c.a->dir);
+  if (!e) e = receive_and_restore(ch, c, &copy, &pid);
+  char reply[300];
+  if (e) snprintf(reply, sizeof reply, "REFUSED %s", e.msg);
+  else snprintf(reply, sizeof reply, "OK %d", pid);
+  Err s = send_reply(ch, reply);
+  if (e) {
+    drain(c.sock);
+    outf(2, "restartd: %s: refused: %s\n", c.peer, e.msg);
+    return 1;
+  }
+  // A lost confirmation leaves the process running in both places (docs/MIGRATION.md).
+  outf(2, "restartd: %s: restored PID %d in %.2f s%s%s\n", c.peer, pid, (double)(now_ns() - t0) / 1e9,
+       s ? "; the confirmation was not delivered: " : "", s ? s.msg : "");
+  return 0;
+}
+
+// ---- the daemon -------------------------------------------------------------------
+
+volatile sig_atomic_t g_stop = 0;
+void on_stop(int) { g_stop = 1; }
+void on_child(int) {}
+
+struct Daemon {
+  const Args *a;
+  const Psk *key;
+  Fd listen;
+  int handlers[kMaxConnections];
+  int active = 0;
+};
+
+void start_handler(Daemon &d, int sock) {
+  int pid = fork();
+  if (pid < 0) { outf(2, "restartd: fork: %s\n", strerror(errno)); return; }
+  if (pid == 0) {
+    d.listen.reset();
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    Conn c = {d.a, d.key, sock, {}};
+    sock_name(sock, true, c.peer, sizeof c.peer);
+    _exit(serve(c));
+  }
+  d.handlers[d.active++] = pid;
+}
+
+// Handlers end with their connection; everything else reaped here is a restored
+// process (or an orphan below one) that ended: say so.
+void reap(Daemon &d) {
+  int st, pid;
+  while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    bool handler = false;
+    for (int i = 0; i < d.active; i++)
+      if (d.handlers[i] == pid) {
+        d.handlers[i] = d.handlers[--d.active];
+        handler = true;
+        break;
+      }
+    if (!handler)
+      outf(2, "restartd: PID %d ended (%s %d)\n", pid, WIFEXITED(st) ? "exit status" : "signal",
+           WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+  }
+}
+
+void install_signals(sigset_t *wait_mask) {
+  struct sigaction sa = {};
+  sa.sa_handler = on_stop;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sa.sa_handler = on_child;
+  sigaction(SIGCHLD, &sa, nullptr);
+  // Blocked except inside ppoll: no race between checking the flags and sleeping.
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &block, wait_mask);
+  sigdelset(wait_mask, SIGTERM);
+  sigdelset(wait_mask, SIGINT);
+  sigdelset(wait_mask, SIGCHLD);
+}
+
+Err run(const Args &a) {
+  Psk key;
+  TRY(load_key(a.key, &key));
+  if (a.dir) {
+    struct stat st;
+    if (stat(a.dir, &st) < 0 || !S_ISDIR(st.st_mode)) return errf("--dir %s is not a directory", a.dir);
+  }
+  // Restored processes are children of a connection's handler, which exits:
+  // as a subreaper restartd inherits and reaps them.
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
+  Daemon d = {&a, &key, Fd(), {}, 0};
+  TRY(tcp_listen(a.listen, &d.listen));
+  sigset_t wait_mask;
+  install_signals(&wait_mask);
+  char where[80];
+  sock_name(d.listen.get(), false, where, sizeof where);
+  outf(2, "restartd: listening on %s\n", where);
+  while (!g_stop) {
+    reap(d);
+    struct pollfd p = {d.active < kMaxConnections ? d.listen.get() : -1, POLLIN, 0};
+    if (ppoll(&p, 1, nullptr, &wait_mask) <= 0) continue;  // a signal: reap, check the flag
+    int s = accept4(d.listen.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (s < 0) continue;
+    start_handler(d, s);
+    close(s);
+  }
+  outf(2, "restartd: stopping\n");
+  return ok();
+}
+}  // namespace
+
+int restartd_main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  Args a;
+  bool help = false;
+  Err e = parse_args(argc, argv, &a, &help);
+  if (help) { outf(1, "%s", kHelp); return 0; }
+  if (!e) e = run(a);
+  if (e) { complain("restartd", e.msg); return 1; }
+  return 0;
+}

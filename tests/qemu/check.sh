@@ -1,0 +1,115 @@
+#!/bin/sh
+# make check-qemu: the e2e suite inside a QEMU guest of one architecture, and
+# the unit tests under qemu-user (natively for x86_64).
+#
+#   tests/qemu/check.sh ARCH BUILD_DIR      ARCH: x86_64 | aarch64 | ppc64le
+#
+# BUILD_DIR holds the static chkpt, the static musl e2e targets (e2e/), the
+# unit tests (unit, static glibc when cross-built), and qemu/script, a
+# stand-in for util-linux script(1), which the guest's busybox lacks.
+# Debian's kernel and busybox for ARCH come from tests/qemu/fetch.sh, cached in
+# $CHKPT_QEMU_CACHE (default ~/.cache/chkpt-qemu). The guest boots under TCG,
+# bounded by $CHKPT_QEMU_TIMEOUT seconds (default 1500); a guest that hangs,
+# panics or never reports counts as a failure, with the reason. Prints the
+# guest's PASS/FAIL lines as they come and ends with one line
+# "qemu-ARCH: N passed, N failed" (unit test cases + e2e tests); exit 1 if any
+# failed. The guest's console log is kept in BUILD_DIR/qemu/console.log.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+arch=${1:?usage: check.sh ARCH BUILD_DIR}
+B=${2:?usage: check.sh ARCH BUILD_DIR}
+Q=$B/qemu
+cache=${CHKPT_QEMU_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/chkpt-qemu}
+tmo=${CHKPT_QEMU_TIMEOUT:-1500}
+passed=0 failed=0
+mkdir -p "$Q"
+
+fail() { echo "FAIL qemu-$arch: $*"; failed=$((failed + 1)); }
+# add_counts LINE: add "N passed, N failed" found in LINE to the totals.
+add_counts() {
+	set -- $(echo "$1" | sed -n 's/.*\b\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed.*/\1 \2/p')
+	[ $# = 2 ] || return 1
+	passed=$((passed + $1))
+	failed=$((failed + $2))
+}
+finish() {
+	echo "qemu-$arch: $passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit
+}
+
+unit_tests() {
+	case $arch in
+	x86_64) runner= ;;
+	*) runner=qemu-$arch-static ;;
+	esac
+	start=$(date +%s)
+	$runner "$B/unit" >"$Q/unit.log" 2>&1
+	rc=$?
+	sum=$(sed -n 's/^\[doctest\] test cases: *[0-9]* *| *\([0-9]*\) passed *| *\([0-9]*\) failed.*/\1 passed, \2 failed/p' "$Q/unit.log")
+	echo "unit ($arch${runner:+, $runner}): ${sum:-no doctest summary} in $(($(date +%s) - start)) s"
+	add_counts "$sum" || { fail "unit tests: no summary (exit $rc): $(tail -n 3 "$Q/unit.log" | tr '\n' '|')"; return; }
+	[ "$rc" = 0 ] || [ "${sum#*, }" != "0 failed" ] || fail "unit tests exited $rc"
+	grep -E '^[^ ].*(ERROR|FATAL)' "$Q/unit.log" | head -n 20
+}
+
+# The initramfs: busybox, /init, the product, the musl targets, the driver.
+make_initramfs() {
+	root=$Q/root
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/chkpt/bin" "$root/chkpt/e2e" "$root/usr/local/bin" "$root/root"
+	cp "$cache/$arch/busybox" "$root/bin/busybox"
+	cp tests/qemu/guest-init.sh "$root/init"
+	cp "$B/chkpt" "$root/chkpt/bin/chkpt"
+	ln -s chkpt "$root/chkpt/bin/rstrt"
+	for t in "$B"/e2e/*; do
+		case $t in *.glibc) continue ;; esac
+		cp "$t" "$root/chkpt/e2e/"
+	done
+	cp tests/e2e/run.sh "$root/chkpt/run.sh"
+	cp "$Q/script" "$root/usr/local/bin/"
+	[ -z "${CHKPT_QEMU_SCRIPT:-}" ] || cp "$CHKPT_QEMU_SCRIPT" "$root/chkpt/debug.sh"
+	chmod 755 "$root/init" "$root/bin/busybox"
+	(cd "$root" && find . | cpio -o -H newc --owner=0:0 --quiet) | gzip -1 >"$Q/initrd.gz"
+}
+
+qemu_cmd() {
+	k=$cache/$arch/kernel
+	common="-m 2048 -smp 2 -nographic -no-reboot -kernel $k -initrd $Q/initrd.gz"
+	case $arch in
+	x86_64) echo "qemu-system-x86_64 -accel tcg -cpu max $common -append 'console=ttyS0 panic=-1 quiet'" ;;
+	# pauth-impdef: pointer authentication with a cheap hash (QARMA is slow in TCG)
+	aarch64) echo "qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on $common -append 'console=ttyAMA0 panic=-1 quiet'" ;;
+	# x-vof: QEMU's own small firmware instead of SLOF, which takes ~10 s to boot
+	ppc64le) echo "qemu-system-ppc64 -M pseries,x-vof=on -vga none $common -append 'console=hvc0 panic=-1 quiet'" ;;
+	esac
+}
+
+guest_e2e() {
+	start=$(date +%s)
+	eval "timeout --kill-after=10 $tmo $(qemu_cmd)" </dev/null 2>&1 | tr -d '\r' | tee "$Q/console.log" |
+		grep --line-buffered -E "^(guest:|PASS|FAIL|SKIP|e2e:|logs kept|[0-9]+ passed)${CHKPT_QEMU_SCRIPT:+|}"
+	secs=$(($(date +%s) - start))
+	verdict=$(sed -n 's/^CHKPT-GUEST-E2E: //p' "$Q/console.log")
+	echo "guest ($arch): e2e ${verdict:-did not report} in $secs s"
+	[ -n "$verdict" ] || {
+		if [ "$secs" -ge "$tmo" ]; then why="no result within $tmo s (hung; killed)"
+		elif grep -q 'Kernel panic' "$Q/console.log"; then why="kernel panic: $(grep -m 1 'Kernel panic' "$Q/console.log")"
+		else why="QEMU exited without a result: $(tail -n 3 "$Q/console.log" | tr '\n' '|')"; fi
+		fail "guest: $why (log: $Q/console.log)"
+		return
+	}
+	add_counts "$verdict" || fail "guest e2e: $verdict"
+	case $verdict in *"(exit 0)") ;; *) [ "$failed" != 0 ] || fail "guest e2e: $verdict" ;; esac
+}
+
+for f in "$B/chkpt" "$B/unit" "$B/e2e/reaper" "$Q/script"; do
+	[ -e "$f" ] || { fail "$f missing (make check-qemu ARCH=$arch builds it)"; finish; }
+done
+command -v "$(qemu_cmd | cut -d' ' -f1)" >/dev/null || { fail "no $(qemu_cmd | cut -d' ' -f1) (sh scripts/install-deps.sh cross)"; finish; }
+fetched=$(sh tests/qemu/fetch.sh "$arch" "$cache") || { fail "cannot fetch Debian's kernel/busybox"; finish; }
+echo "$fetched"
+unit_tests
+make_initramfs
+guest_e2e
+finish

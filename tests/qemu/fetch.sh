@@ -1,0 +1,61 @@
+#!/bin/sh
+# Debian's kernel and static busybox for one guest architecture, downloaded
+# with apt-get download (never installed) and unpacked with dpkg -x.
+#
+#   tests/qemu/fetch.sh ARCH CACHE_DIR      ARCH: x86_64 | aarch64 | ppc64le
+#
+# Leaves CACHE_DIR/ARCH/kernel (the file qemu boots) and CACHE_DIR/ARCH/busybox,
+# and prints one line: "guest ARCH: kernel VERSION, busybox VERSION". The
+# kernel package is resolved through Debian's metapackage (its ABI number
+# changes with point releases); a cache holding that very version is reused.
+# Needs root the first time for a foreign architecture (dpkg --add-architecture).
+set -eu
+arch=$1
+dest=$2/$arch
+case $arch in
+x86_64) da=amd64 meta=linux-image-amd64 ;;
+aarch64) da=arm64 meta=linux-image-arm64 ;;
+ppc64le) da=ppc64el meta=linux-image-powerpc64le ;;
+*) echo "fetch.sh: unknown architecture '$arch' (x86_64, aarch64, ppc64le)" >&2; exit 2 ;;
+esac
+
+if [ "$da" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -qx "$da"; then
+	dpkg --add-architecture "$da"
+	# one foreign index may be mid-sync on the mirror: what is needed is in main
+	apt-get update -qq || true
+fi
+# The metapackage depends on exactly one ABI-versioned image, e.g. linux-image-6.1.0-50-arm64.
+pkg=$(apt-cache depends "$meta:$da" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^:]*\).*/\1/p' | head -n 1)
+if [ -z "$pkg" ]; then
+	apt-get update -qq || true
+	pkg=$(apt-cache depends "$meta:$da" | sed -n 's/^ *Depends: \(linux-image-[^:]*\).*/\1/p' | head -n 1)
+fi
+[ -n "$pkg" ] || { echo "fetch.sh: cannot resolve $meta:$da with apt-cache" >&2; exit 1; }
+kver=$(apt-cache show "$pkg:$da" | sed -n 's/^Version: //p' | head -n 1)
+bver=$(apt-cache show "busybox-static:$da" | sed -n 's/^Version: //p' | head -n 1)
+stamp="$pkg $kver busybox-static $bver"
+
+if [ "$(cat "$dest/stamp" 2>/dev/null)" != "$stamp" ]; then
+	rm -rf "$dest"
+	mkdir -p "$dest/debs" "$dest/root"
+	(cd "$dest/debs" && apt-get download -q "$pkg:$da=$kver" "busybox-static:$da=$bver" 2>&1 |
+		grep -v 'Download is performed unsandboxed') || true
+	for d in "$dest"/debs/*.deb; do dpkg -x "$d" "$dest/root"; done
+	k=$(ls "$dest"/root/boot/vmlinu[xz]-* 2>/dev/null | head -n 1)
+	[ -n "$k" ] && [ -x "$dest/root/bin/busybox" ] || { echo "fetch.sh: download of $pkg / busybox-static:$da failed" >&2; exit 1; }
+	if [ "$arch" = x86_64 ]; then
+		# The bzImage's payload is xz-compressed ELF vmlinux with a PVH entry
+		# note: qemu boots that directly, skipping firmware and decompressor.
+		python3 - "$k" "$dest/kernel" <<'EOF'
+import lzma, sys
+d = open(sys.argv[1], 'rb').read()
+open(sys.argv[2], 'wb').write(lzma.LZMADecompressor().decompress(d[d.find(b'\xfd7zXZ\x00'):]))
+EOF
+	else
+		cp "$k" "$dest/kernel" # arm64: Image.gz-style vmlinuz; ppc64el: ELF vmlinux
+	fi
+	cp "$dest/root/bin/busybox" "$dest/busybox"
+	rm -rf "$dest/debs" "$dest/root"
+	echo "$stamp" >"$dest/stamp"
+fi
+echo "guest $arch: kernel ${pkg#linux-image-} ($kver), busybox $bver"

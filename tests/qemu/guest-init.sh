@@ -1,0 +1,36 @@
+#!/bin/busybox sh
+# /init of the QEMU guests (tests/qemu/check.sh builds the initramfs): mount
+# the kernel filesystems, run the e2e suite as the native `make check` does
+# with the static musl targets, print its closing line once more behind a
+# marker the host looks for, and power off. Everything the suite needs comes
+# from busybox but script(1): a small static stand-in (tests/qemu/script.c)
+# is in /usr/local/bin.
+/bin/busybox mkdir -p /proc /sys /dev /tmp /usr/bin /usr/sbin
+/bin/busybox --install -s /bin
+export PATH=/usr/local/bin:/bin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# The initramfs holds no /dev/console (making one needs root on the host):
+# take the console now, which devtmpfs provides.
+exec </dev/console >/dev/console 2>&1
+mkdir -p /dev/pts
+mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+hostname chkpt-guest
+echo
+echo "guest: Linux $(uname -r) $(uname -m), $(nproc) CPUs, $(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
+
+# CHKPT_QEMU_SCRIPT=FILE on the host puts FILE here, to run instead (debugging).
+if [ -f /chkpt/debug.sh ]; then
+	sh -x /chkpt/debug.sh
+	echo "CHKPT-GUEST-DEBUG: exit $?"
+	poweroff -f
+fi
+{
+	sh /chkpt/run.sh /chkpt/bin /chkpt/e2e musl
+	echo $? >/tmp/e2e.rc
+} 2>&1 | tee /tmp/e2e.log
+echo "CHKPT-GUEST-E2E: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' /tmp/e2e.log | tail -n 1) (exit $(cat /tmp/e2e.rc))"
+sync
+poweroff -f
