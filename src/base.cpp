@@ -50,7 +50,7 @@ void Str::assign(const char *s, size_t n) {
   free(p_);
   p_ = static_cast<char *>(malloc(n + 1));
   if (!p_) abort();
-  memcpy(p_, s, n);
+  if (n) memcpy(p_, s, n);  // s may be null when n is 0
   p_[n] = 0;
   n_ = n;
 }

@@ -102,8 +102,8 @@ Err run_relay(void *ctx, int *) {
 
 // Freeze and write the image into a pipe that a relay process frames, MACs and
 // sends. A broken connection ends the relay, which breaks the pipe: the relay's
-// error is then the cause. If the dump itself fails, the relay is killed before
-// it could send the final frame, so the destination never sees a complete stream.
+// error is then the cause. If the dump fails, the relay is killed before it
+// could send the final frame, so the destination never sees a complete stream.
 Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");
@@ -111,14 +111,17 @@ Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats) {
   fcntl(wr.get(), F_SETPIPE_SZ, kPipeSize);  // best effort
   Relay ctx = {rd.get(), &ch, expected_bytes(a.pid)};
   Worker relay;
-  TRY(relay.start(run_relay, &ctx));
+  TRY(relay.start(run_relay, &ctx, wr.get()));
   rd.reset();
   ImageWriter w(wr.get());
   Err e = d.freeze_and_write(w, stats);
-  if (e && !relay.finished()) return e;  // the Worker's destructor kills the relay
+  int code = 0;
+  if (e) {  // no final frame; a relay that failed by itself wrote why before its end broke the pipe
+    Err r = relay.stop(&code);
+    return r && code == 1 ? r : e;
+  }
   wr.reset();  // end of the image: the relay sends the final frame
-  Err r = relay.join();
-  return r ? r : e;
+  return relay.join();
 }
 
 // "OK PID" from restartd, or why it refused.
@@ -146,9 +149,10 @@ Err migrate(const Args &a) {
   TRY(load_key(a.key, &key));
   if (kill(a.pid, 0) < 0) return sys_err("process %d", a.pid);
   Fd sock;
-  TRY(tcp_connect(a.dest, a.timeout, &sock));
   Channel ch;
-  if (Err e = ch.client_hello(sock.get(), key)) return wrap(e, "%s", a.dest);
+  Err c = tcp_connect(a.dest, a.timeout, &sock);
+  if (!c) c = ch.client_hello(sock.get(), key);
+  if (c) return wrap(c, "not migrated, PID %d goes on here: %s", a.pid, a.dest);
   Dumper d(Scope::Tree, a.pid);
   DumpStats stats;
   uint64_t t0 = now_ns();

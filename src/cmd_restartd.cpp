@@ -104,44 +104,52 @@ struct Copy {
   }
 };
 
-struct Verify {
-  Channel *ch;
-  int out, copy;
+struct Restorer {
+  int in;      // the verified image
+  int result;  // the restored root's PID goes back here
 };
 
-// The verifier process: frames from the socket, checked, into the restore's pipe.
-Err run_verify(void *ctx, int *code) {
-  Verify *v = static_cast<Verify *>(ctx);
-  return pump_from_channel(*v->ch, v->out, v->copy, code);
-}
-
-// Restore from the verified pipe while the verifier fills it. The stream's own
-// fault (a MAC, a cut, the copy) is the cause to report over the restore's
-// "truncated" that it leads to. Once the restore has succeeded the process
-// runs: the migration has happened, whatever else goes wrong is only logged.
-Err receive_and_restore(Channel &ch, Conn &c, Copy *copy, int *pid) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");
-  Fd rd(p[0]), wr(p[1]);
-  fcntl(wr.get(), F_SETPIPE_SZ, kPipeSize);  // best effort
-  Verify v = {&ch, wr.get(), copy->fd.get()};
-  Worker verifier;
-  TRY(verifier.start(run_verify, &v));
-  wr.reset();
+// The restorer process. It is separate from the connection's process because a
+// failing restore reaps every child of its process (restore_image kills the
+// half-built tree and collects the orphans that come back to it as a
+// subreaper); its parent, which reads and verifies the stream, must not be
+// blocked by that. Once it exits, the restored processes are restartd's.
+Err run_restore(void *ctx, int *) {
+  Restorer *r = static_cast<Restorer *>(ctx);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
   RestoreOptions opt;
   opt.detach = true;
   Vec<int> roots;
-  Err r = restore_image(rd.get(), opt, &roots);
+  TRY(restore_image(r->in, opt, &roots));
+  int pid = roots.empty() ? -1 : roots[0];
+  return write_full(r->result, &pid, sizeof pid);
+}
+
+// Verify the stream into the restorer's pipe while it restores. The stream's
+// own fault (a MAC, a cut, the copy) is the cause to report over the restore's
+// "truncated" that it leads to. Once the restore has succeeded the process
+// runs: the migration has happened, whatever else goes wrong is only logged.
+Err receive_and_restore(Channel &ch, Conn &c, Copy *copy, int *pid) {
+  int p[2], q[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");
+  Fd rd(p[0]), wr(p[1]);
+  if (pipe2(q, O_CLOEXEC) < 0) return sys_err("pipe");
+  Fd result_rd(q[0]), result_wr(q[1]);
+  fcntl(wr.get(), F_SETPIPE_SZ, kPipeSize);  // best effort
+  Restorer r = {rd.get(), result_wr.get()};
+  Worker restorer;
+  TRY(restorer.start(run_restore, &r, wr.get()));
   rd.reset();
+  result_wr.reset();
   int side = 0;
-  if (r) {
-    Err v_err = verifier.stop(&side);
-    return v_err && (side == kPumpStream || side == kPumpCopy) ? v_err : r;
-  }
-  *pid = roots.empty() ? -1 : roots[0];
+  Err pumped = pump_from_channel(ch, wr.get(), copy->fd.get(), &side);
+  wr.reset();  // the end of the image, or the truncation that aborts the restore
+  Err restored = restorer.join();
+  if (restored) return pumped && side != kPumpOut ? pumped : restored;
+  if (read_full(result_rd.get(), pid, sizeof *pid) != sizeof *pid) return errf("the restorer did not report");
   // Only a key holder sending frames after the image's end gets an error here:
   // every byte the restore used was verified.
-  if (Err v_err = verifier.join(&side)) outf(2, "restartd: %s: after the restore: %s\n", c.peer, v_err.msg);
+  if (pumped) outf(2, "restartd: %s: after the restore: %s\n", c.peer, pumped.msg);
   if (Err k = copy->commit(c.a->dir, *pid)) outf(2, "restartd: %s: keeping the copy: %s\n", c.peer, k.msg);
   return ok();
 }

@@ -109,6 +109,7 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
   for (int tid : te.tids) TRY(fs.find(tid)->peek_siginfo(false, &img->pending));
   TRY(fs.find(te.pid)->peek_siginfo(true, &img->pending));
   TRY(dump_files(te.pid, set, idx, &img->files));
+  TRY(dump_mapped_memfds(te.pid, img->vmas, set, idx));
   return dump_process(te.pid, img);
 }
 

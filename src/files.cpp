@@ -40,6 +40,7 @@ Err classify(int pid, int fd, const char *target, const struct stat &st, FdescRe
   if (S_ISFIFO(st.st_mode) && starts_with(target, "pipe:")) f->kind = FileKind::Pipe;
   else if (S_ISSOCK(st.st_mode)) f->kind = FileKind::UnixSocket;
   else if (strcmp(target, "anon_inode:[eventfd]") == 0) f->kind = FileKind::Eventfd;
+  else if (is_memfd_name(target) && S_ISREG(st.st_mode)) f->kind = FileKind::Memfd;
   else if (target[0] != '/') return errf("process %d fd %d (%s): this kind of file is not supported yet", pid, fd, target);
   else if (ends_with(target, " (deleted)")) return errf("process %d fd %d (%s): the file was deleted: not supported yet", pid, fd, target);
   else if (S_ISREG(st.st_mode)) f->kind = FileKind::Regular;
@@ -61,6 +62,11 @@ Err describe(int pid, int fd, const char *target, const struct stat &st, const c
   f->path = Str(target);
   if (f->kind == FileKind::Pipe) return dump_pipe(pid, fd, f);
   if (f->kind == FileKind::UnixSocket) return dump_unix_socket(pid, fd, f);
+  if (f->kind == FileKind::Memfd) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    return dump_memfd(path, f);
+  }
   if (f->kind == FileKind::Eventfd) {
     char v[32];
     if (!status_field(info, "eventfd-count", v, sizeof v)) return errf("process %d fd %d: no eventfd-count", pid, fd);
@@ -74,6 +80,7 @@ int find_shared(const DescIndex &idx, const SetImage &set, int pid, int fd, cons
   for (size_t i = 0; i < set.fdescs.size(); i++) {
     const FdescRec &d = set.fdescs[i];
     if (d.ino != st.st_ino || d.dev != st.st_dev) continue;
+    if (idx.rep_fd[i] < 0) return (int)i;  // a memfd seen only mapped so far: the same object
     if (syscall(SYS_kcmp, pid, idx.rep_pid[i], kKcmpFile, fd, idx.rep_fd[i]) == 0) return (int)i;
   }
   return -1;
@@ -121,6 +128,7 @@ Err open_desc(const FdescRec &f, int tty_fd, int *out) {
     }
     return *out < 0 ? sys_err("eventfd") : ok();
   }
+  if (f.kind == FileKind::Memfd) return open_memfd(f, out);
   int flags = (int)(f.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_NOCTTY;
   *out = open(f.path.c(), flags);
   if (*out < 0) return sys_err("cannot reopen %s", f.path.c());

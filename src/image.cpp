@@ -11,6 +11,12 @@
 namespace {
 constexpr uint8_t kMagic[4] = {'C', 'R', 'F', 0};
 constexpr size_t kBufSize = 64 << 10;
+
+// A failed write says what was being written (the disk may be full).
+Err write_image(int fd, const void *p, size_t n) {
+  Err e = write_full(fd, p, n);
+  return e ? wrap(e, "writing the image") : e;
+}
 }  // namespace
 
 const char *rec_name(uint32_t type) {
@@ -64,15 +70,15 @@ Err ImageWriter::put(const void *p, size_t n) {
   if (!buf_ && !(buf_ = static_cast<uint8_t *>(malloc(kBufSize)))) return errf("out of memory");
   bytes_ += n;
   if (used_ + n > kBufSize) TRY(flush());
-  if (n >= kBufSize) return write_full(fd_, p, n);  // bulk page data goes straight out
-  memcpy(buf_ + used_, p, n);
+  if (n >= kBufSize) return write_image(fd_, p, n);  // bulk page data goes straight out
+  if (n) memcpy(buf_ + used_, p, n);  // p may be null for an empty payload
   used_ += n;
   return ok();
 }
 
 Err ImageWriter::flush() {
   if (!used_) return ok();
-  Err e = write_full(fd_, buf_, used_);
+  Err e = write_image(fd_, buf_, used_);
   used_ = 0;
   return e;
 }

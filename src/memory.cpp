@@ -28,12 +28,18 @@ bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p))
 
 // ---- dump: mappings ---------------------------------------------------------
 
-Err file_identity(int pid, VmaRec *v) {
+// Through /proc/PID/map_files, which needs CAP_CHECKPOINT_RESTORE (or
+// CAP_SYS_ADMIN): without it (a user checkpointing their own process) the file
+// is looked up by its path, which must still lead to the mapped inode.
+Err file_identity(int pid, const MapsLine &m, VmaRec *v) {
   char path[96];
   snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)v->start,
            (unsigned long long)v->end);
   struct stat st;
-  if (stat(path, &st) < 0) return sys_err("mapping %s", v->name.c());
+  bool by_map_files = stat(path, &st) == 0;
+  if (!by_map_files && errno != EPERM) return sys_err("mapping %s", v->name.c());
+  if (!by_map_files && (stat(v->name.c(), &st) < 0 || st.st_ino != m.inode))
+    return errf("mapping %s: the path no longer leads to the mapped file", v->name.c());
   v->dev = st.st_dev;
   v->ino = st.st_ino;
   v->size = st.st_size;
@@ -57,9 +63,10 @@ Err classify(int pid, const MapsLine &m, VmaRec *v, bool *keep) {
     return ok();
   }
   if (p[0] != '/' || m.inode == 0) { v->kind = VmaKind::Anon; return ok(); }
-  if (deleted) return errf("mapping of %s at 0x%llx: the file was deleted: not supported yet", p, (unsigned long long)m.start);
+  if (deleted && !is_memfd_name(p))
+    return errf("mapping of %s at 0x%llx: the file was deleted: not supported yet", p, (unsigned long long)m.start);
   v->kind = VmaKind::File;
-  return file_identity(pid, v);
+  return file_identity(pid, m, v);
 }
 
 Err begin_vma(int pid, char *line, Vec<VmaRec> *out, bool *keep) {
@@ -495,7 +502,8 @@ int count_vma_files(const Vec<VmaRec> &vmas) {
 
 // A changed file under a private mapping would mix old saved pages with new file
 // pages; refuse it, naming the file.
-Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, bool allow_changed) {
+Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage &set, const Vec<int> &desc_fds,
+                         bool allow_changed) {
   Vec<int> slots;
   int nfiles, next = 0;
   assign_file_slots(vmas, &slots, &nfiles);
@@ -503,6 +511,12 @@ Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, bool allow_cha
     const VmaRec &v = vmas[i];
     if (slots[i] != next) continue;  // not a file, or its file is open already (slots come in order)
     next++;
+    if (is_memfd_name(v.name.c())) {
+      int d = memfd_desc_of(set, v);
+      if (d < 0) return errf("bad image: mapped memfd %s has no description", v.name.c());
+      if (dup2(desc_fds[d], first_slot + slots[i]) < 0) return sys_err("placing memfd %s", v.name.c());
+      continue;
+    }
     bool rw = v.shared && (v.vmflags & kVmMayWrite);
     Fd fd(open(v.name.c(), (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC));
     if (!fd.ok()) return sys_err("cannot open mapped file %s", v.name.c());

@@ -32,6 +32,7 @@ enum class FileKind : uint8_t {
   Pipe = 5,        // one end of a pipe or FIFO; `ino` names the pipe
   UnixSocket = 6,  // one end of a unix socketpair; `ino` is its inode, `peer` the other end's
   Eventfd = 7,     // counter in `count`
+  Memfd = 8,       // contents in `data`, seals in `count`; also made for memfds that are only mapped
 };
 struct FdescRec {  // Rec::Fdesc
   uint32_t id = 0;
@@ -45,7 +46,7 @@ struct FdescRec {  // Rec::Fdesc
   uint32_t pipe_size = 0;      // Pipe: F_GETPIPE_SZ
   uint32_t sock_type = 0;      // UnixSocket: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
   uint64_t peer = 0;           // UnixSocket: inode of the other end (0: closed)
-  uint64_t count = 0;          // Eventfd
+  uint64_t count = 0;          // Eventfd: the counter; Memfd: F_GET_SEALS
   Str path;                    // absolute path, or the link text ("pipe:[123]", ...)
   // Queued data: a pipe's unread bytes (on one end only), a socket's receive queue
   // (stream: bytes; datagram/seqpacket: u32 length + bytes per message).

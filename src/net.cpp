@@ -115,9 +115,17 @@ Err write_iov(int fd, struct iovec *iov, int cnt) {
   return ok();
 }
 
-bool peer_spoke(int fd) {
+// While sending the image the peer must stay silent: anything from it (a
+// refusal), an end of file or an error ends the transfer.
+Err peer_silent(int fd) {
   struct pollfd p = {fd, POLLIN, 0};
-  return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+  if (poll(&p, 1, 0) <= 0 || !p.revents) return ok();
+  char c;
+  ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return errf("the destination stopped the transfer");
+  if (n == 0) return errf("the destination closed the connection");
+  if (errno == EAGAIN || errno == EINTR) return ok();
+  return sys_err("connection lost");
 }
 }  // namespace
 
@@ -330,7 +338,7 @@ Err pump_to_channel(int in_fd, Channel &ch, Progress *progress) {
   for (;;) {
     long n = read_full(in_fd, buf, kFrameData);
     if (n < 0) { e = sys_err("reading the image"); break; }
-    if (peer_spoke(ch.fd())) { e = errf("the destination stopped the transfer"); break; }
+    if ((e = peer_silent(ch.fd()))) break;
     e = ch.send(buf, (uint32_t)n, n ? 0 : kFrameFinal);
     if (e || !n) break;
     if (progress) progress->add((uint64_t)n);
@@ -383,7 +391,7 @@ Err pump_from_channel(Channel &ch, int out_fd, int copy_fd, int *side) {
 
 // ---- helper processes -------------------------------------------------------------
 
-Err Worker::start(Fn fn, void *ctx) {
+Err Worker::start(Fn fn, void *ctx, int close_fd) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");
   pid_ = fork();
@@ -394,6 +402,7 @@ Err Worker::start(Fn fn, void *ctx) {
   }
   if (pid_ == 0) {
     close(p[0]);
+    close(close_fd);
     int code = 1;
     Err e = fn(ctx, &code);
     if (e) (void)write_full(p[1], e.msg, strlen(e.msg));
@@ -418,11 +427,6 @@ Err Worker::join(int *code) {
   if (!c) return ok();
   if (msg[0]) return errf("%s", msg);
   return WIFSIGNALED(st) ? errf("helper process killed by signal %d", WTERMSIG(st)) : errf("helper process failed");
-}
-
-bool Worker::finished() const {
-  siginfo_t si = {};
-  return pid_ > 0 && waitid(P_PID, (id_t)pid_, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid_;
 }
 
 void Worker::kill_now_signal() {

@@ -102,13 +102,14 @@ class Worker {
   Worker() = default;
   Worker(const Worker &) = delete;
   ~Worker() { kill_now(); }
-  Err start(Fn fn, void *ctx);
+  // close_fd: the parent's end of a pipe to the helper, which the helper must
+  // not hold (or it would never see end-of-file, nor a broken pipe).
+  Err start(Fn fn, void *ctx, int close_fd);
   // Wait for it and return its error; *code is its exit code (0 when it succeeded).
   Err join(int *code = nullptr);
   // Kill it (if it still runs) and join: an error it reported before is kept.
   Err stop(int *code) { kill_now_signal(); return join(code); }
   void kill_now();  // SIGKILL and reap, if still running
-  bool finished() const;  // it has exited (it is not reaped: join() still tells how)
   int pid() const { return pid_; }
 
  private:

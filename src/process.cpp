@@ -148,6 +148,17 @@ Err dump_brk(Tracee &t, const Gadget &g, MmRec *mm) {
   return ok();
 }
 
+// The new processes run with rstrt's credentials. For a caller other than root
+// that means a process that ran as someone else would come back as the caller,
+// short of the rights it had; refuse that plainly. (Root may restore anyone's.)
+Err check_restore_rights(const ProcessRec &p) {
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  if (geteuid() == 0 || (p.uid == uid && p.gid == gid)) return ok();
+  return errf("process %d ran as uid %u gid %u; as uid %u gid %u you can restore only your own processes", p.pid,
+              p.uid, p.gid, (unsigned)uid, (unsigned)gid);
+}
+
 // In the new process: cwd and umask. (Its session and group are made as the
 // tree is cloned: restore.cpp.)
 Err restore_identity_child(const ProcImage &img) {

@@ -31,6 +31,7 @@ struct Gadget {
 Err check_target(int pid);
 Err dump_process(int pid, ProcImage *img);
 Err dump_brk(Tracee &t, const Gadget &g, MmRec *mm);
+Err check_restore_rights(const ProcessRec &p);
 Err restore_identity_child(const ProcImage &img);
 Err restore_rlimits_child(const RlimitsRec &r);
 Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, int exe_fd);
@@ -49,6 +50,12 @@ Err restore_files_child(const Vec<FileRec> &files, const Vec<int> &desc_fds);
 Err dump_pipe(int pid, int fd, FdescRec *f);
 void dedupe_pipe_data(SetImage &set);
 Err open_pipes(const SetImage &set, int above, Vec<int> *fds);
+// memfd.cpp
+bool is_memfd_name(const char *path);
+Err dump_memfd(const char *proc_path, FdescRec *f);
+Err dump_mapped_memfds(int pid, const Vec<VmaRec> &vmas, SetImage &set, DescIndex &idx);
+Err open_memfd(const FdescRec &f, int *out);
+int memfd_desc_of(const SetImage &set, const VmaRec &v);
 // unix.cpp
 Err dump_unix_socket(int pid, int fd, FdescRec *f);
 Err open_unix_sockets(const SetImage &set, int above, Vec<int> *fds);
@@ -80,7 +87,9 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<u
 // VMA files are opened by the child at fds first_slot + i (i: index among distinct files).
 int count_vma_files(const Vec<VmaRec> &vmas);
 // A private mapping's file must be unchanged (size, mtime, inode) unless allow_changed.
-Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, bool allow_changed);
+// Mapped memfds come from their restored descriptions (desc_fds), not by path.
+Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage &set, const Vec<int> &desc_fds,
+                         bool allow_changed);
 Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t len, uint64_t *addr);
 // `earlier` are the processes restored before this one (shared memory owners).
 Err restore_layout(Tracee &t, int pid, const ProcMem &mem, const Gadget &g, const Vec<VmaRec> &vmas, int first_slot,

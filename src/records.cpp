@@ -83,7 +83,7 @@ bool decode_fdesc(const uint8_t *p, size_t n, FdescRec *r) {
   uint32_t len;
   const uint8_t *data = d.blob(&len, kMaxRecord);
   r->data = Str(reinterpret_cast<const char *>(data ? data : p), data ? len : 0);
-  bool kind_ok = r->kind >= FileKind::Regular && r->kind <= FileKind::Eventfd;
+  bool kind_ok = r->kind >= FileKind::Regular && r->kind <= FileKind::Memfd;
   bool path_ok = r->path.c()[0] == '/' || r->kind == FileKind::Pipe || r->kind == FileKind::UnixSocket ||
                  r->kind == FileKind::Eventfd;
   return !d.bad() && d.left() == 0 && kind_ok && path_ok && r->pipe_write_end <= 1;

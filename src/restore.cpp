@@ -253,7 +253,7 @@ Err setup_self(size_t k) {
   const ProcImage &img = plan.set->procs[k];
   if (syscall(SYS_close_range, 0, plan.fd_floor - 1, 0) < 0) return sys_err("close_range");
   TRY(restore_files_child(img.files, plan.desc_fds));
-  TRY(open_vma_files_child(img.vmas, plan.first_slot[k], plan.allow_changed_files));
+  TRY(open_vma_files_child(img.vmas, plan.first_slot[k], *plan.set, plan.desc_fds, plan.allow_changed_files));
   int exe = open(img.proc.exe.c(), O_RDONLY | O_CLOEXEC);
   if (exe < 0) return sys_err("cannot open the program %s", img.proc.exe.c());
   TRY(place_fd(exe, plan.exe_slot[k], FD_CLOEXEC));
@@ -467,6 +467,7 @@ Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots) {
   uint32_t type, len;
   TRY(read_head(rd, &set, &type, &len));
   TRY(read_processes(rd, &set, &type, &len));
+  for (auto &img : set.procs) TRY(check_restore_rights(img.proc));
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
   plan.allow_changed_files = opt.allow_changed_files;
   TRY(make_plan(set));

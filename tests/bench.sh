@@ -21,27 +21,45 @@ echo "binary_size_bytes $size limit 262144 ratio $(ratio "$size" 262144)"
 memcpy=$("$B/bench/memcpy_rate" 256 | awk '{print $2}')
 echo "memcpy_mbps $memcpy (yardstick, this run)"
 
-"$B/e2e/memsum" 256 "$T/log" </dev/null >/dev/null 2>&1 &
-TPID=$!
-wait_log "$T/log" ready || { echo "bench: memsum did not start"; exit 1; }
-t0=$(now_ns)
-"$B/bench/maxrss" "$B/chkpt" --kill -o "$T/img" "$TPID" 2>"$T/rss" || { cat "$T/rss"; exit 1; }
-t1=$(now_ns)
-wait "$TPID" 2>/dev/null
-rss=$(awk '/maxrss_kib/ {print $2}' "$T/rss")
-img=$(stat -c %s "$T/img")
-mib=$(awk -v b="$img" 'BEGIN { printf "%.1f", b / 1048576 }')
-dump=$(awk -v b="$img" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", b / 1048576 / (ns / 1e9) }')
-echo "chkpt_peak_rss_kib $rss limit 4096 ratio $(ratio "$rss" 4096)"
-echo "image_mib $mib"
-echo "dump_mbps $dump memcpy_mbps $memcpy ratio $(ratio "$dump" "$memcpy")"
+# bench_set LABEL VERIFIERS [VAR=VALUE...]: checkpoint (--kill) and restore
+# (-d) the 256 MiB checksum program started with the given environment, as
+# one process, a tree or a multi-threaded process; VERIFIERS processes must
+# each log "verify ok" afterwards. Prints LABEL_dump_mbps and LABEL_restore_mbps.
+bench_set() {
+  label=$1 verifiers=$2
+  shift 2
+  rm -f "$T/log" "$T/img"
+  env "$@" "$B/e2e/memsum" 256 "$T/log" </dev/null >/dev/null 2>&1 &
+  TPID=$!
+  wait_log "$T/log" "^ready" || { echo "bench: memsum ($label) did not start"; exit 1; }
+  sleep 0.5  # children and threads are up
+  t0=$(now_ns)
+  "$B/bench/maxrss" "$B/chkpt" --kill -o "$T/img" "$TPID" 2>"$T/rss" || { cat "$T/rss"; exit 1; }
+  t1=$(now_ns)
+  wait "$TPID" 2>/dev/null
+  rss=$(awk '/maxrss_kib/ {print $2}' "$T/rss")
+  img=$(stat -c %s "$T/img")
+  echo "${label}_image_mib $(awk -v b="$img" 'BEGIN { printf "%.1f", b / 1048576 }')"
+  dump=$(awk -v b="$img" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", b / 1048576 / (ns / 1e9) }')
+  echo "${label}_dump_mbps $dump memcpy_mbps $memcpy ratio $(ratio "$dump" "$memcpy")"
+  sleep 2.5  # killed children are orphans: let init reap them, so their PIDs are free
+  t0=$(now_ns)
+  TPID=$("$B/rstrt" -d "$T/img") || exit 1
+  t1=$(now_ns)
+  rest=$(awk -v b="$img" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", b / 1048576 / (ns / 1e9) }')
+  echo "${label}_restore_mbps $rest memcpy_mbps $memcpy ratio $(ratio "$rest" "$memcpy")"
+  kill -USR2 "$TPID"
+  i=0
+  while [ "$(grep -c 'verify' "$T/log")" -lt "$verifiers" ]; do
+    i=$((i + 1))
+    [ $i -gt 600 ] && { echo "bench: restored memsum ($label) did not verify"; exit 1; }
+    sleep 0.05
+  done
+  [ "$(grep -c 'verify ok' "$T/log")" = "$verifiers" ] || { echo "bench: $label: $(grep verify "$T/log")"; exit 1; }
+  echo "${label}_restored_verify ok"
+}
 
-t0=$(now_ns)
-TPID=$("$B/rstrt" -d "$T/img") || exit 1
-t1=$(now_ns)
-rest=$(awk -v b="$img" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", b / 1048576 / (ns / 1e9) }')
-echo "restore_mbps $rest memcpy_mbps $memcpy ratio $(ratio "$rest" "$memcpy")"
-kill -USR2 "$TPID"
-wait_log "$T/log" "verify" || { echo "bench: restored memsum did not verify"; exit 1; }
-grep -q "verify ok" "$T/log" || { echo "bench: restored memsum: $(tail -1 "$T/log")"; exit 1; }
-echo "restored_verify ok"
+bench_set single 1
+echo "chkpt_peak_rss_kib $rss limit 4096 ratio $(ratio "$rss" 4096)"
+bench_set tree4 4 MEMSUM_FORKS=3
+bench_set threads8 1 MEMSUM_THREADS=7

@@ -523,6 +523,18 @@ t_sharedfd() {
 	need ready 20 "$D/log" && kill_set_restore_fg && need verdict "$D/log" "sharedfd ok" && pass
 }
 
+# eventfd and memfds (open, and mapped only) shared by parent and child.
+t_evmem() {
+	start evmem "$D/log"
+	need ready 20 "$D/log" || return
+	_kids=$(descendants "$PID")
+	need ckpt_ok --kill -o "$D/e.img" "$PID" || return
+	reap "$PID"
+	need poll 10 gone $_kids && need restore_d "$D/e.img" || return
+	kill -USR2 "$PID"
+	need poll 30 reaped "$PID" && need verdict "$D/log" "evmem ok" && need exited_0 "$PID" && pass
+}
+
 t_threads() {
 	start threads "$D/log"
 	need ready 20 "$D/log" && need ckpt_ok --kill -o "$D/t.img" "$PID" || return
@@ -628,7 +640,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 shmem sharedfd threads cow err_single pgrp session
+	tree3 shmem sharedfd threads evmem cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

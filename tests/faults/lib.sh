@@ -179,3 +179,9 @@ procs_with() {
 	done
 }
 none_with() { [ -z "$(procs_with "$1")" ]; }
+# Children of PID (chkpt's worker, for one).
+children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
+all_gone() {
+	for _g in "$@"; do [ -d "/proc/$_g" ] && return 1; done
+	return 0
+}

@@ -27,10 +27,6 @@ descendants() {
 		descendants "$_c"
 	done
 }
-all_gone() {
-	for _g in "$@"; do [ -d "/proc/$_g" ] && return 1; done
-	return 0
-}
 
 # fails_cleanly CASE WANT_IN_MESSAGE [EXIT] -- RSTRT_ARGS...: rstrt fails with
 # one line mentioning WANT, exit EXIT (default 1), and $PIDS are all free.

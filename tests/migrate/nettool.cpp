@@ -163,7 +163,7 @@ void reset_now(int fd) {
 // Apply the mode to a chunk of client bytes at stream offset off; false: stop forwarding.
 bool act(const Mode &m, char *buf, ssize_t *n, uint64_t off, int client, int server) {
   if (m.record >= 0 && write_full(m.record, buf, (size_t)*n)) die("record");
-  if (off + (uint64_t)*n <= m.at) return true;
+  if (m.at < off || m.at >= off + (uint64_t)*n) return true;  // not in this chunk
   uint64_t k = m.at - off;
   if (!strcmp(m.name, "flip")) { buf[k] ^= 0xff; return true; }
   *n = (ssize_t)k;

@@ -59,6 +59,8 @@ make_initramfs() {
 	rm -rf "$root"
 	mkdir -p "$root/bin" "$root/chkpt/bin" "$root/chkpt/e2e" "$root/usr/local/bin" "$root/root"
 	cp "$cache/$arch/busybox" "$root/bin/busybox"
+	mkdir -p "$root/lib"
+	cp -r "$cache/$arch/modules" "$root/lib/modules"
 	cp tests/qemu/guest-init.sh "$root/init"
 	cp "$B/chkpt" "$root/chkpt/bin/chkpt"
 	ln -s chkpt "$root/chkpt/bin/rstrt"

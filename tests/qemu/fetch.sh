@@ -4,12 +4,15 @@
 #
 #   tests/qemu/fetch.sh ARCH CACHE_DIR      ARCH: x86_64 | aarch64 | ppc64le
 #
-# Leaves CACHE_DIR/ARCH/kernel (the file qemu boots) and CACHE_DIR/ARCH/busybox,
-# and prints one line: "guest ARCH: kernel VERSION, busybox VERSION". The
+# Leaves CACHE_DIR/ARCH/kernel (the file qemu boots), CACHE_DIR/ARCH/busybox and
+# CACHE_DIR/ARCH/modules/ (see MODULES below), and prints one line: "guest ARCH: kernel VERSION, busybox VERSION". The
 # kernel package is resolved through Debian's metapackage (its ABI number
 # changes with point releases); a cache holding that very version is reused.
 # Needs root the first time for a foreign architecture (dpkg --add-architecture).
 set -eu
+# Socket diagnostics (sock_diag) that chkpt queries; Debian builds them as
+# modules, and the guest has no module autoloading.
+MODULES="unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag"
 arch=$1
 dest=$2/$arch
 case $arch in
@@ -33,7 +36,26 @@ fi
 [ -n "$pkg" ] || { echo "fetch.sh: cannot resolve $meta:$da with apt-cache" >&2; exit 1; }
 kver=$(apt-cache show "$pkg:$da" | sed -n 's/^Version: //p' | head -n 1)
 bver=$(apt-cache show "busybox-static:$da" | sed -n 's/^Version: //p' | head -n 1)
-stamp="$pkg $kver busybox-static $bver"
+stamp="$pkg $kver busybox-static $bver modules $MODULES"
+
+# pick_modules MODDIR OUT: copy the modules named in $MODULES and those they
+# depend on (the "depends=" of their .modinfo) to OUT, and list them in
+# OUT/load-order, dependencies first, for insmod in the guest.
+pick_modules() {
+	mkdir -p "$2"
+	: >"$2/load-order"
+	for m in $MODULES; do add_module "$1" "$2" "$m"; done
+}
+add_module() {
+	grep -qx "$3.ko" "$2/load-order" && return
+	f=$(find "$1" -name "$3.ko" | head -n 1)
+	[ -n "$f" ] || { echo "fetch.sh: no module $3 in the kernel package" >&2; exit 1; }
+	for d in $(grep -a -o 'depends=[a-z0-9_,-]*' "$f" | head -n 1 | sed 's/^depends=//; s/,/ /g'); do
+		add_module "$1" "$2" "$d"
+	done
+	cp "$f" "$2/"
+	echo "$3.ko" >>"$2/load-order"
+}
 
 if [ "$(cat "$dest/stamp" 2>/dev/null)" != "$stamp" ]; then
 	rm -rf "$dest"
@@ -55,6 +77,7 @@ EOF
 		cp "$k" "$dest/kernel" # arm64: Image.gz-style vmlinuz; ppc64el: ELF vmlinux
 	fi
 	cp "$dest/root/bin/busybox" "$dest/busybox"
+	pick_modules "$dest/root/lib/modules" "$dest/modules"
 	rm -rf "$dest/debs" "$dest/root"
 	echo "$stamp" >"$dest/stamp"
 fi

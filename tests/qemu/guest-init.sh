@@ -18,6 +18,9 @@ mkdir -p /dev/pts
 mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 hostname chkpt-guest
+for m in $(cat /lib/modules/load-order); do
+	insmod "/lib/modules/$m" || echo "guest: insmod $m failed"
+done
 echo
 echo "guest: Linux $(uname -r) $(uname -m), $(nproc) CPUs, $(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
 

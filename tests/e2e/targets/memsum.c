@@ -12,6 +12,8 @@
  *  - a MAP_PRIVATE file mapping of LOGFILE.dat with every other page written:
  *    written pages keep their new data, the others still show the file, and
  *    the file itself is unchanged.
+ * With MEMSUM_THREADS=N it also starts N threads that sleep until the end (a
+ * multi-threaded process of the same size, for make bench).
  * With MEMSUM_FORKS=N in the environment it then forks N children that share
  * all of it copy-on-write (a checkpoint must save those pages once, not N+1
  * times); on SIGUSR2 the parent passes the signal on, every process verifies
@@ -20,12 +22,20 @@
 #include "common.h"
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <pthread.h>
 
 #define SPARSE_LEN (64UL << 20)
 #define BRK_LEN (256UL << 10)
 #define FILE_PAGES 16
 
 static uint64_t dense_sum, brk_sum; /* expected checksums */
+
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		sleep_ms(100);
+	return arg;
+}
 
 static uint64_t fill(uint64_t *w, size_t words, uint64_t seed)
 {
@@ -110,6 +120,12 @@ int main(int argc, char **argv)
 	for (size_t pg = 0; pg < FILE_PAGES; pg += 2)
 		memset(fmap + pg * page, 0xa0 + (int)pg, page);
 
+	int threads = getenv("MEMSUM_THREADS") ? atoi(getenv("MEMSUM_THREADS")) : 0;
+	for (int i = 0; i < threads; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, idle_thread, NULL))
+			die("memsum: pthread_create failed");
+	}
 	int forks = getenv("MEMSUM_FORKS") ? atoi(getenv("MEMSUM_FORKS")) : 0;
 	pid_t kids[16];
 	for (int i = 0; i < forks && i < 16; i++)
