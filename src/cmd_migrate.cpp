@@ -36,6 +36,7 @@ static const char kHelp[] =
 namespace {
 constexpr const char *kDefaultKey = "/etc/chkpt/migrate.key";
 constexpr int kPipeSize = 1 << 20;  // fewer wake-ups between the dump and the relay
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 struct Args {
   const char *key = kDefaultKey;
@@ -94,6 +95,7 @@ struct Relay {
 
 Err run_relay(void *ctx, int *) {
   Relay *r = static_cast<Relay *>(ctx);
+  for (int sig : kStopSignals) signal(sig, SIG_IGN);  // migrate decides, and stops it itself
   Progress p("migrate", r->expected);
   Err e = pump_to_channel(r->in, *r->ch, &p);
   p.done();
@@ -158,7 +160,7 @@ Err migrate(const Args &a) {
   uint64_t t0 = now_ns();
   char reply[300];
   Err e = stream_image(d, ch, a, &stats);
-  if (e) e = explain(ch, a, e);
+  if (e && !abort_requested) e = explain(ch, a, e);
   if (!e) e = recv_reply(ch, a.timeout, reply, sizeof reply);
   if (!e) e = check_reply(reply, a);
   if (e) {
@@ -171,10 +173,24 @@ Err migrate(const Args &a) {
        (double)stats.image_bytes / 1048576, (double)(now_ns() - t0) / 1e9);
   return ok();
 }
+
+void on_stop(int) { abort_requested = 1; }
+
+// ^C or a kill while the dump runs must not leave the process inside an
+// injected call: the dumper sees the flag between phases, puts everything back
+// and migrate resumes the process. No SA_RESTART: a write blocked on the full
+// pipe returns and sees it. Once the image is out, the flag is not consulted:
+// the outcome is the destination's answer.
+void catch_stop_signals() {
+  struct sigaction sa = {};
+  sa.sa_handler = on_stop;
+  for (int sig : kStopSignals) sigaction(sig, &sa, nullptr);
+}
 }  // namespace
 
 int migrate_main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);  // a dead connection is an error return, not a silent death
+  catch_stop_signals();
   Args a;
   bool help = false;
   Err e = parse_args(argc, argv, &a, &help);

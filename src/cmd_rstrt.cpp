@@ -1,9 +1,11 @@
 // rstrt: restart a process from an image.
 static const char kHelp[] =
-    "usage: rstrt [-d] [--allow-changed-files] IMAGE|DIR|-\n"
+    "usage: rstrt [-d] [--allow-changed-files] IMAGE|DIR|-|fd:N\n"
     "\n"
     "Recreate the process saved in IMAGE (- reads the image from stdin, which may\n"
-    "be a pipe) with its original PID, and resume it where it was frozen.\n"
+    "be a pipe; fd:N from an inherited socket or pipe; a FIFO or a serial line,\n"
+    "set to raw mode, is read as it comes) with its original PID, and resume it\n"
+    "where it was frozen.\n"
     "Open terminals are attached to rstrt's terminal. A directory DIR of periodic\n"
     "checkpoints (chkpt --every) restores its newest generation that is complete\n"
     "and passes every check (DIR/NNNNNNNN.img, highest number first).\n"

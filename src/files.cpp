@@ -37,7 +37,7 @@ bool ends_with(const char *s, const char *suffix) {
 bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
 Err classify(int pid, int fd, const char *target, const struct stat &st, FdescRec *f) {
-  if (S_ISFIFO(st.st_mode) && starts_with(target, "pipe:")) f->kind = FileKind::Pipe;
+  if (S_ISFIFO(st.st_mode) && (starts_with(target, "pipe:") || target[0] == '/')) f->kind = FileKind::Pipe;
   else if (S_ISSOCK(st.st_mode)) f->kind = FileKind::UnixSocket;
   else if (strcmp(target, "anon_inode:[eventfd]") == 0) f->kind = FileKind::Eventfd;
   else if (is_memfd_name(target) && S_ISREG(st.st_mode)) f->kind = FileKind::Memfd;
@@ -46,7 +46,7 @@ Err classify(int pid, int fd, const char *target, const struct stat &st, FdescRe
   else if (S_ISREG(st.st_mode)) f->kind = FileKind::Regular;
   else if (S_ISDIR(st.st_mode)) f->kind = FileKind::Directory;
   else if (S_ISCHR(st.st_mode)) f->kind = is_terminal(st.st_rdev) ? FileKind::Terminal : FileKind::CharDev;
-  else return errf("process %d fd %d (%s): %s not supported yet", pid, fd, target, S_ISFIFO(st.st_mode) ? "named FIFOs are" : "this file type is");
+  else return errf("process %d fd %d (%s): this file type is not supported yet", pid, fd, target);
   return ok();
 }
 

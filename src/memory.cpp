@@ -254,19 +254,17 @@ struct Range {
 };
 
 Err read_child_maps(int pid, Vec<Range> *out) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/maps", pid);
-  Fd fd(open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.ok()) return sys_err("%s", path);
+  Fd fd;
+  TRY(open_proc(pid, "maps", &fd));
   LineReader lr(fd.get());
   while (char *line = lr.next()) {
     MapsLine m;
-    if (!parse_maps_line(line, &m)) return errf("cannot parse %s", path);
+    if (!parse_maps_line(line, &m)) return errf("cannot parse /proc/%d/maps", pid);
     bool special = strcmp(m.path, "[vdso]") == 0 || starts_with(m.path, "[vvar");
     if (strcmp(m.path, "[vsyscall]") == 0) continue;
     out->push(Range{m.start, m.end, special, Str(m.path)});
   }
-  return lr.error() ? errf("reading %s", path) : ok();
+  return lr.error() ? errf("reading /proc/%d/maps", pid) : ok();
 }
 
 bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1) { return a0 < b1 && b0 < a1; }
@@ -406,10 +404,8 @@ const VmaRec *vma_of(const Vec<VmaRec> &vmas, uint64_t a, uint64_t len) {
 }  // namespace
 
 Err dump_vmas(int pid, Vec<VmaRec> *out) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/smaps", pid);
-  Fd fd(open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.ok()) return sys_err("%s", path);
+  Fd fd;
+  TRY(open_proc(pid, "smaps", &fd));
   LineReader lr(fd.get());
   bool keep = false;
   while (char *line = lr.next()) {
@@ -421,7 +417,7 @@ Err dump_vmas(int pid, Vec<VmaRec> *out) {
       if ((v.vmflags & kVmIo) && v.kind != VmaKind::Vvar && v.kind != VmaKind::Vdso) return errf("mapping %s at 0x%llx is device memory: not supported", v.name.c(), (unsigned long long)v.start);
     }
   }
-  if (lr.error()) return errf("reading %s", path);
+  if (lr.error()) return errf("reading /proc/%d/smaps", pid);
   return ok();
 }
 
@@ -442,12 +438,6 @@ Err find_syscall_insn(const ProcMem &mem, const Vec<VmaRec> &vmas, uint64_t *add
   return errf("no syscall instruction found in the target's vDSO");
 }
 
-Fd open_pagemap(int pid) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/pagemap", pid);
-  return Fd(open(path, O_RDONLY | O_CLOEXEC));
-}
-
 bool contains(const Vec<uint64_t> &v, uint64_t x) {
   for (uint64_t y : v)
     if (y == x) return true;
@@ -455,8 +445,9 @@ bool contains(const Vec<uint64_t> &v, uint64_t x) {
 }
 
 Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<uint64_t> &dumped_shm, ImageWriter &w) {
-  Fd pagemap = open_pagemap(pid), parent_pagemap = parent > 0 ? open_pagemap(parent) : Fd();
-  if (!pagemap.ok()) return sys_err("/proc/%d/pagemap", pid);
+  Fd pagemap, parent_pagemap;
+  TRY(open_proc(pid, "pagemap", &pagemap));
+  if (parent > 0) TRY(open_proc(parent, "pagemap", &parent_pagemap));
   const size_t cap = kMaxPagesBytes > page_size() ? kMaxPagesBytes : page_size();
   uint8_t *buf = static_cast<uint8_t *>(malloc(cap)), *tmp = static_cast<uint8_t *>(malloc(cap));
   if (!buf || !tmp) { free(buf); free(tmp); return errf("out of memory"); }

@@ -1,8 +1,10 @@
-// Pipes: unread data survives. At checkpoint the pipe is opened anew through
-// /proc/PID/fd/N (which opens the pipe itself, like a FIFO) and its contents are
-// duplicated with tee(2) into a private pipe, so nothing is consumed. At restore
-// rstrt makes one pipe per saved pipe, sets its size, writes the data back in
-// and hands the ends to the descriptions that had them.
+// Pipes and FIFOs: unread data survives. At checkpoint the pipe is opened anew
+// through /proc/PID/fd/N (which opens the pipe itself, like a FIFO) and its
+// contents are duplicated with tee(2) into a private pipe, so nothing is
+// consumed. At restore rstrt makes one pipe per saved pipe (a FIFO is opened by
+// its path, held open read-write meanwhile so that neither end blocks and the
+// data stays), sets its size, writes the data back in and hands the ends to the
+// descriptions that had them.
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -89,10 +91,35 @@ void dedupe_pipe_data(SetImage &set) {
   }
 }
 
+namespace {
+bool is_fifo(const FdescRec &f) { return f.path.c()[0] == '/'; }
+
+// A named FIFO: every description is a fresh open of the path.
+Err open_fifo(const SetImage &set, const FdescRec &first, int above, Vec<int> *fds) {
+  Fd hold(open(first.path.c(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!hold.ok()) return sys_err("cannot open FIFO %s", first.path.c());
+  TRY(fill_pipe(hold.get(), first));
+  for (size_t i = 0; i < set.fdescs.size(); i++) {
+    const FdescRec &f = set.fdescs[i];
+    if (f.kind != FileKind::Pipe || f.ino != first.ino || f.dev != first.dev) continue;
+    Fd end(open(f.path.c(), (f.pipe_write_end ? O_WRONLY : O_RDONLY) | O_NONBLOCK));
+    if (!end.ok()) return sys_err("cannot open FIFO %s", f.path.c());
+    (*fds)[i] = fcntl(end.get(), F_DUPFD, above);
+    if ((*fds)[i] < 0) return sys_err("placing a FIFO end");
+    if (fcntl((*fds)[i], F_SETFL, (int)(f.flags & O_NONBLOCK)) < 0) return sys_err("FIFO flags");
+  }
+  return ok();
+}
+}  // namespace
+
 Err open_pipes(const SetImage &set, int above, Vec<int> *fds) {
   for (size_t i = 0; i < set.fdescs.size(); i++) {
     const FdescRec &f = set.fdescs[i];
     if (f.kind != FileKind::Pipe || (*fds)[i] >= 0) continue;
+    if (is_fifo(f)) {
+      TRY(open_fifo(set, f, above, fds));
+      continue;
+    }
     int rd, wr, p[2];
     ends_of(set, f.ino, &rd, &wr);
     if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");

@@ -1,6 +1,7 @@
 #include "procfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace {
@@ -137,6 +138,13 @@ bool parse_fdinfo(const char *text, FdInfo *out) {
   out->flags = (uint32_t)fl;
   if (status_field(text, "mnt_id", v, sizeof v)) { s = v; parse_dec(s, &out->mnt_id); }
   return true;
+}
+
+Err open_proc(int pid, const char *name, Fd *out) {
+  char path[96];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+  out->reset(open(path, O_RDONLY | O_CLOEXEC));
+  return out->ok() ? ok() : sys_err("%s", path);
 }
 
 char *LineReader::next() {

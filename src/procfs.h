@@ -49,6 +49,9 @@ struct FdInfo {
 };
 bool parse_fdinfo(const char *text, FdInfo *out);
 
+// Open /proc/PID/NAME (read-only, close-on-exec); fails naming the path.
+Err open_proc(int pid, const char *name, Fd *out);
+
 // Buffered line reader over an fd (procfs files can be larger than any fixed buffer).
 class LineReader {
  public:

@@ -260,7 +260,10 @@ Err check_external_channels(const SetImage &set) {
   Vec<Wanted> want;
   for (auto &f : set.fdescs) {
     Wanted w = {nullptr, 0, 0, -1};
-    if (f.kind == FileKind::Pipe && !has_desc(set, FileKind::Pipe, f.ino, !f.pipe_write_end)) w = {"pipe:[", f.ino, 0, -1};
+    // A named FIFO is reopened by path: whoever else opens it later may.
+    bool anonymous = f.path.c()[0] != '/';
+    if (f.kind == FileKind::Pipe && anonymous && !has_desc(set, FileKind::Pipe, f.ino, !f.pipe_write_end))
+      w = {"pipe:[", f.ino, 0, -1};
     if (f.kind == FileKind::UnixSocket && f.peer && !has_desc(set, FileKind::UnixSocket, f.peer, -1))
       w = {"socket:[", f.peer, 0, -1};
     if (!w.prefix) continue;

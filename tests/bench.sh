@@ -63,3 +63,4 @@ bench_set single 1
 echo "chkpt_peak_rss_kib $rss limit 4096 ratio $(ratio "$rss" 4096)"
 bench_set tree4 4 MEMSUM_FORKS=3
 bench_set threads8 1 MEMSUM_THREADS=7
+sh tests/migrate/bench.sh "$B"  # migration downtime and rate vs TCP, two namespaces

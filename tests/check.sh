@@ -1,7 +1,8 @@
 #!/bin/sh
 # make check: doctest unit tests, then the end-to-end suite with the static
-# musl and the dynamic glibc targets. Ends with one combined line
-# "N passed, N failed" (unit test cases + e2e tests); exit 1 if any failed.
+# musl and the dynamic glibc targets, then streams and migration
+# (tests/migrate). Ends with one combined line "N passed, N failed" (unit
+# test cases + e2e tests + migrate tests); exit 1 if any failed.
 #
 #   tests/check.sh [BUILD_DIR]     (default: build)
 cd "$(dirname "$0")/.." || exit 2
@@ -45,6 +46,12 @@ fi
 for v in musl glibc; do
 	sh tests/e2e/run.sh "$B" "$B/e2e" $v 2>&1 | tee "$B/e2e-$v.log"
 	add_counts "$B/e2e-$v.log" "e2e $v"
+done
+
+# Streams (pty, socket, FIFO) and migration between two network+PID namespaces.
+for m in streams run; do
+	sh tests/migrate/$m.sh "$B" 2>&1 | tee "$B/migrate-$m.log"
+	add_counts "$B/migrate-$m.log" "migrate $m"
 done
 
 echo "$passed passed, $failed failed"

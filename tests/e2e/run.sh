@@ -513,6 +513,11 @@ t_tree3() {
 	need ready 20 "$D/log" && kill_set_restore_fg && need verdict "$D/log" "tree ok" && pass
 }
 
+t_fifo() {
+	start fifo "$D/log"
+	need ready 20 "$D/log" && kill_set_restore_fg && need verdict "$D/log" "fifo ok" && pass
+}
+
 t_shmem() {
 	start shmem "$D/log"
 	need ready 20 "$D/log" && kill_set_restore_fg && need verdict "$D/log" "shmem ok" && pass
@@ -640,7 +645,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 shmem sharedfd threads evmem cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

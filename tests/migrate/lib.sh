@@ -76,6 +76,17 @@ start_init() {
 	echo "${_i% }"
 }
 has_child() { [ -n "$(cat "/proc/$1/task/$1/children" 2>/dev/null)" ]; }
+# named NAME PID: the first process called NAME down the chain of first
+# children from PID (nsenter forks twice before the command runs): the host
+# PID of the command.
+named() {
+	_l=$2
+	while [ "$(cat "/proc/$_l/comm" 2>/dev/null)" != "$1" ] && has_child "$_l"; do
+		set -- "$1" $(cat "/proc/$_l/task/$_l/children")
+		_l=$2
+	done
+	echo "$_l"
+}
 
 mig_teardown() {
 	for _i in $INITS; do kill -KILL "$_i" 2>/dev/null; done

@@ -25,6 +25,8 @@
 //   nettool sink ADDR:PORT            accept one connection, read it to the end,
 //                                     print "bytes N seconds S"
 //   nettool blast ADDR:PORT MIB       send MIB MiB of data
+//   nettool hmac MIB                  HMAC-SHA256 over MIB MiB in 64 KiB frames,
+//                                     print "mbps R" (one core's MAC rate)
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -272,6 +274,17 @@ int blast_mode(const char *addr, long mib) {
     if (write_full(s, buf, sizeof buf)) die("send");
   return 0;
 }
+int hmac_mode(long mib) {
+  static uint8_t buf[kFrameData];
+  uint8_t key[kSha256Len] = {1}, hdr[8] = {}, mac[kSha256Len];
+  memset(buf, 0x5a, sizeof buf);
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < mib * (long)((1 << 20) / kFrameData); i++)
+    Channel::frame_mac(key, 'C', (uint64_t)i, hdr, buf, kFrameData, mac);
+  printf("mbps %.0f\n", (double)mib / seconds_since(t0));
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -297,6 +310,7 @@ int main(int argc, char **argv) {
   if (!strcmp(m, "replay-keyed") && argc == 5) return replay_keyed_mode(argv[2], argv[3], argv[4]);
   if (!strcmp(m, "sink") && argc == 3) return sink_mode(argv[2]);
   if (!strcmp(m, "blast") && argc == 4) return blast_mode(argv[2], atol(argv[3]));
+  if (!strcmp(m, "hmac") && argc == 3) return hmac_mode(atol(argv[2]));
   fprintf(stderr, "usage: see the comment at the top of tests/migrate/nettool.cpp\n");
   return 2;
 }

@@ -146,6 +146,23 @@ t_stall() {
 	need failed_cleanly 1450 "timed out" && need source_survives 1450 && need daemon_alive && pass
 }
 
+# ^C (SIGINT) to migrate in mid-stream: the dump stops between pages, the
+# source goes on, nothing is restored.
+t_interrupt() {
+	need memsum_on in_a 1470 64 || return
+	proxy stall 10000000
+	migrate_via $PROXY 1470 &
+	_n=$!
+	sleep 1
+	_m=$(named migrate $_n)
+	WHY="migrate did not start (found '$(cat "/proc/$_m/comm")')"
+	need test "$(cat "/proc/$_m/comm")" = migrate || return
+	kill -INT "$_m"
+	wait $_n
+	kill "$PROXY_PID" 2>/dev/null
+	need failed_cleanly 1470 "interrupted" && need source_survives 1470 && pass
+}
+
 # A recorded migration, replayed to restartd after the original is gone: its
 # key proof answers another nonce, so it is refused; and even after a fresh,
 # valid handshake (a key holder), the recorded frames fail their MACs.
@@ -269,7 +286,7 @@ t_daemon() {
 	need poll 10 test -z "$(in_b sh -c 'grep -l "^State:.Z" /proc/[0-9]*/status' 2>/dev/null)" && pass
 }
 
-for t in help memsum wrong_key tampered truncated cut stall replay pid_taken concurrent dir tree daemon; do
+for t in help memsum wrong_key tampered truncated cut stall interrupt replay pid_taken concurrent dir tree daemon; do
 	ran $t || continue
 	TEST=migrate_$t
 	WHY=

@@ -3,6 +3,11 @@
 # the unit tests under qemu-user (natively for x86_64).
 #
 #   tests/qemu/check.sh ARCH BUILD_DIR      ARCH: x86_64 | aarch64 | ppc64le
+#   tests/qemu/check.sh ppc64 BUILD_DIR NATIVE_BUILD_DIR
+#
+# Big-endian ppc64 has no guest (Debian's main archive has no kernel for it):
+# there the unit tests run under qemu-ppc64-static, and images written in each
+# byte order (tests/qemu/mkimage.cpp) are read by both builds' chkpt info.
 #
 # BUILD_DIR holds the static chkpt, the static musl e2e targets (e2e/), the
 # unit tests (unit, static glibc when cross-built), and qemu/script, a
@@ -51,6 +56,49 @@ unit_tests() {
 	add_counts "$sum" || { fail "unit tests: no summary (exit $rc): $(tail -n 3 "$Q/unit.log" | tr '\n' '|')"; return; }
 	[ "$rc" = 0 ] || [ "${sum#*, }" != "0 failed" ] || fail "unit tests exited $rc"
 	grep -E '^[^ ].*(ERROR|FATAL)' "$Q/unit.log" | head -n 20
+}
+
+# cross_endian NATIVE_BUILD_DIR (big-endian ppc64, no guest): an image written
+# by the big-endian build and one written by the host's must read the same
+# under both builds' `chkpt info`, and each rstrt must refuse the other's image.
+cross_endian() {
+	nb=$1 host=$(uname -m)
+	[ -x "$nb/qemu/mkimage" ] && [ -x "$nb/chkpt" ] || { fail "$nb/chkpt or $nb/qemu/mkimage missing"; return; }
+	qemu-ppc64-static "$B/qemu/mkimage" "$Q/be.img" && "$nb/qemu/mkimage" "$Q/le.img" ||
+		{ fail "mkimage failed"; return; }
+	info_both be "ppc64 (big-endian), page size 65536" ppc64
+	info_both le "$host (little-endian), page size 65536" "$host"
+	refused "$nb/rstrt" be "bad image: it is for ppc64, this is $host"
+	refused "qemu-ppc64-static $B/rstrt" le "bad image: it is for $host, this is ppc64"
+}
+
+# info_both IMG ARCHLINE WRITER: chkpt info of IMG.img by the host and by the
+# big-endian build: both succeed, print the same, and show what mkimage wrote.
+info_both() {
+	"$nb/chkpt" info "$Q/$1.img" >"$Q/$1.host" 2>&1 && qemu-ppc64-static "$B/chkpt" info "$Q/$1.img" >"$Q/$1.be" 2>&1
+	rc=$?
+	if [ $rc != 0 ]; then fail "chkpt info of the $1 image: $(cat "$Q/$1.host" "$Q/$1.be" | tr '\n' '|')"
+	elif ! cmp -s "$Q/$1.host" "$Q/$1.be"; then fail "chkpt info of the $1 image differs: $(diff "$Q/$1.host" "$Q/$1.be" | tr '\n' '|')"
+	elif ! grep -qx "arch: *$2" "$Q/$1.host" || ! grep -qx "process 4242 (mkimage)" "$Q/$1.host" ||
+		! grep -qx "  command: *mkimage written-on $3 *" "$Q/$1.host" ||
+		! grep -qx "  memory: *1 mappings, 64 KiB mapped, 64 KiB saved" "$Q/$1.host"; then
+		fail "chkpt info of the $1 image does not show what mkimage wrote: $(tr '\n' '|' <"$Q/$1.host")"
+	else
+		passed=$((passed + 1))
+		echo "PASS chkpt info of the $1 image, on $host and on ppc64: $(grep '^arch:' "$Q/$1.host")"
+	fi
+}
+
+# refused RSTRT IMG WANT: restoring IMG.img fails with exit 2 and one line WANT.
+refused() {
+	$1 "$Q/$2.img" >"$Q/$2.out" 2>"$Q/$2.err"
+	rc=$?
+	if [ $rc = 2 ] && [ "$(wc -l <"$Q/$2.err")" = 1 ] && grep -q "$3" "$Q/$2.err"; then
+		passed=$((passed + 1))
+		echo "PASS rstrt refuses the $2 image: $(cat "$Q/$2.err")"
+	else
+		fail "rstrt of the $2 image: exit $rc, want 2 and '$3': $(tr '\n' '|' <"$Q/$2.err")"
+	fi
 }
 
 # The initramfs: busybox, /init, the product, the musl targets, the driver.
@@ -105,6 +153,11 @@ guest_e2e() {
 	case $verdict in *"(exit 0)") ;; *) [ "$failed" != 0 ] || fail "guest e2e: $verdict" ;; esac
 }
 
+if [ "$arch" = ppc64 ]; then
+	unit_tests
+	cross_endian "${3:?usage: check.sh ppc64 BUILD_DIR NATIVE_BUILD_DIR}"
+	finish
+fi
 for f in "$B/chkpt" "$B/unit" "$B/e2e/reaper" "$Q/script"; do
 	[ -e "$f" ] || { fail "$f missing (make check-qemu ARCH=$arch builds it)"; finish; }
 done

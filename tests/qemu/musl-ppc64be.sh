@@ -27,6 +27,8 @@ cd "$work"
 apt-get source --download-only -q musl 2>&1 | grep -v 'Download is performed unsandboxed' || true
 tar xzf musl_*.orig.tar.gz
 cd musl-*/
+# Called from chkpt's make: its command line (ARCH=ppc64) must not reach musl's.
+unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
 cc="powerpc64-linux-gnu-gcc -mabi=elfv2 -mlong-double-64"
 tools="AR=powerpc64-linux-gnu-ar RANLIB=powerpc64-linux-gnu-ranlib"
 CC=$cc ./configure --target=powerpc64-linux-musl --prefix="$prefix" --disable-shared >configure.log 2>&1 ||

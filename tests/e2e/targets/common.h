@@ -53,6 +53,22 @@ static inline int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Read exactly len bytes; -1 at end of file or on error. */
+static inline int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* Append one formatted line to the log at path (no trailing \n needed). */
 static inline void log_line(const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

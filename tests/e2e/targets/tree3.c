@@ -13,21 +13,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-static int read_full_fd(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int wait_ok(pid_t pid)
 {
 	int st;
@@ -42,7 +27,7 @@ static int relay(int in, int out, long pace_every)
 {
 	unsigned v;
 	for (long i = 1;; i++) {
-		if (read_full_fd(in, &v, sizeof v))
+		if (read_all(in, &v, sizeof v))
 			return 0;
 		if (write_all(out, &v, sizeof v))
 			return 1;
