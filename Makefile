@@ -25,11 +25,19 @@ else
   ARCHDIR := $(ARCH)
   MUSL_TRIPLE := $(ARCH)-linux-musl
 endif
+ifeq ($(ARCH),aarch64)
+  # e2e targets sign return addresses (PAC) and mark branch targets (BTI), as
+  # many distributions build everything: the keys must survive a restore.
+  TARGET_CFLAGS := -mbranch-protection=standard
+endif
 # Segment alignment: aarch64 and ppc64le kernels may run with 64 KiB pages.
 ifeq ($(ARCH),x86_64)
   SEG_ALIGN := 4096
 else
   SEG_ALIGN := 65536
+  # RELRO would pad the file to a 64 KiB boundary (~50 KiB); a static musl
+  # binary has no dynamic linker to apply it anyway.
+  SEG_LDFLAGS := -Wl,-z,norelro
 endif
 
 # A cross build goes to build-ARCH/, so it never clobbers the native build/.
@@ -49,7 +57,7 @@ CXXFLAGS := -std=c++17 -Os -static -fno-pie -no-pie $(ARCH_FLAGS) \
   -fno-unwind-tables -ffunction-sections -fdata-sections -fno-stack-protector \
   -nostdinc $(CXX_INC) -isystem $(MUSL_INC) -isystem $(GCC_INC) -D'__GLIBC_PREREQ(a,b)=0' \
   -Isrc -Iarch/$(ARCHDIR) $(WARN)
-LDFLAGS := -nostdlib -Wl,--gc-sections -Wl,-z,max-page-size=$(SEG_ALIGN)
+LDFLAGS := -nostdlib -Wl,--gc-sections -Wl,-z,max-page-size=$(SEG_ALIGN) $(SEG_LDFLAGS)
 CRT_BEGIN := $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(if $(NO_GCC_CRT),,$(shell $(CXX) -print-file-name=crtbeginT.o))
 CRT_END := $(if $(NO_GCC_CRT),,$(shell $(CXX) -print-file-name=crtend.o)) $(MUSL_LIB)/crtn.o
 LIBS := -L$(MUSL_LIB) -Wl,--start-group -lc $(shell $(CXX) -print-libgcc-file-name) -Wl,--end-group
@@ -75,7 +83,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
 UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
-  src/sha256.cpp src/net.cpp
+  src/sha256.cpp src/net.cpp arch/$(ARCHDIR)/sha256.cpp
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(B)
 	$(UNIT_CXX) -std=c++17 -O1 -g -Isrc -Iarch/$(ARCHDIR) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)
@@ -84,7 +92,7 @@ $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
 # for the common case of an unmodified distro binary, dynamic glibc.
 E2E_SRCS := $(wildcard tests/e2e/targets/*.c)
 E2E_BINS := $(patsubst tests/e2e/targets/%.c,$(B)/e2e/%,$(E2E_SRCS))
-MUSL_CC := $(CC) -specs $(MUSL_LIB)/musl-gcc.specs -static
+MUSL_CC := $(CC) $(TARGET_CFLAGS) -specs $(MUSL_LIB)/musl-gcc.specs -static
 $(B)/e2e/%: tests/e2e/targets/%.c tests/e2e/targets/common.h
 	@mkdir -p $(B)/e2e
 	$(MUSL_CC) -O2 -Wall -o $@ $<
@@ -192,3 +200,9 @@ $(MUSL_LIB)/libc.a:
 	sh tests/qemu/musl-ppc64be.sh $(MUSL_PREFIX)
 endif
 .PHONY: check-qemu
+# make bench also reports the binary size for every architecture.
+bench: bench-sizes
+bench-sizes:
+	@for a in aarch64 ppc64le ppc64; do $(MAKE) -s ARCH=$$a all >/dev/null 2>&1 || true; done
+	@sh tests/qemu/sizes.sh
+.PHONY: bench-sizes

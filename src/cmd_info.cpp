@@ -2,11 +2,12 @@
 // and checks every checksum, so it also verifies an image. It decodes nothing
 // architecture-specific, so any host can inspect any image.
 static const char kHelp[] =
-    "usage: chkpt info IMAGE|-\n"
+    "usage: chkpt info IMAGE|DIR|-\n"
     "\n"
     "Show an image's format version, architecture, kernel release, host and time of\n"
     "checkpoint, and per process: command line, PID/PPID, PGRP/SID, cwd, open files,\n"
     "threads, mapped and saved memory. Every record's checksum is verified.\n"
+    "DIR (chkpt --every): its newest generation that rstrt would restore.\n"
     "Exit status: 0 for a good image, 2 for a bad one, 1 for other errors.\n";
 
 #include <stdio.h>

@@ -37,6 +37,7 @@ namespace {
 constexpr const char *kDefaultKey = "/etc/chkpt/migrate.key";
 constexpr int kPipeSize = 1 << 20;  // fewer wake-ups between the dump and the relay
 constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+volatile sig_atomic_t g_relay = 0;  // the relay, while the dump writes to it
 
 struct Args {
   const char *key = kDefaultKey;
@@ -106,7 +107,9 @@ Err run_relay(void *ctx, int *) {
 // sends. A broken connection ends the relay, which breaks the pipe: the relay's
 // error is then the cause. If the dump fails, the relay is killed before it
 // could send the final frame, so the destination never sees a complete stream.
-Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats) {
+// *relay_failed: the relay's own error is returned (the destination may have
+// said why).
+Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats, bool *relay_failed) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");
   Fd rd(p[0]), wr(p[1]);
@@ -114,16 +117,23 @@ Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats) {
   Relay ctx = {rd.get(), &ch, expected_bytes(a.pid)};
   Worker relay;
   TRY(relay.start(run_relay, &ctx, wr.get()));
+  g_relay = relay.pid();
   rd.reset();
   ImageWriter w(wr.get());
   Err e = d.freeze_and_write(w, stats);
   int code = 0;
   if (e) {  // no final frame; a relay that failed by itself wrote why before its end broke the pipe
     Err r = relay.stop(&code);
-    return r && code == 1 ? r : e;
+    g_relay = 0;
+    if (abort_requested) return errf("interrupted");
+    *relay_failed = r && code == 1;
+    return *relay_failed ? r : e;
   }
+  g_relay = 0;  // from here on the outcome is the destination's
   wr.reset();  // end of the image: the relay sends the final frame
-  return relay.join();
+  Err r = relay.join();
+  *relay_failed = (bool)r;
+  return r;
 }
 
 // "OK PID" from restartd, or why it refused.
@@ -152,35 +162,41 @@ Err migrate(const Args &a) {
   if (kill(a.pid, 0) < 0) return sys_err("process %d", a.pid);
   Fd sock;
   Channel ch;
-  Err c = tcp_connect(a.dest, a.timeout, &sock);
-  if (!c) c = ch.client_hello(sock.get(), key);
-  if (c) return wrap(c, "not migrated, PID %d goes on here: %s", a.pid, a.dest);
+  Err c = tcp_connect(a.dest, a.timeout, &sock);  // its errors name the host
+  if (!c && (c = ch.client_hello(sock.get(), key))) c = wrap(c, "%s", a.dest);
+  if (c) return wrap(c, "not migrated, PID %d goes on here", a.pid);
   Dumper d(Scope::Tree, a.pid);
   DumpStats stats;
   uint64_t t0 = now_ns();
   char reply[300];
-  Err e = stream_image(d, ch, a, &stats);
-  if (e && !abort_requested) e = explain(ch, a, e);
+  bool relay_failed = false;
+  Err e = stream_image(d, ch, a, &stats, &relay_failed);
+  if (relay_failed) e = explain(ch, a, e);
   if (!e) e = recv_reply(ch, a.timeout, reply, sizeof reply);
   if (!e) e = check_reply(reply, a);
   if (e) {
     Err r = d.finish(AfterDump::Run);  // nothing lost: the process goes on here
-    return r ? wrap(e, "not migrated, and releasing PID %d failed: %s", a.pid, r.msg)
+    return r ? errf("not migrated: %s; and releasing PID %d failed: %s", e.msg, a.pid, r.msg)
              : wrap(e, "not migrated, PID %d goes on here", a.pid);
   }
-  TRY(d.finish(AfterDump::Kill));
+  if (Err k = d.finish(AfterDump::Kill))
+    return wrap(k, "PID %d runs on %s now, but ending it here failed", a.pid, a.dest);
   outf(1, "PID %d migrated to %s: %.1f MiB, frozen %.3f s\n", a.pid, a.dest,
        (double)stats.image_bytes / 1048576, (double)(now_ns() - t0) / 1e9);
   return ok();
 }
 
-void on_stop(int) { abort_requested = 1; }
-
 // ^C or a kill while the dump runs must not leave the process inside an
 // injected call: the dumper sees the flag between phases, puts everything back
-// and migrate resumes the process. No SA_RESTART: a write blocked on the full
-// pipe returns and sees it. Once the image is out, the flag is not consulted:
+// and migrate resumes the process. The relay dies at once, so a dump blocked on
+// a stalled connection (a full pipe) is not kept waiting, and the destination
+// never gets a final frame. Once the image is out, the flag is not consulted:
 // the outcome is the destination's answer.
+void on_stop(int) {
+  abort_requested = 1;
+  if (g_relay > 0) kill(g_relay, SIGKILL);
+}
+
 void catch_stop_signals() {
   struct sigaction sa = {};
   sa.sa_handler = on_stop;

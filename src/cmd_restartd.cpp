@@ -84,7 +84,7 @@ struct Conn {
 // Where the copy of the image goes while it arrives, and where it ends up.
 struct Copy {
   Fd fd;
-  char tmp[4200] = {}, final[4200] = {};
+  char tmp[4200] = {};
   ~Copy() { if (tmp[0]) unlink(tmp); }
   Err open(const char *dir) {
     if (!dir) return ok();
@@ -95,6 +95,7 @@ struct Copy {
   }
   Err commit(const char *dir, int pid) {
     if (!tmp[0]) return ok();
+    char final[4200];
     snprintf(final, sizeof final, "%s/%d.img", dir, pid);
     if (rename(tmp, final) < 0) return sys_err("rename %s to %s", tmp, final);
     tmp[0] = 0;

@@ -57,7 +57,7 @@ Err write_end(ImageWriter &w, const SetImage &set) {
   Enc e(rec_buf, sizeof rec_buf);
   e.u64(w.records() + 1);  // records in the image, this END included
   e.u32((uint32_t)set.tree.size());
-  return put(w, Rec::End, e.len());
+  return put(w, Rec::End, e.len());  // zombies included
 }
 
 // What only a thread itself can tell, by syscalls injected into it. The main
@@ -116,14 +116,15 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
 Err collect(FrozenSet &fs, SetImage *set) {
   DescIndex idx;
   for (auto &te : fs.tree) {
-    TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}};
+    TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}, te.wait_status};
     for (int t : te.tids) copy.tids.push(t);
     set->tree.push(std::move(copy));
   }
   for (auto &te : fs.tree) {
     TRY(check_abort());
     set->procs.push(ProcImage());
-    TRY(collect_process(fs, te, *set, idx, &set->procs.back()));
+    set->procs.back().proc.pid = te.pid;
+    if (!te.zombie()) TRY(collect_process(fs, te, *set, idx, &set->procs.back()));
   }
   dedupe_pipe_data(*set);
   return check_external_channels(*set);
@@ -133,6 +134,7 @@ Err write_pages(ImageWriter &w, SetImage &set, DumpStats *stats) {
   Vec<uint64_t> dumped_shm;
   for (size_t i = 0; i < set.procs.size(); i++) {
     TRY(check_abort());
+    if (set.tree[i].zombie()) continue;  // a zombie has no memory
     ProcImage &img = set.procs[i];
     int parent = parent_in_set(set.tree, i);
     ProcMem mem;
@@ -153,7 +155,8 @@ Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
   SetImage set;
   TRY(collect(frozen_, &set));
   TRY(write_header(w, set));
-  for (auto &img : set.procs) TRY(write_metadata(w, img));
+  for (size_t i = 0; i < set.procs.size(); i++)
+    if (!set.tree[i].zombie()) TRY(write_metadata(w, set.procs[i]));
   TRY(write_pages(w, set, stats));
   TRY(write_end(w, set));
   TRY(w.flush());

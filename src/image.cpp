@@ -181,6 +181,12 @@ Err ImageReader::next(uint32_t *type, uint32_t *len) {
 
 Err ImageReader::chunk(void *out, uint32_t n) {
   if (!in_record_ || n > left_) return bad("payload shorter than expected");
+  if (ahead_) {
+    memcpy(out, ahead_ + ahead_at_, n);
+    ahead_at_ += n;
+    left_ -= n;
+    return ok();
+  }
   TRY(fill(out, n, "record payload"));
   crc_ = crc32c(crc_, out, n);
   left_ -= n;
@@ -189,6 +195,13 @@ Err ImageReader::chunk(void *out, uint32_t n) {
 
 Err ImageReader::finish() {
   if (left_) return bad("%u unread payload bytes", left_);
+  if (ahead_) {  // checked by verify_ahead()
+    free(ahead_);
+    ahead_ = nullptr;
+    in_record_ = false;
+    records_++;
+    return ok();
+  }
   uint8_t tail[4];
   TRY(fill(tail, sizeof tail, "record checksum"));
   in_record_ = false;
@@ -201,6 +214,26 @@ Err ImageReader::payload(uint8_t *out, uint32_t len) {
   if (len != left_) return bad("length %u, expected %u", left_, len);
   TRY(chunk(out, len));
   return finish();
+}
+
+Err ImageReader::verify_ahead() {
+  if (!in_record_ || ahead_) return ok();
+  uint32_t n = left_;
+  uint8_t *p = static_cast<uint8_t *>(malloc(n ? n : 1));
+  if (!p) return errf("out of memory");
+  Err e = chunk(p, n);
+  uint8_t tail[4];
+  if (!e) e = fill(tail, sizeof tail, "record checksum");
+  if (!e && load_le32(tail) != crc_) e = bad("checksum mismatch");
+  if (e) {
+    free(p);
+    in_record_ = false;
+    return e;
+  }
+  ahead_ = p;
+  ahead_at_ = 0;
+  left_ = n;
+  return ok();
 }
 
 Err ImageReader::skip() {

@@ -80,7 +80,7 @@ class ImageReader {
  public:
   explicit ImageReader(int fd) : fd_(fd) {}
   ImageReader(const ImageReader &) = delete;
-  ~ImageReader() { free(buf_); }
+  ~ImageReader() { free(buf_); free(ahead_); }
   Err preamble();
   Err next(uint32_t *type, uint32_t *len);
   Err payload(uint8_t *out, uint32_t len);  // len must equal the frame's length
@@ -88,6 +88,11 @@ class ImageReader {
   Err finish();
   // Skip the rest of the current record (CRC still checked).
   Err skip();
+  // Read the rest of the current record now and check its CRC; chunk() and
+  // finish() then take it from memory. rstrt does this to the record that ends
+  // the metadata, whose type alone decided that: a damaged type there is then
+  // caught before any process exists.
+  Err verify_ahead();
   uint64_t record_offset() const { return rec_off_; }
   uint32_t record_type() const { return type_; }
   uint64_t records() const { return records_; }
@@ -104,4 +109,6 @@ class ImageReader {
   uint32_t type_ = 0, left_ = 0, crc_ = 0;
   uint16_t minor_ = 0;
   bool in_record_ = false;
+  uint8_t *ahead_ = nullptr;  // verify_ahead(): the current payload, checked
+  uint32_t ahead_at_ = 0;
 };

@@ -21,7 +21,9 @@ struct ProcessRec {  // Rec::Process
 // puts every process after its parent, so restore can clone top down.
 struct TreeEntry {
   int32_t pid = 0, ppid = 0, pgid = 0, sid = 0;
-  Vec<int32_t> tids;  // tids[0] == pid
+  Vec<int32_t> tids;        // tids[0] == pid; none for a zombie
+  int32_t wait_status = 0;  // a zombie's status, as waitpid(2) will report it
+  bool zombie() const { return tids.empty(); }
 };
 
 // An open file description (struct file), shared by every fd that refers to it

@@ -83,28 +83,16 @@ Err read_exact(int fd, void *p, size_t n, const char *what) {
   return ok();
 }
 
-Err write_exact(int fd, const void *p, size_t n, const char *what) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = send(fd, static_cast<const char *>(p) + done, n - done, MSG_NOSIGNAL);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return errf("timed out sending %s", what);
-    if (r < 0) return sys_err("connection lost while sending %s", what);
-    done += (size_t)r;
-  }
-  return ok();
-}
-
-// One frame in one system call where possible (header, data, MAC).
-Err write_iov(int fd, struct iovec *iov, int cnt) {
+// Header, data and MAC of a frame in one system call where possible.
+Err write_iov(int fd, struct iovec *iov, int cnt, const char *what) {
   while (cnt) {
     struct msghdr m = {};
     m.msg_iov = iov;
     m.msg_iovlen = cnt;
     ssize_t r = sendmsg(fd, &m, MSG_NOSIGNAL);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return errf("timed out sending (no progress)");
-    if (r < 0) return sys_err("connection lost");
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return errf("timed out sending %s", what);
+    if (r < 0) return sys_err("connection lost while sending %s", what);
     size_t left = (size_t)r;
     for (; cnt && left >= iov->iov_len; cnt--, iov++) left -= iov->iov_len;
     if (cnt) {
@@ -113,6 +101,11 @@ Err write_iov(int fd, struct iovec *iov, int cnt) {
     }
   }
   return ok();
+}
+
+Err write_exact(int fd, const void *p, size_t n, const char *what) {
+  struct iovec v = {const_cast<void *>(p), n};
+  return write_iov(fd, &v, 1, what);
 }
 
 // While sending the image the peer must stay silent: anything from it (a
@@ -300,7 +293,7 @@ Err Channel::send(const void *p, uint32_t n, uint32_t flags) {
   store_le32(hdr + 4, flags);
   frame_mac(key_, me_, out_seq_++, hdr, p, n, mac);
   struct iovec iov[3] = {{hdr, 8}, {const_cast<void *>(p), n}, {mac, sizeof mac}};
-  return write_iov(fd_, iov, 3);
+  return write_iov(fd_, iov, 3, "the stream");
 }
 
 Err Channel::recv(uint8_t *buf, uint32_t cap, uint32_t *n, uint32_t *flags) {
@@ -356,9 +349,13 @@ struct Held {  // a verified frame waiting for the next one to verify
 // The copy first: at the end it is synced before the restore may read the last
 // frame, so a copy that cannot be made fails the migration before anything runs.
 Err release(const Held &h, int out_fd, int copy_fd, bool last, int *side) {
-  if (copy_fd >= 0 && (write_full(copy_fd, h.p, h.n) || (last && fsync(copy_fd) < 0))) {
-    *side = kPumpCopy;
-    return sys_err("writing the copy of the image");
+  if (copy_fd >= 0) {
+    Err e = write_full(copy_fd, h.p, h.n);
+    if (!e && last && fsync(copy_fd) < 0) e = sys_err("fsync");
+    if (e) {
+      *side = kPumpCopy;
+      return wrap(e, "keeping a copy of the image");
+    }
   }
   if (write_full(out_fd, h.p, h.n)) {
     *side = kPumpOut;
@@ -474,6 +471,6 @@ void Progress::draw(bool last) {
     snprintf(eta, sizeof eta, ", ETA %u:%02u", left / 60, left % 60);
   }
   char total[48] = "";
-  if (!last && expected_) snprintf(total, sizeof total, " of ~%.1f", (double)expected_ / 1048576);
+  if (!last && expected_ > bytes_) snprintf(total, sizeof total, " of ~%.1f", (double)expected_ / 1048576);
   outf(2, "\r%s: %.1f%s MiB, %.0f MiB/s%s\033[K%s", who_, mib, total, rate, eta, last ? "\n" : "");
 }

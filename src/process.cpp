@@ -159,6 +159,27 @@ Err check_restore_rights(const ProcessRec &p) {
               p.uid, p.gid, (unsigned)uid, (unsigned)gid);
 }
 
+// When root restores another user's process, the process gets that user's ids
+// back instead of keeping root's. Injected into each thread (credentials are
+// per thread in the kernel) after all that needs privilege (clone3 set_tid,
+// PR_SET_MM_MAP). The image holds the real uid and gid only: no supplementary
+// groups are left. Changing ids makes a process non-dumpable (commit_creds in
+// kernel/cred.c), which it was not: that is set back too.
+Err restore_creds(Tracee &t, const ProcessRec &p) {
+  if (p.uid == getuid() && p.gid == getgid()) return ok();
+  const struct { long nr; uint64_t a0, a1, a2; const char *what; } calls[] = {
+      {SYS_setgroups, 0, 0, 0, "setgroups"},
+      {SYS_setresgid, p.gid, p.gid, p.gid, "setresgid"},
+      {SYS_setresuid, p.uid, p.uid, p.uid, "setresuid"},
+      {SYS_prctl, PR_SET_DUMPABLE, 1, 0, "PR_SET_DUMPABLE"}};
+  for (auto &c : calls) {
+    int64_t r;
+    TRY(t.syscall(c.nr, &r, c.a0, c.a1, c.a2));
+    if (r < 0) return errf("%s in restored thread %d: %s", c.what, t.tid(), strerror((int)-r));
+  }
+  return ok();
+}
+
 // In the new process: cwd and umask. (Its session and group are made as the
 // tree is cloned: restore.cpp.)
 Err restore_identity_child(const ProcImage &img) {

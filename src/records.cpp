@@ -49,7 +49,8 @@ bool decode_process(const uint8_t *p, size_t n, ProcessRec *r) {
   const int32_t pid_max = 4 << 20;  // PID_MAX_LIMIT (include/linux/threads.h)
   bool ids_ok = r->pid > 0 && r->pid <= pid_max && r->ppid >= 0 && r->ppid <= pid_max && r->pgid >= 0 &&
                 r->pgid <= pid_max && r->sid >= 0 && r->sid <= pid_max;
-  return !d.bad() && d.left() == 0 && ids_ok && r->umask <= 0777;
+  bool paths_ok = r->cwd.c()[0] == '/' && r->exe.c()[0] == '/';  // chdir/open must not depend on rstrt's cwd
+  return !d.bad() && d.left() == 0 && ids_ok && paths_ok && r->umask <= 0777;
 }
 
 size_t encode_file(const FileRec &r, uint8_t *buf, size_t cap) {
@@ -96,18 +97,23 @@ size_t encode_tree(const Vec<TreeEntry> &t, uint8_t *buf, size_t cap) {
     e.u32(p.pid); e.u32(p.ppid); e.u32(p.pgid); e.u32(p.sid);
     e.u32((uint32_t)p.tids.size());
     for (int32_t tid : p.tids) e.u32(tid);
+    if (p.zombie()) e.u32((uint32_t)p.wait_status);
   }
   return e.overflow() ? 0 : e.len();
 }
 
-// Parents come before their children, every pid once, thread lists start with the pid.
+// Parents come before their children, every pid once, thread lists start with
+// the pid. A zombie has no threads and no children, and its parent is in the set.
 bool tree_order_ok(const Vec<TreeEntry> &t) {
   for (size_t i = 0; i < t.size(); i++) {
-    if (t[i].pid <= 0 || t[i].tids.empty() || t[i].tids[0] != t[i].pid) return false;
+    if (t[i].pid <= 0 || (!t[i].zombie() && t[i].tids[0] != t[i].pid)) return false;
+    bool parent_in = false;
     for (size_t j = 0; j < t.size(); j++) {
       if (j != i && t[j].pid == t[i].pid) return false;
-      if (t[j].pid == t[i].ppid && j > i) return false;  // parent listed after child
+      if (t[j].pid == t[i].ppid && (j > i || t[j].zombie())) return false;  // parent after child, or a zombie
+      parent_in |= t[j].pid == t[i].ppid;
     }
+    if (t[i].zombie() && !parent_in) return false;
   }
   return true;
 }
@@ -120,8 +126,9 @@ bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t) {
     TreeEntry e;
     e.pid = (int32_t)d.u32(); e.ppid = (int32_t)d.u32(); e.pgid = (int32_t)d.u32(); e.sid = (int32_t)d.u32();
     uint32_t nt = d.u32();
-    if (nt == 0 || nt > 4096) return false;
+    if (nt > 4096) return false;
     for (uint32_t k = 0; k < nt && !d.bad(); k++) e.tids.push((int32_t)d.u32());
+    if (nt == 0) e.wait_status = (int32_t)d.u32();
     t->push(std::move(e));
   }
   return !d.bad() && d.left() == 0 && tree_order_ok(*t);
@@ -243,5 +250,6 @@ bool decode_vma(const uint8_t *p, size_t n, VmaRec *r) {
   r->dev = d.u64(); r->ino = d.u64(); r->size = d.u64(); r->mtime_ns = d.i64();
   if (!str_ok(d, &r->name, kMaxPath)) return false;
   bool kind_ok = r->kind >= VmaKind::Anon && r->kind <= VmaKind::Vvar;
-  return !d.bad() && d.left() == 0 && kind_ok && r->start < r->end && r->prot <= 7;
+  bool name_ok = r->kind != VmaKind::File || r->name.c()[0] == '/';  // reopened by this path
+  return !d.bad() && d.left() == 0 && kind_ok && name_ok && r->start < r->end && r->prot <= 7;
 }

@@ -150,6 +150,8 @@ Err read_processes(ImageReader &rd, SetImage *set, uint32_t *type, uint32_t *len
   const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
   for (size_t i = 0; i < set->tree.size(); i++) {
     set->procs.push(ProcImage());
+    set->procs.back().proc.pid = set->tree[i].pid;
+    if (set->tree[i].zombie()) continue;  // a zombie has no metadata
     TRY(read_one_process(rd, &set->procs.back(), type, len));
     TRY(check_process(set->procs.back(), set->tree[i], *set, page));
   }
@@ -217,8 +219,43 @@ Err join_group(const TreeEntry &c) {
   return ok();
 }
 
+// A zombie comes back as a child that exits at once as it had: with its exit
+// code, or killed by its signal (default action, no core dump).
+[[noreturn]] void become_zombie(int status) {
+  if (WIFSIGNALED(status)) {
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    int sig = WTERMSIG(status);
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, nullptr);
+    syscall(SYS_kill, getpid(), sig);
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
+// The parent leaves it unreaped (WNOWAIT), and takes back the SIGCHLD its death
+// just queued: at the checkpoint that signal had come and gone already (or is
+// in the image's pending signals).
+Err make_zombie(const TreeEntry &c) {
+  int pid;
+  TRY(clone_with_pid(c.pid, &pid));
+  if (pid == 0) become_zombie(c.wait_status);
+  siginfo_t si;
+  if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0) return sys_err("waiting for zombie %d", pid);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  struct timespec now = {0, 0};
+  while (sigtimedwait(&chld, nullptr, &now) == SIGCHLD) {}
+  return ok();
+}
+
 Err spawn(size_t k) {
   const TreeEntry &c = plan.set->tree[k];
+  if (c.zombie()) return make_zombie(c);
   int pid;
   TRY(clone_with_pid(c.pid, &pid));
   if (pid == 0) child_main(k);
@@ -374,7 +411,9 @@ Err create_tree(Live *live) {
     TRY(start_one(pid, live));
   }
   drop_plan_fds();
-  while (live->created.size() < plan.set->tree.size()) {
+  size_t living = 0;
+  for (auto &e : plan.set->tree) living += !e.zombie();
+  while (live->created.size() < living) {
     int32_t pid;
     if (read_full(plan.report_r, &pid, sizeof pid) != sizeof pid || pid < 0) return child_error();
     TRY(start_one(pid, live));
@@ -408,8 +447,9 @@ Err rebuild_memory(size_t k, ImageReader &rd, uint32_t *type, uint32_t *len) {
   return read_page_group(rd, &mem, img.vmas, type, len);
 }
 
-Err resume_thread(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadRec &th) {
+Err resume_thread(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadRec &th, const ProcessRec &p) {
   TRY(restore_thread_self(t, mem, g, th));
+  TRY(restore_creds(t, p));
   TRY(restore_thread_regs(t, th));
   TRY(t.resume_with(th.regs, th.sigmask));
   return t.detach();
@@ -433,10 +473,11 @@ Err hand_over(size_t k) {
     TRY(create_thread(main, mem, g, img.threads[i].tid));
     Tracee t(img.threads[i].tid);
     TRY(t.inject_begin(g.insn));
-    TRY(resume_thread(t, mem, g, img.threads[i]));
+    TRY(resume_thread(t, mem, g, img.threads[i], img.proc));
   }
   TRY(restore_pending(main, mem, g, pid, img.pending));
   TRY(restore_thread_self(main, mem, g, img.threads[0]));
+  TRY(restore_creds(main, img.proc));
   TRY(main.syscall(SYS_munmap, &r, g.insn, plan.page));
   TRY(restore_thread_regs(main, img.threads[0]));
   TRY(main.resume_with(img.threads[0].regs, img.threads[0].sigmask));
@@ -444,9 +485,12 @@ Err hand_over(size_t k) {
 }
 
 Err rebuild_all(ImageReader &rd, uint32_t type, uint32_t len) {
-  for (size_t k = 0; k < plan.set->procs.size(); k++) TRY(rebuild_memory(k, rd, &type, &len));
-  TRY(read_end(rd, type, len, plan.set->procs.size()));  // nothing runs before the image is known good
-  for (size_t k = 0; k < plan.set->procs.size(); k++) TRY(hand_over(k));
+  const Vec<TreeEntry> &tree = plan.set->tree;
+  for (size_t k = 0; k < tree.size(); k++)
+    if (!tree[k].zombie()) TRY(rebuild_memory(k, rd, &type, &len));
+  TRY(read_end(rd, type, len, tree.size()));  // nothing runs before the image is known good
+  for (size_t k = 0; k < tree.size(); k++)
+    if (!tree[k].zombie()) TRY(hand_over(k));
   return ok();
 }
 }  // namespace
@@ -457,7 +501,8 @@ Err check_image(int fd) {
   uint32_t type, len;
   TRY(read_head(rd, &set, &type, &len));
   TRY(read_processes(rd, &set, &type, &len));
-  for (auto &img : set.procs) TRY(read_page_group(rd, nullptr, img.vmas, &type, &len));
+  for (size_t k = 0; k < set.procs.size(); k++)
+    if (!set.tree[k].zombie()) TRY(read_page_group(rd, nullptr, set.procs[k].vmas, &type, &len));
   return read_end(rd, type, len, set.procs.size());
 }
 
@@ -467,7 +512,9 @@ Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots) {
   uint32_t type, len;
   TRY(read_head(rd, &set, &type, &len));
   TRY(read_processes(rd, &set, &type, &len));
-  for (auto &img : set.procs) TRY(check_restore_rights(img.proc));
+  TRY(rd.verify_ahead());  // its type ended the metadata: known good before anything is created
+  for (size_t k = 0; k < set.procs.size(); k++)
+    if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k].proc));
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
   plan.allow_changed_files = opt.allow_changed_files;
   TRY(make_plan(set));

@@ -2,10 +2,9 @@
 
 #include <string.h>
 
-namespace {
 // FIPS 180-4 section 4.2.2: the first 32 bits of the fractional parts of the
 // cube roots of the first 64 primes.
-constexpr uint32_t kK[64] = {
+alignas(16) const uint32_t kSha256K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -15,12 +14,34 @@ constexpr uint32_t kK[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
+namespace {
 inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 inline uint32_t load_be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 inline void store_be32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+// FIPS 180-4 section 6.2.2, with the message schedule kept in a 16-word ring.
+void compress(uint32_t hs[8], const uint8_t *b) {
+  uint32_t w[16];
+  for (int i = 0; i < 16; i++) w[i] = load_be32(b + 4 * i);
+  uint32_t a = hs[0], bb = hs[1], c = hs[2], d = hs[3], e = hs[4], f = hs[5], g = hs[6], h = hs[7];
+  for (int t = 0; t < 64; t++) {
+    if (t >= 16) {
+      uint32_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
+      uint32_t s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3);
+      uint32_t s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10);
+      w[t & 15] += s0 + w[(t - 7) & 15] + s1;
+    }
+    uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kSha256K[t] + w[t & 15];
+    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c));
+    h = g; g = f; f = e; e = d + t1;
+    d = c; c = bb; bb = a; a = t1 + t2;
+  }
+  hs[0] += a; hs[1] += bb; hs[2] += c; hs[3] += d;
+  hs[4] += e; hs[5] += f; hs[6] += g; hs[7] += h;
 }
 }  // namespace
 
@@ -33,25 +54,12 @@ void Sha256::reset() {
   total_ = 0;
 }
 
-// FIPS 180-4 section 6.2.2, with the message schedule kept in a 16-word ring.
-void Sha256::block(const uint8_t *b) {
-  uint32_t w[16];
-  for (int i = 0; i < 16; i++) w[i] = load_be32(b + 4 * i);
-  uint32_t a = h_[0], bb = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-  for (int t = 0; t < 64; t++) {
-    if (t >= 16) {
-      uint32_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
-      uint32_t s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3);
-      uint32_t s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10);
-      w[t & 15] += s0 + w[(t - 7) & 15] + s1;
-    }
-    uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[t] + w[t & 15];
-    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c));
-    h = g; g = f; f = e; e = d + t1;
-    d = c; c = bb; bb = a; a = t1 + t2;
-  }
-  h_[0] += a; h_[1] += bb; h_[2] += c; h_[3] += d;
-  h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
+void sha256_blocks_portable(uint32_t hs[8], const uint8_t *p, size_t n) {
+  for (; n; n--, p += kSha256Block) compress(hs, p);
+}
+
+void Sha256::blocks(const uint8_t *p, size_t n) {
+  if (!sha256_blocks_accel(h_, p, n)) sha256_blocks_portable(h_, p, n);
 }
 
 void Sha256::update(const void *p, size_t n) {
@@ -62,10 +70,13 @@ void Sha256::update(const void *p, size_t n) {
     memcpy(buf_ + used_, s, k);
     used_ += k; s += k; n -= k;
     if (used_ < kSha256Block) return;
-    block(buf_);
+    blocks(buf_, 1);
     used_ = 0;
   }
-  for (; n >= kSha256Block; s += kSha256Block, n -= kSha256Block) block(s);
+  size_t whole = n / kSha256Block;
+  if (whole) blocks(s, whole);
+  s += whole * kSha256Block;
+  n -= whole * kSha256Block;
   memcpy(buf_, s, n);
   used_ = n;
 }

@@ -16,7 +16,7 @@ class Sha256 {
   void final(uint8_t out[kSha256Len]);
 
  private:
-  void block(const uint8_t *b);
+  void blocks(const uint8_t *p, size_t n);
   uint32_t h_[8];
   uint8_t buf_[kSha256Block];
   size_t used_ = 0;
@@ -24,6 +24,13 @@ class Sha256 {
 };
 
 void sha256(const void *p, size_t n, uint8_t out[kSha256Len]);
+
+// The compression function over n consecutive 64-byte blocks. The portable one
+// is in sha256.cpp; arch/<arch>/sha256.cpp has the CPU's SHA-256 instructions
+// (x86 SHA-NI, ARMv8 SHA2) and returns false when the CPU lacks them.
+extern const uint32_t kSha256K[64];
+void sha256_blocks_portable(uint32_t h[8], const uint8_t *p, size_t n);
+bool sha256_blocks_accel(uint32_t h[8], const uint8_t *p, size_t n);
 
 // HMAC-SHA256 with a key of any length (a longer-than-block key is hashed first).
 class HmacSha256 {

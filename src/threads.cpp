@@ -30,7 +30,9 @@ Err dump_extra_regsets(Tracee &t, ThreadRec *out) {
     b.nt = set.nt;
     b.data = static_cast<uint8_t *>(malloc(set.max_size));
     if (!b.data) return errf("out of memory");
-    TRY(t.get_regset(set.nt, b.data, set.max_size, &b.len));
+    Err e = t.get_regset(set.nt, b.data, set.max_size, &b.len);
+    if (e && set.optional) b.len = 0;  // this CPU lacks the feature: saved empty
+    else TRY(e);
   }
   return ok();
 }
@@ -141,11 +143,13 @@ Err restore_rseq(Tracee &t, const ThreadRec &th) {
 Err check_thread_regsets(Tracee &t, const ThreadRec &th) {
   for (size_t i = 0; i < kNrExtra; i++) {
     const arch::ExtraRegset &set = arch::kExtraRegsets[i];
+    if (set.optional && !th.extra[i].len) continue;  // not saved: nothing to load
     uint8_t *buf = static_cast<uint8_t *>(malloc(set.max_size));
     if (!buf) return errf("out of memory");
     uint32_t len = 0;
     Err e = t.get_regset(set.nt, buf, set.max_size, &len);
-    if (!e) e = arch::check_regset(set, th.extra[i].data, th.extra[i].len, buf, len);
+    if (e && set.optional) e = errf("the image holds %s registers, which this CPU does not have", set.name);
+    else if (!e) e = arch::check_regset(set, th.extra[i].data, th.extra[i].len, buf, len);
     free(buf);
     TRY(e);
   }
@@ -154,7 +158,8 @@ Err check_thread_regsets(Tracee &t, const ThreadRec &th) {
 
 Err restore_thread_regs(Tracee &t, const ThreadRec &th) {
   for (size_t i = 0; i < kNrExtra; i++)
-    if (Err e = t.set_regset(th.extra[i].nt, th.extra[i].data, th.extra[i].len))
+    if (arch::kExtraRegsets[i].optional && !th.extra[i].len) continue;  // the CPU had none
+    else if (Err e = t.set_regset(th.extra[i].nt, th.extra[i].data, th.extra[i].len))
       return wrap(e, "loading %s registers", arch::kExtraRegsets[i].name);
   return ok();
 }

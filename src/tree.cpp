@@ -49,6 +49,17 @@ Vec<int> children_of(int pid) {
   return out;
 }
 
+// A zombie's exit status as waitpid(2) reports it: /proc/PID/stat field 52.
+Err read_wait_status(int pid, TreeEntry *e) {
+  char path[64], stat[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  TRY(read_text(path, stat, sizeof stat));
+  uint64_t status;
+  if (!stat_field(stat, 52, &status)) return errf("cannot read the exit status of zombie %d", pid);
+  e->wait_status = (int32_t)status;
+  return ok();
+}
+
 Err read_ids(int pid, TreeEntry *e) {
   char stat[1024];
   char path[64];
@@ -108,7 +119,7 @@ void topo_sort(Vec<TreeEntry> *tree) {
       for (auto &p : *tree) parent_pending |= p.pid == e.ppid && !has(placed, p.pid);
       if (parent_pending) continue;
       placed.push(e.pid);
-      TreeEntry copy = {e.pid, e.ppid, e.pgid, e.sid, {}};
+      TreeEntry copy = {e.pid, e.ppid, e.pgid, e.sid, {}, e.wait_status};
       for (int t : e.tids) copy.tids.push(t);
       sorted.push(std::move(copy));
     }
@@ -133,6 +144,13 @@ Err build_tree(const Vec<int> &pids, const FrozenSet &set, Vec<TreeEntry> *tree)
   for (int pid : pids) {
     TreeEntry e;
     TRY(read_ids(pid, &e));
+    bool frozen = false;
+    for (auto &t : set.threads) frozen |= t.tid() == pid;
+    if (!frozen) {  // not frozen: a zombie (freeze_round)
+      TRY(read_wait_status(pid, &e));
+      tree->push(std::move(e));
+      continue;
+    }
     e.tids.push(pid);
     for (auto &t : set.threads) {
       char path[64];
@@ -145,11 +163,18 @@ Err build_tree(const Vec<int> &pids, const FrozenSet &set, Vec<TreeEntry> *tree)
   return check_relations(*tree);
 }
 
+bool is_zombie(int pid) {
+  char path[64], stat[1024], state = 0;
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  return !read_text(path, stat, sizeof stat) && stat_state(stat, &state) && state == 'Z';
+}
+
 Err freeze_round(Scope scope, int id, FrozenSet *set, Vec<int> *frozen, Vec<int> *pids, bool *grew) {
   pids->clear();
   TRY(members(scope, id, pids));
   for (int pid : *pids) {
     if (has(*frozen, pid)) { TRY(freeze_threads(pid, set, frozen, grew)); continue; }
+    if (pid != id && is_zombie(pid)) continue;  // an unreaped child: saved as a zombie (build_tree)
     if (Err e = check_target(pid)) {
       if (pid == id || scope != Scope::Tree) return e;
       return wrap(e, "in the tree of %d", id);

@@ -54,5 +54,15 @@ for m in streams run; do
 	add_counts "$B/migrate-$m.log" "migrate $m"
 done
 
+# Robustness (docs/ROBUSTNESS.md): bad images, a 20 s fuzz smoke, chkpt killed
+# 100 times, out of space, restores failing partway, periodic generations and
+# power cuts, rights, 500 checkpoints in a row.
+for s in badimg kill nospace restorefail periodic rights endurance; do
+	sh tests/faults/$s.sh "$B" 2>&1 | tee "$B/faults-$s.log"
+	add_counts "$B/faults-$s.log" "faults $s"
+done
+sh tests/fuzz/run.sh "$B" 20 2>&1 | tee "$B/fuzz.log"
+add_counts "$B/fuzz.log" "fuzz smoke"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -25,12 +25,24 @@ constexpr unsigned kNtPrstatus = 1;
 // Register sets saved besides NT_PRSTATUS (arch/arm64/kernel/ptrace.c, aarch64_regsets):
 // NT_PRFPREG is struct user_fpsimd_state (v0-v31, fpsr, fpcr: 528 bytes); NT_ARM_TLS is
 // tpidr_el0, followed by tpidr2_el0 on kernels that know SME (8 or 16 bytes).
+// With pointer authentication, the process's keys (NT_ARM_PACA_KEYS: APIA, APIB,
+// APDA, APDB; NT_ARM_PACG_KEYS: APGA; 128 bits each) and which of them are on
+// (NT_ARM_PAC_ENABLED_KEYS): keys are made anew at exec, and return addresses
+// signed before the checkpoint only authenticate with the same keys.
 struct ExtraRegset {
   unsigned nt;
   uint32_t max_size;
   const char *name;
+  // Absent on CPUs without the feature: saved empty there, and an image that
+  // holds it is refused on such a CPU.
+  bool optional = false;
 };
-constexpr ExtraRegset kExtraRegsets[] = {{2 /* NT_PRFPREG */, 528, "fpsimd"}, {0x401 /* NT_ARM_TLS */, 16, "tls"}};
+constexpr ExtraRegset kExtraRegsets[] = {
+    {2 /* NT_PRFPREG */, 528, "fpsimd"},
+    {0x401 /* NT_ARM_TLS */, 16, "tls"},
+    {0x407 /* NT_ARM_PACA_KEYS */, 64, "pointer authentication address key", true},
+    {0x408 /* NT_ARM_PACG_KEYS */, 16, "pointer authentication generic key", true},
+    {0x40a /* NT_ARM_PAC_ENABLED_KEYS */, 8, "pointer authentication enabled keys", true}};
 
 // `svc #0` (0xd4000001). A64 instructions are little-endian whatever the data
 // byte order, and 4-byte aligned.

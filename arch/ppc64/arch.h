@@ -36,6 +36,9 @@ struct ExtraRegset {
   unsigned nt;
   uint32_t max_size;
   const char *name;
+  // Absent on CPUs without the feature: saved empty there, and an image that
+  // holds it is refused on such a CPU.
+  bool optional = false;
 };
 constexpr ExtraRegset kExtraRegsets[] = {
     {2 /* NT_PRFPREG */, 33 * 8, "fpr"}, {0x100 /* NT_PPC_VMX */, 34 * 16, "vmx"}, {0x102 /* NT_PPC_VSX */, 32 * 8, "vsx"}};

@@ -27,6 +27,9 @@ struct ExtraRegset {
   unsigned nt;
   uint32_t max_size;
   const char *name;
+  // Absent on CPUs without the feature: saved empty there, and an image that
+  // holds it is refused on such a CPU.
+  bool optional = false;
 };
 constexpr ExtraRegset kExtraRegsets[] = {{0x202 /* NT_X86_XSTATE */, 64 << 10, "xstate"}};
 

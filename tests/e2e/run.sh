@@ -540,6 +540,19 @@ t_evmem() {
 	need poll 30 reaped "$PID" && need verdict "$D/log" "evmem ok" && need exited_0 "$PID" && pass
 }
 
+# Unreaped children (zombies) are saved with their exit status and come back
+# as zombies of the restored parent.
+t_zombies() {
+	start reapme "$D/log"
+	need ready 20 "$D/log" || return
+	_kids=$(descendants "$PID")
+	need ckpt_ok --kill -o "$D/z.img" "$PID" || return
+	reap "$PID"
+	need poll 10 gone $_kids && need restore_d "$D/z.img" || return
+	kill -USR2 "$PID"
+	need poll 30 reaped "$PID" && need verdict "$D/log" "reapme ok" && need exited_0 "$PID" && pass
+}
+
 t_threads() {
 	start threads "$D/log"
 	need ready 20 "$D/log" && need ckpt_ok --kill -o "$D/t.img" "$PID" || return
@@ -615,7 +628,8 @@ chpox_reference() {
 	"$TD/chpoxtest$SUF" 1 "$T/chpox.in" "$T/chpox.ref" </dev/null >/dev/null 2>&1
 	CHPOX_REF=$T/chpox.ref
 }
-random_ms() { awk -v lo="$1" -v hi="$2" -v s="$$$(date +%N 2>/dev/null)" 'BEGIN { srand(s); printf "%d", lo + rand() * (hi - lo) }'; }
+# (seeded from /dev/urandom: busybox date, in the QEMU guests, has no %N)
+random_ms() { awk -v lo="$1" -v hi="$2" -v s="$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')" 'BEGIN { srand(s); printf "%d", lo + rand() * (hi - lo) }'; }
 sleep_ms() { sleep "$(awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }')"; }
 # In the parent's SIGUSR1 handler it sleeps (nanosleep 35 / clock_nanosleep 230 on x86_64).
 in_sleep() { case $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null) in 35 | 230 | 101 | 115 | 162) return 0 ;; esac; return 1; }
@@ -645,7 +659,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

@@ -181,6 +181,16 @@ for name in $(awk '{ print $3 }' "$D/records" | uniq); do
 	try "flip_crc_of_$name" "record $name at offset $off: checksum mismatch"
 done
 
+# A VMA's type turned into PAGES (bit 0): the metadata seems to end there, so
+# the process would be built from a partial layout; the record's CRC must be
+# checked before that.
+first_vma=$(rec_off VMA)
+last_vma=$(awk '$3 == "VMA" { o = $1 } END { print o }' "$D/records")
+for o in "$first_vma" "$last_vma"; do
+	fresh && tool flip "$BAD" $((o * 8))
+	try "flip_type_of_VMA_at_${o}_to_PAGES" "record PAGES at offset $o: checksum mismatch"
+done
+
 # --- well-framed nonsense: the decoders and cross-record checks -------------------
 
 p() { echo $(($(rec_off "$1" "${2:-1}") + 8)); } # payload offset
@@ -190,6 +200,11 @@ poke_fixed "$(p PROCESS)" 4 0
 try process_pid_0 "$(at PROCESS)"
 poke_fixed "$(p PROCESS)" 4 0x7fffffff
 try process_pid_huge "$(at PROCESS)"
+PP=$(p PROCESS) # pid ppid pgid sid umask uid gid nr_threads (u32), tty (u64), str comm, str cwd
+poke_fixed $((PP + 44 + $(u32_at $((PP + 40))) + 4)) 1 0x78
+try process_cwd_relative "$(at PROCESS)"
+poke_fixed $(($(p VMA) + 70)) 1 0x78 # the first mapping is the program's file; its path made relative
+try vma_file_path_relative "$(at VMA)"
 poke_fixed "$(p FILE)" 4 0xffffffff
 try file_fd_negative "$(at FILE)"
 poke_fixed "$(p RLIMITS)" 4 15

@@ -46,6 +46,21 @@ else
 	[ "$RC" = 0 ] || unpriv="cannot run chkpt as uid 65534: $(one_line "$D/err")"
 fi
 
+# Root restores uid 65534's image: the process must come back as 65534 (real,
+# effective, saved and fs ids), without groups or capabilities, and verify.
+ids_are() { [ "$(sed -n "s/^$1:[[:space:]]*//p" "/proc/$PID/status" | tr -s ' \t' ' ')" = "$2" ]; }
+root_restores_as_owner() {
+	TEST=root_restores_as_the_original_user
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/rstrt" -d "$PUB/n.img"
+	WHY="rstrt -d as root: exit $RC: $(one_line "$D/err")"
+	need [ "$RC" = 0 ] || return
+	WHY="restored $PID has $(grep -E '^(Uid|Gid|Groups|CapEff)' /proc/$PID/status | tr -s '\t\n' ' ')"
+	need ids_are Uid "65534 65534 65534 65534" && need ids_are Gid "65534 65534 65534 65534" &&
+		need ids_are Groups "" && need ids_are CapEff 0000000000000000 &&
+		need verifies "$PID" "$PUB/n.log" 30 && pass
+	poll 10 gone "$PID"
+}
+
 TEST=unprivileged_checkpoints_own_process_restore_needs_capability
 if [ -n "$unpriv" ]; then
 	skip "$unpriv"
@@ -65,6 +80,7 @@ else
 				need grep -q CAP_CHECKPOINT_RESTORE "$D/err" &&
 				WHY="process $PID exists after the refused restore" && need gone "$PID" && pass
 			echo "  $(head -n 1 "$D/err")"
+			root_restores_as_owner
 		fi
 	fi
 fi

@@ -4,6 +4,10 @@
 #  - raw TCP throughput A -> B (256 MiB, nettool blast/sink), the yardstick;
 #  - one core's HMAC-SHA256 rate over 64 KiB frames (what every image byte
 #    costs on each side);
+#  - the same program sent through a plain pipe, `chkpt --kill -o - | rstrt
+#    -d -` from A's PID namespace into B's: what dump and restore cost without
+#    the network and the MACs, the floor for migrate (rated by the size of
+#    migrate's image of the same program);
 #  - migrate of the 256 MiB checksum program A -> B: time frozen (the source
 #    is stopped from the freeze until the destination confirmed the restored
 #    process: the downtime) and image bytes over that time; the migrated
@@ -15,14 +19,9 @@ cd "$(dirname "$0")/../.." || exit 2
 B=${1:-build}
 BIN=$(cd "$B" 2>/dev/null && pwd) || { echo "bench: no build directory $B"; exit 1; }
 TD=$BIN/e2e
-if [ -z "${MIG_TMP:-}" ]; then
-	MIG_TMP=$(mktemp -d /tmp/chkpt-migbench.XXXXXX) || exit 1
-	export MIG_TMP
-	exec "$TD/reaper" /bin/sh "$0" "$@"
-fi
-T=$MIG_TMP
-set -u
 . tests/migrate/lib.sh
+under_reaper chkpt-migbench "$0" "$@" || exit 1
+set -u
 trap 'mig_teardown; rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM
 bench_fail() { echo "bench: migrate: $*"; exit 1; }
@@ -40,6 +39,13 @@ echo "tcp_mbps $tcp (yardstick: veth between the namespaces, this run)"
 hmac=$("$NETTOOL" hmac 256 | awk '{ print $2 }')
 echo "hmac_mbps $hmac tcp_mbps $tcp ratio $(ratio "$hmac" "$tcp")"
 
+start_at in_a 1100 "$TD/memsum" 256 "$T/plog" && poll 30 has_line "$T/plog" ready || bench_fail "memsum did not start"
+t0=$(date +%s%N)
+in_a "$BIN/chkpt" --kill -o - 1100 | in_b "$BIN/rstrt" -d - >/dev/null || bench_fail "chkpt | rstrt failed"
+t1=$(date +%s%N)
+verify in_b 1100 "$T/plog" || bench_fail "memsum did not verify after the pipe: $(cat "$T/plog")"
+pipe_ns=$((t1 - t0))
+
 new_key "$T/key"
 in_b "$BIN/restartd" --key "$T/key" --listen "$ADDR_B" </dev/null 2>"$T/restartd.log" &
 poll 10 has_line "$T/restartd.log" "listening on" || bench_fail "restartd did not start"
@@ -53,5 +59,8 @@ echo "migrate_image_mib $mib"
 echo "migrate_downtime_s $secs"
 echo "migrate_mbps $rate tcp_mbps $tcp ratio $(ratio "$rate" "$tcp")"
 echo "migrate_mbps $rate hmac_mbps $hmac ratio $(ratio "$rate" "$hmac")"
+# The piped image is the same program's, of the same size as migrate reported.
+pipe=$(awk -v m="$mib" -v ns="$pipe_ns" 'BEGIN { printf "%.0f", m / (ns / 1e9) }')
+echo "migrate_mbps $rate pipe_mbps $pipe ratio $(ratio "$rate" "$pipe")"
 verify in_b 1000 "$T/log" || bench_fail "the migrated memsum did not verify: $(cat "$T/log")"
 echo "migrate_restored_verify ok"

@@ -9,6 +9,19 @@
 # (run from an EXIT trap) kills the inits listed in $INITS, which ends every
 # process inside, and deletes the namespaces with the veth pair.
 
+# under_reaper NAME SCRIPT ARGS...: unless already done, re-run SCRIPT under
+# $TD/reaper, a child subreaper (see tests/e2e/run.sh: orphans are reaped at
+# once), with a fresh work directory MIG_TMP=/tmp/NAME.XXXXXX. Sets T.
+under_reaper() {
+	if [ -z "${MIG_TMP:-}" ]; then
+		MIG_TMP=$(mktemp -d "/tmp/$1.XXXXXX") || return 1
+		export MIG_TMP
+		shift
+		exec "$TD/reaper" /bin/sh "$@"
+	fi
+	T=$MIG_TMP
+}
+
 npass=0 nfail=0
 pass() { npass=$((npass + 1)); echo "PASS $TEST"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL $TEST: $*"; }
@@ -39,9 +52,10 @@ one_line() { tr '\n' '|' <"$1" 2>/dev/null | cut -c1-300; }
 build_nettool() {
 	mkdir -p "$1/migrate-tools" || return 1
 	NETTOOL=$(cd "$1/migrate-tools" && pwd)/nettool  # absolute: nsenter -m changes the cwd
-	[ "$NETTOOL" -nt tests/migrate/nettool.cpp ] && [ "$NETTOOL" -nt src/net.cpp ] && return 0
+	_arch=$(uname -m)
+	[ "$_arch" = ppc64le ] && _arch=ppc64
 	g++ -std=c++17 -O2 -Isrc -o "$NETTOOL" tests/migrate/nettool.cpp src/net.cpp src/base.cpp \
-		src/sha256.cpp src/codec.cpp
+		src/sha256.cpp "arch/$_arch/sha256.cpp" src/codec.cpp
 }
 
 # new_key FILE: 32 random bytes, mode 0600.
@@ -117,6 +131,7 @@ has_pid() {
 	case $_st in '' | Z | X) return 1 ;; esac
 }
 no_pid() { ! has_pid "$@"; }
+on_host() { "$@"; }  # IN for this host's own processes
 
 # verify IN PID LOG: ask memsum to check its memory; true if it logs "verify ok".
 verify() {

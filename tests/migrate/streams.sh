@@ -15,14 +15,9 @@ setup_fail() { echo "FAIL setup: $*"; echo "0 passed, 1 failed"; exit 1; }
 BIN=$(cd "$B" 2>/dev/null && pwd) || setup_fail "no build directory $B"
 TD=$BIN/e2e
 [ -x "$TD/memsum" ] && [ -x "$TD/reaper" ] || setup_fail "$TD/memsum missing (make e2e-targets)"
-if [ -z "${MIG_TMP:-}" ]; then
-	MIG_TMP=$(mktemp -d /tmp/chkpt-streams.XXXXXX) || setup_fail "mktemp failed"
-	export MIG_TMP
-	exec "$TD/reaper" /bin/sh "$0" "$@"
-fi
-T=$MIG_TMP
-set -u
 . tests/migrate/lib.sh
+under_reaper chkpt-streams "$0" "$@" || setup_fail "mktemp failed"
+set -u
 build_nettool "$B" || setup_fail "cannot build nettool"
 INITS=
 trap 'mig_teardown; [ "$nfail" = 0 ] && rm -rf "$T"' EXIT
@@ -30,7 +25,6 @@ trap 'exit 1' INT TERM
 INIT_C=$(start_init -) && INITS=$INIT_C || setup_fail "cannot create a PID namespace"
 PORT=$((20000 + $$ % 20000))
 
-on_host() { "$@"; }
 alive() { has_pid on_host "$1"; }
 # memsum_here MIB: start memsum here; sets PID, log $T/m.log.
 memsum_here() {

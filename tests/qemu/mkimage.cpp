@@ -20,7 +20,7 @@
 namespace {
 constexpr int32_t kPid = 4242;
 constexpr uint64_t kPage = 65536, kHeap = 0x10000000;
-uint8_t buf[kPage + 64];
+uint8_t buf[kPage + 16384];
 
 Err put(ImageWriter &w, Rec type, size_t len) {
   if (!len) return errf("%s record does not fit", rec_name((uint32_t)type));
@@ -71,7 +71,7 @@ Err put_thread(ImageWriter &w) {
   for (size_t i = 0; i < sizeof t.regs / 8; i++) words[i] = i;
   for (size_t i = 0; i < sizeof t.extra / sizeof t.extra[0]; i++) {
     t.extra[i].nt = arch::kExtraRegsets[i].nt;
-    t.extra[i].len = arch::kExtraRegsets[i].max_size;
+    t.extra[i].len = arch::kExtraRegsets[i].max_size < 4096 ? arch::kExtraRegsets[i].max_size : 4096;  // x86 XSAVE: a bound
     t.extra[i].data = static_cast<uint8_t *>(calloc(1, t.extra[i].len));
   }
   return put(w, Rec::Thread, encode_thread(t, buf, sizeof buf));

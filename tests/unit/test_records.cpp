@@ -89,6 +89,19 @@ TEST_CASE("records: TREE keeps parents first, threads led by the pid, no duplica
   n = encode_tree(dup, buf, sizeof buf);
   CHECK_FALSE(decode_tree(buf, n, &out2));
 
+  Vec<TreeEntry> with_zombie, out4;  // a zombie: no threads, its wait status kept
+  with_zombie.push(entry(100, 1, {100}));
+  with_zombie.push(entry(300, 100, {}));
+  with_zombie[1].wait_status = 0x0700;
+  n = encode_tree(with_zombie, buf, sizeof buf);
+  REQUIRE(decode_tree(buf, n, &out4));
+  CHECK(out4[1].zombie());
+  CHECK(out4[1].wait_status == 0x0700);
+  Vec<TreeEntry> zombie_root, out5;  // a zombie must have its parent in the set
+  zombie_root.push(entry(300, 1, {}));
+  n = encode_tree(zombie_root, buf, sizeof buf);
+  CHECK_FALSE(decode_tree(buf, n, &out5));
+
   Vec<TreeEntry> bad_tids, out3;
   bad_tids.push(entry(100, 1, {101, 100}));
   n = encode_tree(bad_tids, buf, sizeof buf);
