@@ -114,8 +114,9 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
 }  // namespace
 
 // In the worker. After an abort (chkpt interrupted or killed) the target is
-// released as it was found, even if the image was complete, and with --kill it
-// is never killed: nobody is left to tell that it was saved.
+// released as it was found, even if the image was complete: with --stop or
+// --kill it is neither stopped nor killed, nobody being left to tell that it
+// was saved.
 Err dump_job(const DumpJob &a) {
   char defname[64];
   snprintf(defname, sizeof defname, "chkpt-%d.img", a.pid);
@@ -132,17 +133,18 @@ Err dump_job(const DumpJob &a) {
     Err r = d.finish(AfterDump::Run);  // the target goes on as if nothing happened
     return r ? wrap(e, "%s; releasing the process also failed", r.msg) : e;
   }
-  if (a.after != AfterDump::Kill) {  // release before the (slow) sync: shorter freeze
-    TRY(d.finish(a.after));
+  if (a.after == AfterDump::Run) {  // release before the (slow) sync: shorter freeze
+    TRY(d.finish(AfterDump::Run));
     return out.commit();
   }
-  Err c = out.commit();  // never kill without a durable image
+  // --stop and --kill take effect only with a durable image, and not after an abort.
+  Err c = out.commit();
   if (!c && abort_requested) c = errf("interrupted: the image is written, but process %d is left running", a.pid);
   if (c) {
     d.finish(AfterDump::Run);
     return c;
   }
-  return d.finish(AfterDump::Kill);
+  return d.finish(a.after);
 }
 
 int chkpt_main(int argc, char **argv) {

@@ -425,10 +425,33 @@ Err create_tree(Live *live) {
   return ok();
 }
 
+// Reap one process this restore made once it is ours: rstrt is a child
+// subreaper, so the orphans of the dying tree come back to it. Bounded wait.
+void reap_made(int pid) {
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  for (int i = 0; i < 2000; i++) {
+    pid_t r = waitpid(pid, nullptr, __WALL | WNOHANG);
+    if (r == pid || (r < 0 && errno == ECHILD && access(path, F_OK) != 0)) return;
+    usleep(1000);
+  }
+}
+
+bool made_here(const Live &live, int pid) {
+  for (int p : live.created)
+    if (p == pid) return true;
+  return false;
+}
+
+// Kill and reap everything this restore made, and nothing else: a caller such
+// as restartd has children of its own.
 void kill_all(const Live &live) {
   for (int pid : live.created) kill(pid, SIGKILL);
-  // rstrt is a child subreaper: orphans of the dying tree come back to it.
-  while (waitpid(-1, nullptr, __WALL) > 0) {}
+  for (int pid : live.created) reap_made(pid);
+  for (size_t k = 0; k < plan.set->tree.size(); k++) {  // zombies whose parent was made here
+    int p = parent_in_set(plan.set->tree, k);
+    if (plan.set->tree[k].zombie() && p >= 0 && made_here(live, plan.set->tree[p].pid)) reap_made(plan.set->tree[k].pid);
+  }
 }
 
 // ---- rstrt: rebuilding ------------------------------------------------------------

@@ -646,7 +646,7 @@ chpox_run() {
 		need poll 10 in_sleep "$PID" || return
 	fi
 	echo "  chpox: checkpoint after $(lines "$D/out.txt") of 6 lines${_mode:+, in the SIGUSR1 handler}"
-	need kill_set_restore_fg && WHY="output differs from an uninterrupted run" &&
+	kill_set_restore_fg && WHY="output differs from an uninterrupted run" &&
 		need cmp -s "$D/out.txt" "$CHPOX_REF" && pass
 }
 t_chpox1() { chpox_run; }

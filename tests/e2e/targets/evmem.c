@@ -4,7 +4,9 @@
  *  - an eventfd (EFD_NONBLOCK) holding the count 7;
  *  - memfd "chkpt-test" (sealed against shrinking), open in both and mapped
  *    MAP_SHARED, holding "hello memfd";
- *  - memfd "mapped-only", mapped MAP_SHARED and closed: only the mapping keeps it.
+ *  - memfd "mapped-only", mapped MAP_SHARED and closed: only the mapping keeps it;
+ *  - a SOCK_DGRAM socketpair holding three queued datagrams of different sizes
+ *    for the child, which must get them back one by one, boundaries intact.
  * On SIGUSR2 the parent tells the child (SIGUSR2) to write 'C' through both
  * mappings and exit; then it checks that it sees the child's writes through
  * its own mappings and through the memfd's fd, that the memfd kept its name and
@@ -13,6 +15,7 @@
  */
 #include "common.h"
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 static const char *verify(int efd, int mfd, const char *shared, const char *only)
@@ -36,6 +39,19 @@ static const char *verify(int efd, int mfd, const char *shared, const char *only
 	return strstr(link, "memfd:chkpt-test") ? NULL : "memfd lost its name";
 }
 
+static const char *const grams[] = {"one", "two, longer", "3"};
+
+static int check_grams(int sk)
+{
+	char buf[64];
+	for (int i = 0; i < 3; i++) {
+		ssize_t n = recv(sk, buf, sizeof buf, MSG_DONTWAIT);
+		if (n != (ssize_t)strlen(grams[i]) || memcmp(buf, grams[i], (size_t)n))
+			return 1;
+	}
+	return recv(sk, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno == EAGAIN ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2)
@@ -56,18 +72,25 @@ int main(int argc, char **argv)
 		die("evmem: mmap: %s", strerror(errno));
 	close(ofd);
 	only[0] = 'o';
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		die("evmem: socketpair: %s", strerror(errno));
+	for (int i = 0; i < 3; i++)
+		send(sv[0], grams[i], strlen(grams[i]), 0);
 	pid_t c = fork();
 	if (c == 0) {
 		wait_usr2();
 		shared[100] = 'C';
 		only[100] = 'C';
-		_exit(0);
+		_exit(check_grams(sv[1]));
 	}
 	log_line(argv[1], "ready");
 	wait_usr2();
 	kill(c, SIGUSR2);
 	int st;
-	const char *bad = waitpid(c, &st, 0) == c && WIFEXITED(st) && !WEXITSTATUS(st) ? NULL : "the child failed";
+	const char *bad = waitpid(c, &st, 0) == c && WIFEXITED(st) && !WEXITSTATUS(st)
+				  ? NULL
+				  : "the child failed (or its datagrams came back wrong)";
 	if (!bad)
 		bad = verify(efd, mfd, shared, only);
 	if (bad) {
