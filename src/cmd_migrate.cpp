@@ -32,6 +32,7 @@ static const char kHelp[] =
 #include "commands.h"
 #include "dump.h"
 #include "net.h"
+#include "periodic.h"
 
 namespace {
 constexpr const char *kDefaultKey = "/etc/chkpt/migrate.key";
@@ -94,6 +95,13 @@ struct Relay {
   uint64_t expected;
 };
 
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kStopSignals) sigaddset(&set, sig);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
 Err run_relay(void *ctx, int *) {
   Relay *r = static_cast<Relay *>(ctx);
   for (int sig : kStopSignals) signal(sig, SIG_IGN);  // migrate decides, and stops it itself
@@ -129,7 +137,8 @@ Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats, bool *
     *relay_failed = r && code == 1;
     return *relay_failed ? r : e;
   }
-  g_relay = 0;  // from here on the outcome is the destination's
+  g_relay = 0;  // from here on the outcome is the destination's:
+  block_stop_signals();  // a stop request must not cut the wait for its answer
   wr.reset();  // end of the image: the relay sends the final frame
   Err r = relay.join();
   *relay_failed = (bool)r;
@@ -202,16 +211,26 @@ void catch_stop_signals() {
   sa.sa_handler = on_stop;
   for (int sig : kStopSignals) sigaction(sig, &sa, nullptr);
 }
+
+// The whole migration runs in chkpt's worker process (periodic.h): killing
+// migrate itself, even with SIGKILL, only makes the worker give up cleanly, so
+// the process is never left inside an injected call, and it goes on here.
+int migrate_in_worker(const void *ctx) {
+  catch_stop_signals();  // the worker's own: stop requests also cut the relay
+  Err e = migrate(*static_cast<const Args *>(ctx));
+  if (e) complain("migrate", e.msg);
+  return e ? 1 : 0;
+}
 }  // namespace
 
 int migrate_main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);  // a dead connection is an error return, not a silent death
-  catch_stop_signals();
   Args a;
   bool help = false;
   Err e = parse_args(argc, argv, &a, &help);
   if (help) { outf(1, "%s", kHelp); return 0; }
-  if (!e) e = migrate(a);
+  int code = 1;
+  if (!e) e = run_in_worker(migrate_in_worker, &a, a.pid, &code);
   if (e) { complain("migrate", e.msg); return 1; }
-  return 0;
+  return code;
 }

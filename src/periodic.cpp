@@ -65,12 +65,12 @@ void become_worker(pid_t parent) {
   block_stop_signals(SIG_UNBLOCK);
 }
 
-[[noreturn]] void worker_main(const DumpJob &job, pid_t parent) {
-  become_worker(parent);
+int dump_in_worker(const void *ctx) {
+  const DumpJob &job = *static_cast<const DumpJob *>(ctx);
   Err e = dump_job(job);
   bool quiet = e && job.periodic && !job_alive(job);  // the target ended: --every is done
   if (e && !quiet) complain("chkpt", e.msg);
-  exit(e ? 1 : 0);  // exit, not _exit: leak checkers run in test builds
+  return e ? 1 : 0;
 }
 
 uint64_t now_ms() {
@@ -167,14 +167,19 @@ bool job_alive(const DumpJob &job) {
   return process_alive(job.pid);
 }
 
-Err run_in_worker(const DumpJob &job, int *code) {
+Err run_in_worker(const DumpJob &job, int *code) { return run_in_worker(dump_in_worker, &job, job.pid, code); }
+
+Err run_in_worker(int (*job)(const void *ctx), const void *ctx, int pid, int *code) {
   static bool handlers = false;
   if (!handlers) handle(kStopSignals, sizeof kStopSignals / sizeof *kStopSignals, on_stop, SA_RESTART);
   handlers = true;
   pid_t parent = getpid();
   block_stop_signals(SIG_BLOCK);  // a stop request from here on reaches the worker
   pid_t w = fork();
-  if (w == 0) worker_main(job, parent);
+  if (w == 0) {
+    become_worker(parent);
+    exit(job(ctx));  // exit, not _exit: leak checkers run in test builds
+  }
   worker_pid = w > 0 ? w : 0;
   block_stop_signals(SIG_UNBLOCK);
   if (w < 0) return sys_err("fork");
@@ -183,7 +188,7 @@ Err run_in_worker(const DumpJob &job, int *code) {
     if (errno != EINTR) return sys_err("waiting for the checkpoint worker");
   worker_pid = 0;
   if (WIFSIGNALED(st))
-    return errf("the checkpoint worker was killed by signal %d; process %d may have been harmed", WTERMSIG(st), job.pid);
+    return errf("the checkpoint worker was killed by signal %d; process %d may have been harmed", WTERMSIG(st), pid);
   *code = WEXITSTATUS(st);
   return ok();
 }

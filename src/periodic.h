@@ -18,9 +18,12 @@ struct DumpJob {
 
 // The whole checkpoint, run in the worker (cmd_chkpt.cpp).
 Err dump_job(const DumpJob &job);
-// Run dump_job in a worker process and wait for it; *code is its exit status
-// (0 done, 1 failed; it printed why). chkpt's SIGINT/SIGTERM/SIGHUP/SIGQUIT
-// are passed on to the worker as a request to give up.
+// Run job(ctx) in a worker process and wait for it; *code is the worker's exit
+// status, job's return value (0 done, 1 failed; the job printed why). The
+// caller's SIGINT/SIGTERM/SIGHUP/SIGQUIT are passed on to the worker as a
+// request to give up (abort_requested). `pid` names the target in messages.
+Err run_in_worker(int (*job)(const void *ctx), const void *ctx, int pid, int *code);
+// dump_job in a worker.
 Err run_in_worker(const DumpJob &job, int *code);
 // chkpt --every: returns the exit status.
 int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep);

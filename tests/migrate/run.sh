@@ -162,6 +162,46 @@ t_interrupt() {
 	need failed_cleanly 1470 "interrupted" && need source_survives 1470 && pass
 }
 
+# SIGKILL to migrate itself at random moments: its worker (which does the
+# tracing) gives up cleanly, or, if the image was out already, finishes. Either
+# way the process runs exactly once, on A or on B, not traced, and verifies.
+t_killed() {
+	for _i in 1 2 3 4; do
+		need memsum_on in_a 1480 256 || return
+		_before=$(grep -c "restored PID 1480" "$T/restartd.log")
+		_ended=$(grep -c "PID 1480 ended" "$T/restartd.log")
+		migrate_via $PORT 1480 &
+		_n=$!
+		sleep "0.$(($(od -An -N1 -tu1 /dev/urandom) % 9 + 1))"
+		_m=$(named migrate $_n)
+		_w=$(cat "/proc/$_m/task/$_m/children" 2>/dev/null)
+		kill -KILL "$_m" 2>/dev/null
+		wait $_n
+		WHY="the migrate worker $_w did not finish"
+		need poll 30 no_pid on_host "${_w:-0}" || return
+		# Whether it got there, restartd says (other processes of B may hold PID
+		# 1480 of B's own namespace meanwhile).
+		if [ "$(grep -c "restored PID 1480" "$T/restartd.log")" != "$_before" ]; then
+			WHY="PID 1480 runs on both A and B"
+			need poll 10 no_pid in_a 1480 || return
+			WHY="PID 1480 did not verify on B: $(one_line "$T/1480.log")"
+			need verify in_b 1480 "$T/1480.log" || return
+			WHY="restartd did not see the migrated PID 1480 end"
+			need poll 10 ended_more "$_ended" || return
+		else
+			WHY="PID 1480 is on neither host"
+			need has_pid in_a 1480 || return
+			WHY="PID 1480 is still traced on A after migrate was killed"
+			need poll 10 untraced in_a 1480 || return
+			WHY="PID 1480 did not verify on A: $(one_line "$T/1480.log")"
+			need verify in_a 1480 "$T/1480.log" && need poll 10 no_pid in_a 1480 || return
+		fi
+	done
+	pass
+}
+ended_more() { [ "$(grep -c "PID 1480 ended" "$T/restartd.log")" != "$1" ]; }
+untraced() { [ "$($1 sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$2/status" 2>/dev/null)" = 0 ]; }
+
 # A recorded migration, replayed to restartd after the original is gone: its
 # key proof answers another nonce, so it is refused; and even after a fresh,
 # valid handshake (a key holder), the recorded frames fail their MACs.
@@ -294,7 +334,7 @@ t_daemon() {
 	need poll 10 no_pid on_host "$RD" && need has_line "$T/restartd.log" "stopping" && pass
 }
 
-for t in help memsum wrong_key tampered truncated cut stall interrupt replay pid_taken concurrent dir dir_full tree daemon; do
+for t in help memsum wrong_key tampered truncated cut stall interrupt killed replay pid_taken concurrent dir dir_full tree daemon; do
 	ran $t || continue
 	TEST=migrate_$t
 	WHY=
