@@ -2,15 +2,16 @@
 static const char kHelp[] =
     "usage: rstrt [-d] [--allow-changed-files] IMAGE|DIR|-|fd:N\n"
     "\n"
-    "Recreate the process saved in IMAGE (- reads the image from stdin, which may\n"
+    "Recreate the processes saved in IMAGE (- reads the image from stdin, which may\n"
     "be a pipe; fd:N from an inherited socket or pipe; a FIFO or a serial line,\n"
-    "set to raw mode, is read as it comes) with its original PID, and resume it\n"
-    "where it was frozen.\n"
+    "set to raw mode, is read as it comes) with their original PIDs, threads and\n"
+    "relations, and resume them where they were frozen.\n"
     "Open terminals are attached to rstrt's terminal. A directory DIR of periodic\n"
     "checkpoints (chkpt --every) restores its newest generation that is complete\n"
     "and passes every check (DIR/NNNNNNNN.img, highest number first).\n"
     "\n"
-    "  -d         detach: print the restored PID and exit at once\n"
+    "  -d         detach: print the restored PID (one per line for each process\n"
+    "             restored without its parent) and exit at once\n"
     "  --allow-changed-files\n"
     "             restore even if a privately mapped file changed since the\n"
     "             checkpoint (size, modification time or inode; refused otherwise):\n"
@@ -18,9 +19,10 @@ static const char kHelp[] =
     "             come from the file as it is now\n"
     "  -h, --help this text\n"
     "\n"
-    "Without -d, rstrt waits for the restored process and exits with its exit\n"
-    "status (128+N if signal N killed it). If the image is bad or the PID is taken,\n"
-    "rstrt prints one line, exits 1 (2 for a bad image), and starts nothing.\n";
+    "Without -d, rstrt waits for the restored processes (it reaps their orphans)\n"
+    "and exits with the exit status of the first one (128+N if signal N killed\n"
+    "it). If the image is bad or a PID is taken, rstrt prints one line, exits 1\n"
+    "(2 for a bad image), and leaves no process behind.\n";
 
 #include <errno.h>
 #include <signal.h>
