@@ -528,40 +528,40 @@ t_sharedfd() {
 	need ready 20 "$D/log" && kill_set_restore_fg && need verdict "$D/log" "sharedfd ok" && pass
 }
 
+# kill_set_restore_d: checkpoint the set of $PID (ready) with --kill, restore it
+# detached once its PIDs are free; the caller then asks it to verify.
+kill_set_restore_d() {
+	need ready 20 "$D/log" || return 1
+	_kids=$(descendants "$PID")
+	need ckpt_ok --kill -o "$D/set.img" "$PID" || return 1
+	reap "$PID"
+	need poll 10 gone $_kids && need restore_d "$D/set.img"
+}
+
+# usr2_verdict WANT: SIGUSR2 to the restored $PID; it logs WANT and exits 0.
+usr2_verdict() {
+	kill -USR2 "$PID"
+	need poll 30 reaped "$PID" && need verdict "$D/log" "$1" && need exited_0 "$PID"
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
-	need ready 20 "$D/log" || return
-	_kids=$(descendants "$PID")
-	need ckpt_ok --kill -o "$D/e.img" "$PID" || return
-	reap "$PID"
-	need poll 10 gone $_kids && need restore_d "$D/e.img" || return
-	kill -USR2 "$PID"
-	need poll 30 reaped "$PID" && need verdict "$D/log" "evmem ok" && need exited_0 "$PID" && pass
+	kill_set_restore_d && usr2_verdict "evmem ok" && pass
 }
 
 # Unreaped children (zombies) are saved with their exit status and come back
 # as zombies of the restored parent.
 t_zombies() {
 	start reapme "$D/log"
-	need ready 20 "$D/log" || return
-	_kids=$(descendants "$PID")
-	need ckpt_ok --kill -o "$D/z.img" "$PID" || return
-	reap "$PID"
-	need poll 10 gone $_kids && need restore_d "$D/z.img" || return
-	kill -USR2 "$PID"
-	need poll 30 reaped "$PID" && need verdict "$D/log" "reapme ok" && need exited_0 "$PID" && pass
+	kill_set_restore_d && usr2_verdict "reapme ok" && pass
 }
 
 t_threads() {
 	start threads "$D/log"
-	need ready 20 "$D/log" && need ckpt_ok --kill -o "$D/t.img" "$PID" || return
-	reap "$PID"
-	need restore_d "$D/t.img" || return
+	kill_set_restore_d || return
 	WHY="restored process has $(ls /proc/"$PID"/task 2>/dev/null | wc -l) threads, want 9"
-	need [ "$(ls /proc/"$PID"/task | wc -l)" = 9 ] || return
-	kill -USR2 "$PID"
-	need poll 30 reaped "$PID" && need verdict "$D/log" "threads ok" && need exited_0 "$PID" && pass
+	need [ "$(ls /proc/"$PID"/task | wc -l)" = 9 ] && usr2_verdict "threads ok" && pass
 }
 
 # Four processes sharing 256 MiB copy-on-write: saved once, every copy verifies.
