@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "base.h"
+#include "regset.h"
 
 class Tracee;
 
@@ -29,14 +30,6 @@ constexpr unsigned kNtPrstatus = 1;
 // APDA, APDB; NT_ARM_PACG_KEYS: APGA; 128 bits each) and which of them are on
 // (NT_ARM_PAC_ENABLED_KEYS): keys are made anew at exec, and return addresses
 // signed before the checkpoint only authenticate with the same keys.
-struct ExtraRegset {
-  unsigned nt;
-  uint32_t max_size;
-  const char *name;
-  // Absent on CPUs without the feature: saved empty there, and an image that
-  // holds it is refused on such a CPU.
-  bool optional = false;
-};
 constexpr ExtraRegset kExtraRegsets[] = {
     {2 /* NT_PRFPREG */, 528, "fpsimd"},
     {0x401 /* NT_ARM_TLS */, 16, "tls"},

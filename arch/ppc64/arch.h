@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "base.h"
+#include "regset.h"
 
 class Tracee;
 
@@ -32,14 +33,6 @@ constexpr uint64_t kCr0So = 0x10000000;  // CR0[SO] in ccr: the syscall failed, 
 // native_regsets): NT_PRFPREG is fpr0-31 + fpscr (33 words); NT_PPC_VMX is
 // vr0-31, vscr and vrsave (34 quadwords); NT_PPC_VSX is the other doubleword
 // of vsr0-31 (32 words; vsr32-63 are the VMX registers).
-struct ExtraRegset {
-  unsigned nt;
-  uint32_t max_size;
-  const char *name;
-  // Absent on CPUs without the feature: saved empty there, and an image that
-  // holds it is refused on such a CPU.
-  bool optional = false;
-};
 constexpr ExtraRegset kExtraRegsets[] = {
     {2 /* NT_PRFPREG */, 33 * 8, "fpr"}, {0x100 /* NT_PPC_VMX */, 34 * 16, "vmx"}, {0x102 /* NT_PPC_VSX */, 32 * 8, "vsx"}};
 

@@ -6,6 +6,7 @@
 #include <sys/user.h>
 
 #include "base.h"
+#include "regset.h"
 
 class Tracee;
 
@@ -23,14 +24,6 @@ constexpr unsigned kNtPrstatus = 1;
 // Register sets saved besides NT_PRSTATUS. NT_X86_XSTATE is the XSAVE area in
 // standard format (arch/x86/kernel/fpu/regset.c: xstateregs_get); it covers the
 // legacy FPU/SSE state, so NT_PRFPREG is not needed.
-struct ExtraRegset {
-  unsigned nt;
-  uint32_t max_size;
-  const char *name;
-  // Absent on CPUs without the feature: saved empty there, and an image that
-  // holds it is refused on such a CPU.
-  bool optional = false;
-};
 constexpr ExtraRegset kExtraRegsets[] = {{0x202 /* NT_X86_XSTATE */, 64 << 10, "xstate"}};
 
 // The syscall instruction injected into or found in the target. Any occurrence of
