@@ -52,33 +52,9 @@ npass=0 nfail=0
 pass() { VERDICT=1; npass=$((npass + 1)); echo "PASS $TEST"; }
 fail() { VERDICT=1; nfail=$((nfail + 1)); echo "FAIL $TEST: $*"; }
 skip() { VERDICT=1; echo "SKIP $TEST: $*"; }
-# need COND ARGS...: true if COND holds, else the test fails, saying $WHY (set
-# by COND or just before need) or else the condition itself.
-need() {
-	"$@" && { WHY=; return 0; }
-	fail "${WHY:-$*}"
-	WHY=
-	return 1
-}
+. "$(dirname "$0")/lib.sh"  # need, pstate, alive, dead, gone, poll, reap, run
 
 # --- processes -------------------------------------------------------------
-
-# One-letter state of a process (R, S, T, Z, ...), empty if it is gone.
-pstate() { sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null; }
-alive() { case $(pstate "$1") in '' | Z | X) return 1 ;; esac; }
-dead() { ! alive "$1"; }
-
-# poll SECS COND ARGS...: true as soon as COND holds, false after SECS.
-poll() {
-	_pn=$(($1 * 20))
-	shift
-	while [ $_pn -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.05
-		_pn=$((_pn - 1))
-	done
-	"$@"
-}
 
 # start NAME ARGS...: start target NAME in the test dir, stdio on files
 # (pipes are not checkpointable yet); sets PID.
@@ -88,27 +64,6 @@ start() {
 	(cd "$D" && exec "$TD/$_name$SUF" "$@") </dev/null >"$D/$_name.out" 2>&1 &
 	PID=$!
 	STARTED="$STARTED $PID"
-}
-
-# reap PID: collect a target started by this shell once it is dead (a
-# zombie still holds its PID, so a restore would find it taken); sets RC.
-reap() {
-	poll 10 dead "$1" || kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	RC=$?
-}
-
-# run SECS IN OUT ERR CMD ARGS...: run CMD, killed after SECS; sets RC and
-# TO (non-empty if it timed out).
-run() {
-	_rt=$1 _rin=$2 _rout=$3 _rerr=$4
-	shift 4
-	"$@" <"$_rin" >"$_rout" 2>"$_rerr" &
-	_rp=$!
-	TO=
-	poll "$_rt" dead "$_rp" || { TO=" (timed out after ${_rt}s)"; kill -KILL "$_rp" 2>/dev/null; }
-	wait "$_rp"
-	RC=$?
 }
 
 first_err() { tr '\n' '|' <"$D/err" | cut -c1-300; }
@@ -489,12 +444,6 @@ descendants() {
 		echo "$_c"
 		descendants "$_c"
 	done
-}
-
-# gone PID...: every PID is free again (reaped, not just dead).
-gone() {
-	for _g in "$@"; do [ -d "/proc/$_g" ] && return 1; done
-	return 0
 }
 
 # kill_set_restore_fg LOG: checkpoint the set of $PID with --kill, wait until all

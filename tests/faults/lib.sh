@@ -34,14 +34,7 @@ faults_setup() {
 pass() { npass=$((npass + 1)); echo "PASS $TEST"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL $TEST: $*"; }
 skip() { echo "SKIP $TEST: $*"; }
-# need COND ARGS...: true if COND holds; else the test fails with $WHY (set by
-# COND or just before) or the condition itself.
-need() {
-	"$@" && { WHY=; return 0; }
-	fail "${WHY:-$*}"
-	WHY=
-	return 1
-}
+. "$(dirname "$0")/../e2e/lib.sh"  # need, pstate, alive, dead, gone, poll, reap, run
 
 faults_done() {
 	for _p in $STARTED; do
@@ -59,23 +52,7 @@ faults_done() {
 
 # --- processes ---------------------------------------------------------------
 
-pstate() { sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null; }
-alive() { case $(pstate "$1") in '' | Z | X) return 1 ;; esac; }
-dead() { ! alive "$1"; }
-gone() { [ ! -d "/proc/$1" ]; }
 tracer() { sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null; }
-
-# poll SECS COND ARGS...: true as soon as COND holds, false after SECS.
-poll() {
-	_pn=$(($1 * 20))
-	shift
-	while [ $_pn -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.05
-		_pn=$((_pn - 1))
-	done
-	"$@"
-}
 
 # start DIR NAME ARGS...: start target NAME (from TD, or FT if it is there)
 # in DIR with stdio on files; sets PID.
@@ -87,27 +64,6 @@ start() {
 	(cd "$_dir" && exec "$_exe" "$@") </dev/null >"$_dir/$_name.out" 2>&1 &
 	PID=$!
 	STARTED="$STARTED $PID"
-}
-
-# reap PID: collect a process started by this shell (kill it if it does not
-# end within 10 s); sets RC.
-reap() {
-	poll 10 dead "$1" || kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	RC=$?
-}
-
-# run SECS IN OUT ERR CMD ARGS...: run CMD, killed after SECS; sets RC and TO
-# (non-empty if it timed out).
-run() {
-	_rt=$1 _rin=$2 _rout=$3 _rerr=$4
-	shift 4
-	"$@" <"$_rin" >"$_rout" 2>"$_rerr" &
-	_rp=$!
-	TO=
-	poll "$_rt" dead "$_rp" || { TO=" (timed out after ${_rt}s)"; kill -KILL "$_rp" 2>/dev/null; }
-	wait "$_rp"
-	RC=$?
 }
 
 lines() { wc -l 2>/dev/null <"$1" | tr -d ' '; }

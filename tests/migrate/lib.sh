@@ -27,24 +27,7 @@ pass() { npass=$((npass + 1)); echo "PASS $TEST"; }
 fail() { nfail=$((nfail + 1)); echo "FAIL $TEST: $*"; }
 skip() { echo "SKIP $TEST: $*"; }
 summary() { echo "$npass passed, $nfail failed"; [ "$nfail" = 0 ]; }
-# need COND ARGS...: true if COND holds, else the test fails with $WHY or COND.
-need() {
-	"$@" && { WHY=; return 0; }
-	fail "${WHY:-$*}"
-	WHY=
-	return 1
-}
-# poll SECS COND ARGS...: true as soon as COND holds, false after SECS.
-poll() {
-	_pn=$(($1 * 20))
-	shift
-	while [ $_pn -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.05
-		_pn=$((_pn - 1))
-	done
-	"$@"
-}
+. tests/e2e/lib.sh  # need, pstate, alive, dead, gone, poll, reap, run
 has_line() { grep -q "$2" "$1" 2>/dev/null; }
 one_line() { tr '\n' '|' <"$1" 2>/dev/null | cut -c1-300; }
 

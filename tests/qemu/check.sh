@@ -115,6 +115,7 @@ make_initramfs() {
 		cp "$t" "$root/chkpt/e2e/"
 	done
 	cp tests/e2e/run.sh "$root/chkpt/run.sh"
+	cp tests/e2e/lib.sh "$root/chkpt/lib.sh"
 	cp "$Q/script" "$root/usr/local/bin/"
 	[ -z "${CHKPT_QEMU_SCRIPT:-}" ] || cp "$CHKPT_QEMU_SCRIPT" "$root/chkpt/debug.sh"
 	chmod 755 "$root/init" "$root/bin/busybox"
