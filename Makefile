@@ -62,7 +62,7 @@ CRT_BEGIN := $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(if $(NO_GCC_CRT),,$(shell $
 CRT_END := $(if $(NO_GCC_CRT),,$(shell $(CXX) -print-file-name=crtend.o)) $(MUSL_LIB)/crtn.o
 LIBS := -L$(MUSL_LIB) -Wl,--start-group -lc $(shell $(CXX) -print-libgcc-file-name) -Wl,--end-group
 
-SRCS := $(wildcard src/*.cpp) $(wildcard arch/$(ARCHDIR)/*.cpp)
+SRCS := $(wildcard src/*.cpp) $(wildcard src/fd/*.cpp) $(wildcard arch/$(ARCHDIR)/*.cpp)
 OBJS := $(patsubst %.cpp,$(B)/obj/%.o,$(SRCS))
 
 all: $(B)/chkpt $(B)/rstrt $(B)/migrate $(B)/restartd
@@ -83,7 +83,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
 UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
-  src/sha256.cpp src/net.cpp arch/$(ARCHDIR)/sha256.cpp
+  src/files.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp arch/$(ARCHDIR)/sha256.cpp
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(B)
 	$(UNIT_CXX) -std=c++17 -O1 -g -Isrc -Iarch/$(ARCHDIR) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)

@@ -116,40 +116,6 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
 }
 }  // namespace
 
-// In the worker. After an abort (chkpt interrupted or killed) the target is
-// released as it was found, even if the image was complete: with --stop or
-// --kill it is neither stopped nor killed, nobody being left to tell that it
-// was saved.
-Err dump_job(const DumpJob &a) {
-  char defname[64];
-  snprintf(defname, sizeof defname, "chkpt-%d.img", a.pid);
-  TRY(check_abort());
-  Output out;
-  TRY(out.open(a.out ? a.out : defname));
-  ImageWriter w(out.fd());
-  Dumper d(a.scope, a.pid);
-  DumpStats stats;
-  Err e = d.freeze_and_write(w, &stats);
-  if (!e) e = check_abort();
-  if (e) {
-    out.abandon();
-    Err r = d.finish(AfterDump::Run);  // the target goes on as if nothing happened
-    return r ? wrap(e, "%s; releasing the process also failed", r.msg) : e;
-  }
-  if (a.after == AfterDump::Run) {  // release before the (slow) sync: shorter freeze
-    TRY(d.finish(AfterDump::Run));
-    return out.commit();
-  }
-  // --stop and --kill take effect only with a durable image, and not after an abort.
-  Err c = out.commit();
-  if (!c && abort_requested) c = errf("interrupted: the image is written, but process %d is left running", a.pid);
-  if (c) {
-    d.finish(AfterDump::Run);
-    return c;
-  }
-  return d.finish(a.after);
-}
-
 int chkpt_main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error return, not a silent death
   Args a;

@@ -18,13 +18,13 @@ static const char kHelp[] =
 #include "codec.h"
 #include "commands.h"
 #include "image.h"
+#include "imgread.h"
 #include "model.h"
 #include "output.h"
 
 namespace {
-uint8_t buf[1 << 20];
-
 struct ProcSummary {
+  bool live = false;  // zombies have no metadata
   ProcessRec proc;
   uint32_t files = 0, threads = 0, vmas = 0, pending = 0;
   uint64_t mapped = 0, saved = 0, shared = 0;  // shared: pages still shared copy-on-write with the parent
@@ -68,61 +68,64 @@ void print_header(const char *path, const ImageReader &rd, const ImageHeader &h)
   outf(1, "kernel:     %s\nhost:       %s\ntime:       %s\nprocesses:  %u\n", h.kernel, h.host, when, h.nr_processes);
 }
 
-// Metadata records belong to the last PROCESS; page records to the process
-// whose page group is open (groups come in PROCESS order, each ended by PROC_END).
-Err summarize(ImageReader &rd, uint32_t type, uint32_t len, Vec<ProcSummary> &procs, size_t *pages_of, uint32_t page) {
-  if (type == (uint32_t)Rec::Process) {
-    procs.push(ProcSummary());
-    TRY(rd.payload(buf, len));
-    return decode_process(buf, len, &procs.back().proc) ? ok() : rd.bad("malformed");
-  }
-  bool meta = type > (uint32_t)Rec::Process && type <= (uint32_t)Rec::Vma;
-  bool pages = type == (uint32_t)Rec::Pages || type == (uint32_t)Rec::PagesFrom || type == (uint32_t)Rec::ProcEnd;
-  if ((meta && procs.empty()) || (pages && *pages_of >= procs.size())) return rd.bad("out of order");
-  if (type == (uint32_t)Rec::ProcEnd) (*pages_of)++;
-  if (type == (uint32_t)Rec::Vma) {
-    TRY(rd.payload(buf, len));
-    VmaRec v;
-    if (!decode_vma(buf, len, &v)) return rd.bad("malformed");
-    procs.back().vmas++;
-    procs.back().mapped += v.end - v.start;
+// Every record is read through the walker (imgread.h), so every checksum and
+// the record order are checked as rstrt checks them. Only arch-neutral
+// records are decoded: any host can inspect any image.
+class Summary : public ImageVisitor {
+ public:
+  explicit Summary(const char *path) : path_(path) {}
+  Err header(ImageReader &rd, const ImageHeader &h) override {
+    page_ = h.page_size;
+    print_header(path_, rd, h);
     return ok();
   }
-  if (type == (uint32_t)Rec::PagesFrom) {
-    if (len != 16) return rd.bad("malformed");
-    TRY(rd.payload(buf, len));
-    procs[*pages_of].shared += (uint64_t)load_le32(buf + 8) * page;
+  Err tree(ImageReader &rd, Vec<TreeEntry> &tree) override {
+    for (size_t k = 0; k < tree.size(); k++) procs.push(ProcSummary());
     return ok();
   }
-  if (type == (uint32_t)Rec::Pages) procs[*pages_of].saved += len >= 16 ? len - 16 : 0;
-  if (type == (uint32_t)Rec::File) procs.back().files++;
-  if (type == (uint32_t)Rec::Thread) procs.back().threads++;
-  if (type == (uint32_t)Rec::Siginfo) procs.back().pending++;
-  return rd.skip();
-}
+  Err meta(ImageReader &rd, size_t k, uint32_t type, const uint8_t *p, uint32_t n) override {
+    ProcSummary &s = procs[k];
+    s.live = true;
+    if (type == (uint32_t)Rec::Process) return decode_process(p, n, &s.proc, newer_minor(rd)) ? ok() : rd.bad("malformed");
+    if (type == (uint32_t)Rec::Vma) {
+      VmaRec v;
+      if (!decode_vma(p, n, &v, newer_minor(rd))) return rd.bad("malformed");
+      s.vmas++;
+      s.mapped += v.end - v.start;
+    }
+    s.files += type == (uint32_t)Rec::File;
+    s.threads += type == (uint32_t)Rec::Thread;
+    s.pending += type == (uint32_t)Rec::Siginfo;
+    return ok();
+  }
+  Err pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) override {
+    while (*type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom) {
+      uint8_t hdr[kPagesHeadLen];
+      if (*len < sizeof hdr) return rd.bad("too short");
+      TRY(rd.chunk(hdr, sizeof hdr));
+      PagesHead h = decode_pages_head(hdr);
+      if (*type == (uint32_t)Rec::Pages) procs[k].saved += *len - sizeof hdr;
+      else procs[k].shared += (uint64_t)h.count * page_;
+      TRY(rd.skip());
+      TRY(rd.next(type, len));
+    }
+    return ok();
+  }
+  Vec<ProcSummary> procs;
+
+ private:
+  const char *path_;
+  uint32_t page_ = 0;
+};
 
 Err show(const char *path) {
   Fd in;
   TRY(open_input(path, &in));
   ImageReader rd(in.get());
-  TRY(rd.preamble());
-  uint32_t type, len;
-  TRY(rd.next(&type, &len));
-  if (type != (uint32_t)Rec::Header || len > sizeof buf) return rd.bad("expected HEADER first");
-  TRY(rd.payload(buf, len));
-  ImageHeader h;
-  if (!decode_header(buf, len, &h)) return rd.bad("malformed");
-  print_header(path, rd, h);
-  Vec<ProcSummary> procs;
-  size_t pages_of = 0;
-  for (;;) {
-    TRY(rd.next(&type, &len));
-    if (type == (uint32_t)Rec::End) break;
-    if (len > sizeof buf && type != (uint32_t)Rec::Pages) return rd.bad("too large");
-    TRY(summarize(rd, type, len, procs, &pages_of, h.page_size));
-  }
-  TRY(rd.skip());
-  for (auto &p : procs) print_proc(p);
+  Summary s(path);
+  TRY(walk_image(rd, s));
+  for (auto &p : s.procs)
+    if (p.live) print_proc(p);
   return ok();
 }
 }  // namespace

@@ -39,6 +39,7 @@ static const char kHelp[] =
 #include "base.h"
 #include "commands.h"
 #include "dump.h"
+#include "restore.h"
 #include "net.h"
 
 namespace {

@@ -32,6 +32,7 @@ static const char kHelp[] =
 #include "base.h"
 #include "commands.h"
 #include "dump.h"
+#include "restore.h"
 #include "output.h"
 
 namespace {

@@ -20,6 +20,7 @@ class Enc {
   void str(const char *s);  // u32 length + bytes (no NUL)
   void blob(const void *p, uint32_t n) { u32(n); put(p, n); }
   size_t len() const { return len_; }
+  const uint8_t *data() const { return buf_; }
   bool overflow() const { return overflow_; }
 
  private:
@@ -31,7 +32,9 @@ class Enc {
 
 class Dec {
  public:
-  Dec(const uint8_t *p, size_t n) : p_(p), n_(n) {}
+  // newer: the payload comes from an image of a newer minor version, which
+  // may append fields this reader does not know (docs/FORMAT.md).
+  Dec(const uint8_t *p, size_t n, bool newer = false) : p_(p), n_(n), newer_(newer) {}
   uint8_t u8();
   uint16_t u16();
   uint32_t u32();
@@ -44,6 +47,8 @@ class Dec {
   // Length-prefixed blob: returns a pointer into the input and its length.
   const uint8_t *blob(uint32_t *len, uint32_t max);
   bool bad() const { return bad_; }
+  // Everything decoded was well formed and nothing unknown is left over.
+  bool at_end() const { return !bad_ && (pos_ == n_ || newer_); }
   size_t left() const { return n_ - pos_; }
   size_t pos() const { return pos_; }
 
@@ -51,6 +56,7 @@ class Dec {
   const uint8_t *take(size_t n);
   const uint8_t *p_;
   size_t n_, pos_ = 0;
+  bool newer_;
   bool bad_ = false;
 };
 

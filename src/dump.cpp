@@ -12,8 +12,10 @@
 
 #include "codec.h"
 #include "model.h"
+#include "output.h"
 #include "process.h"
 #include "ptrace.h"
+#include "remote.h"
 
 namespace {
 uint8_t rec_buf[1 << 20];
@@ -63,13 +65,13 @@ Err write_end(ImageWriter &w, const SetImage &set) {
 // What only a thread itself can tell, by syscalls injected into it. The main
 // thread maps a scratch page for the results (all threads share it) and asks
 // the process-wide questions too.
-Err inject_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *th, ProcImage *img, bool main) {
-  TRY(t.inject_begin(g.insn));
+Err inject_thread(Remote &rc, ThreadRec *th, ProcImage *img, bool main) {
+  TRY(rc.begin());
   Err e = ok();
-  if (main) e = dump_sigacts(t, mem, g, &img->sigacts);
-  if (!e && main) e = dump_brk(t, g, &img->mm);
-  if (!e) e = dump_thread_injected(t, mem, g, th);
-  Err end = t.inject_end();
+  if (main) e = dump_sigacts(rc, &img->sigacts);
+  if (!e && main) e = dump_brk(rc, &img->mm);
+  if (!e) e = dump_thread_injected(rc, th);
+  Err end = rc.thread().inject_end();
   return e ? e : end;
 }
 
@@ -84,8 +86,10 @@ Err dump_injected(FrozenSet &fs, const TreeEntry &te, const ProcMem &mem, Gadget
   TRY(end);
   g.scratch = (uint64_t)scratch;
   g.scratch_len = 4096;
-  for (size_t i = 0; i < te.tids.size() && !e; i++)
-    e = inject_thread(*fs.find(te.tids[i]), mem, g, &img->threads[i], img, i == 0);
+  for (size_t i = 0; i < te.tids.size() && !e; i++) {
+    Remote rc(*fs.find(te.tids[i]), mem, g);
+    e = inject_thread(rc, &img->threads[i], img, i == 0);
+  }
   int64_t r;
   Err u = main->inject_begin(g.insn);
   if (!u) u = main->syscall(SYS_munmap, &r, (uint64_t)scratch, 4096);
@@ -101,7 +105,7 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
   TRY(find_syscall_insn(mem, img->vmas, &g.insn));
   for (int tid : te.tids) {
     img->threads.push(ThreadRec());
-    TRY(dump_thread(*fs.find(tid), mem, g, &img->threads.back()));
+    TRY(dump_thread(*fs.find(tid), &img->threads.back()));
   }
   TRY(dump_injected(fs, te, mem, g, img));
   img->vmas.clear();  // the authoritative layout, read after the scratch page is gone
@@ -109,7 +113,7 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
   for (int tid : te.tids) TRY(fs.find(tid)->peek_siginfo(false, &img->pending));
   TRY(fs.find(te.pid)->peek_siginfo(true, &img->pending));
   TRY(dump_files(te.pid, set, idx, &img->files));
-  TRY(dump_mapped_memfds(te.pid, img->vmas, set, idx));
+  TRY(dump_mapped_files(te.pid, img->vmas, set, idx));
   return dump_process(te.pid, img);
 }
 
@@ -126,8 +130,7 @@ Err collect(FrozenSet &fs, SetImage *set) {
     set->procs.back().proc.pid = te.pid;
     if (!te.zombie()) TRY(collect_process(fs, te, *set, idx, &set->procs.back()));
   }
-  dedupe_pipe_data(*set);
-  return check_external_channels(*set);
+  return finish_fdescs(*set);
 }
 
 Err write_pages(ImageWriter &w, SetImage &set, DumpStats *stats) {
@@ -168,4 +171,38 @@ Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
 Err Dumper::finish(AfterDump how) {
   int sig = how == AfterDump::Kill ? SIGKILL : how == AfterDump::Stop ? SIGSTOP : 0;
   return release_set(frozen_, sig);
+}
+
+// In the worker. After an abort (chkpt interrupted or killed) the target is
+// released as it was found, even if the image was complete: with --stop or
+// --kill it is neither stopped nor killed, nobody being left to tell that it
+// was saved.
+Err dump_job(const DumpJob &a) {
+  char defname[64];
+  snprintf(defname, sizeof defname, "chkpt-%d.img", a.pid);
+  TRY(check_abort());
+  Output out;
+  TRY(out.open(a.out ? a.out : defname));
+  ImageWriter w(out.fd());
+  Dumper d(a.scope, a.pid);
+  DumpStats stats;
+  Err e = d.freeze_and_write(w, &stats);
+  if (!e) e = check_abort();
+  if (e) {
+    out.abandon();
+    Err r = d.finish(AfterDump::Run);  // the target goes on as if nothing happened
+    return r ? wrap(e, "%s; releasing the process also failed", r.msg) : e;
+  }
+  if (a.after == AfterDump::Run) {  // release before the (slow) sync: shorter freeze
+    TRY(d.finish(AfterDump::Run));
+    return out.commit();
+  }
+  // --stop and --kill take effect only with a durable image, and not after an abort.
+  Err c = out.commit();
+  if (!c && abort_requested) c = errf("interrupted: the image is written, but process %d is left running", a.pid);
+  if (c) {
+    d.finish(AfterDump::Run);
+    return c;
+  }
+  return d.finish(a.after);
 }

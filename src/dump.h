@@ -1,4 +1,5 @@
-// Checkpoint and restore of a whole image (the engine under the commands).
+// Checkpoint of a whole set (the engine under chkpt, migrate and --every);
+// restore is restore.h.
 #pragma once
 #include "base.h"
 #include "image.h"
@@ -27,15 +28,14 @@ class Dumper {
   FrozenSet frozen_;
 };
 
-struct RestoreOptions {
-  bool detach = false;        // -d: do not wait for the restored process
-  bool allow_changed_files = false;  // map files that changed since the checkpoint anyway
+// A whole checkpoint as chkpt runs it (in its worker, periodic.cpp): freeze,
+// write the image to `out` (output.h: temporary file, sync, rename), then
+// release the set as asked, never before the image is durable.
+struct DumpJob {
+  const char *out = nullptr;  // image path, "-", or with --every the directory
+  AfterDump after = AfterDump::Run;
+  Scope scope = Scope::Tree;
+  int pid = -1;  // process, process group or session ID (scope)
+  bool periodic = false;  // a generation of --every: quiet if the target is gone
 };
-// Restore the image read from fd. `roots` gets the restored processes whose
-// parent was not checkpointed with them (they are children of the caller now).
-Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots);
-// Every check restore_image makes of the image itself (framing, checksums,
-// record order, field bounds, page runs inside their mappings, END), without
-// creating any process: for `rstrt DIR` (pick the newest good generation) and
-// the fuzz target.
-Err check_image(int fd);
+Err dump_job(const DumpJob &job);

@@ -1,19 +1,16 @@
-// File descriptors and the open file descriptions behind them. Every fd of every
-// process in the set refers to one FdescRec; fds that share a description (dup,
-// fork) are found with kcmp(2) KCMP_FILE and share one FdescRec, so they share
-// their offset and flags again after restore. rstrt opens each description once,
-// before it forks the tree, and every process dups the ones it had.
-// Regular files, directories and character devices are reopened by path with
-// their flags and offset; terminals become rstrt's terminal; eventfds are made
-// anew with their count; pipes (pipes.cpp) and unix socketpairs (unix.cpp) are
-// rebuilt with their queued data.
+// File descriptors and the open file descriptions behind them: the generic
+// part. Every fd of every process in the set refers to one FdescRec; fds that
+// share a description (dup, fork) are found with kcmp(2) KCMP_FILE and share
+// one FdescRec, so they share their offset and flags again after restore.
+// What a description is beyond its head (fdesc.h) is its kind's business: the
+// loop here asks the table (src/fd/table.cpp) which kind an fd is, and lets
+// that kind dump it and, at restore, open it. rstrt opens each description
+// once, before it forks the tree, and every process dups the ones it had.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "process.h"
@@ -21,58 +18,57 @@
 
 namespace {
 constexpr int kKcmpFile = 0;  // include/uapi/linux/kcmp.h
+// fcntl(2) F_GETOWN_EX / F_SETOWN_EX (include/uapi/asm-generic/fcntl.h)
+constexpr int kGetOwnEx = 16, kSetOwnEx = 15, kOwnerTid = 0, kOwnerPgrp = 2;
+struct OwnerEx { int32_t type, pid; };
+// Status flags F_SETFL can change (fs/fcntl.c SETFL_MASK); the access mode
+// comes from how the kind opened the description.
+constexpr uint32_t kSetflMask = O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME | O_ASYNC;
 
-// Terminals by device major (Documentation/admin-guide/devices.txt): 4 = tty0..
-// and ttyS*, 136-143 = Unix98 pty slaves, 5:0 /dev/tty, 5:1 /dev/console.
-bool is_terminal(dev_t rdev) {
-  unsigned maj = major(rdev), min = minor(rdev);
-  return maj == 4 || (maj >= 136 && maj <= 143) || (maj == 5 && min <= 1);
+const FdKind *kind_of(const FdProbe &p) {
+  size_t n;
+  const FdKind *const *kinds = fd_kinds(&n);
+  for (size_t i = 0; i < n; i++)
+    if (kinds[i]->match(p)) return kinds[i];
+  return nullptr;
 }
 
-bool ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && strcmp(s + n - k, suffix) == 0;
+Err unsupported(const FdProbe &p) {
+  if (ends_with(p.link, " (deleted)"))
+    return errf("process %d fd %d (%s): the file was deleted: not supported yet", p.pid, p.fd, p.link);
+  if (p.link[0] != '/') return errf("process %d fd %d (%s): this kind of file is not supported yet", p.pid, p.fd, p.link);
+  return errf("process %d fd %d (%s): this file type is not supported yet", p.pid, p.fd, p.link);
 }
 
-bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
-
-Err classify(int pid, int fd, const char *target, const struct stat &st, FdescRec *f) {
-  if (S_ISFIFO(st.st_mode) && (starts_with(target, "pipe:") || target[0] == '/')) f->kind = FileKind::Pipe;
-  else if (S_ISSOCK(st.st_mode)) f->kind = FileKind::UnixSocket;
-  else if (strcmp(target, "anon_inode:[eventfd]") == 0) f->kind = FileKind::Eventfd;
-  else if (is_memfd_name(target) && S_ISREG(st.st_mode)) f->kind = FileKind::Memfd;
-  else if (target[0] != '/') return errf("process %d fd %d (%s): this kind of file is not supported yet", pid, fd, target);
-  else if (ends_with(target, " (deleted)")) return errf("process %d fd %d (%s): the file was deleted: not supported yet", pid, fd, target);
-  else if (S_ISREG(st.st_mode)) f->kind = FileKind::Regular;
-  else if (S_ISDIR(st.st_mode)) f->kind = FileKind::Directory;
-  else if (S_ISCHR(st.st_mode)) f->kind = is_terminal(st.st_rdev) ? FileKind::Terminal : FileKind::CharDev;
-  else return errf("process %d fd %d (%s): this file type is not supported yet", pid, fd, target);
+// The SIGIO owner lives in the open file description: read it through a
+// duplicate of the target's fd (pidfd_getfd(2); chkpt is its tracer).
+Err dump_owner(int pidfd, const FdProbe &p, FdescRec *f) {
+  Fd dup(syscall(SYS_pidfd_getfd, pidfd, p.fd, 0));
+  if (!dup.ok()) return sys_err("pidfd_getfd of process %d fd %d", p.pid, p.fd);
+  OwnerEx o = {0, 0};
+  if (fcntl(dup.get(), kGetOwnEx, &o) < 0) return sys_err("F_GETOWN_EX of process %d fd %d", p.pid, p.fd);
+  int sig = fcntl(dup.get(), F_GETSIG);
+  f->owner_type = (uint32_t)o.type;
+  f->owner_pid = o.pid;
+  f->owner_sig = sig > 0 ? (uint32_t)sig : 0;
   return ok();
 }
 
 // Fill a new description from one fd that refers to it.
-Err describe(int pid, int fd, const char *target, const struct stat &st, const char *info, FdescRec *f) {
-  TRY(classify(pid, fd, target, st, f));
+Err describe(int pidfd, const FdProbe &p, FdescRec *f) {
+  const FdKind *kind = kind_of(p);
+  if (!kind) return unsupported(p);
   FdInfo fi;
-  if (!parse_fdinfo(info, &fi)) return errf("cannot parse fdinfo of process %d fd %d", pid, fd);
+  if (!parse_fdinfo(p.fdinfo, &fi)) return errf("cannot parse fdinfo of process %d fd %d", p.pid, p.fd);
+  f->kind = kind->kind;
   f->flags = fi.flags & ~O_CLOEXEC;
   f->pos = fi.pos;
-  f->dev = st.st_dev; f->ino = st.st_ino; f->size = st.st_size; f->rdev = st.st_rdev; f->mode = st.st_mode;
-  f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-  f->path = Str(target);
-  if (f->kind == FileKind::Pipe) return dump_pipe(pid, fd, f);
-  if (f->kind == FileKind::UnixSocket) return dump_unix_socket(pid, fd, f);
-  if (f->kind == FileKind::Memfd) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
-    return dump_memfd(path, f);
-  }
-  if (f->kind == FileKind::Eventfd) {
-    char v[32];
-    if (!status_field(info, "eventfd-count", v, sizeof v)) return errf("process %d fd %d: no eventfd-count", pid, fd);
-    f->count = strtoull(v, nullptr, 16);  // fs/eventfd.c prints it in hex
-  }
-  return ok();
+  f->dev = p.st->st_dev;
+  f->ino = p.st->st_ino;
+  f->mode = p.st->st_mode;
+  f->path = Str(p.link);
+  TRY(dump_owner(pidfd, p, f));
+  return kind->dump(p, f);
 }
 
 // The description this fd refers to, if the set has seen it already.
@@ -86,16 +82,25 @@ int find_shared(const DescIndex &idx, const SetImage &set, int pid, int fd, cons
   return -1;
 }
 
-Err dump_fd(int pid, int fd, SetImage &set, DescIndex &idx, FileRec *out) {
-  char path[64], target[4096], info[2048];
+Err add_desc(SetImage &set, DescIndex &idx, FdescRec &&d, int pid, int fd) {
+  d.id = (uint32_t)set.fdescs.size();
+  set.fdescs.push(std::move(d));
+  idx.rep_pid.push(pid);
+  idx.rep_fd.push(fd);
+  return ok();
+}
+
+Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *out) {
+  char path[64], link[4096];
   snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
-  TRY(read_link(path, target, sizeof target));
+  TRY(read_link(path, link, sizeof link));
   struct stat st;
-  if (stat(path, &st) < 0) return sys_err("process %d fd %d (%s)", pid, fd, target);
+  if (stat(path, &st) < 0) return sys_err("process %d fd %d (%s)", pid, fd, link);
   snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, fd);
-  TRY(read_text(path, info, sizeof info));
+  Str info;
+  TRY(read_whole(path, &info));
   FdInfo fi;
-  if (!parse_fdinfo(info, &fi)) return errf("cannot parse %s", path);
+  if (!parse_fdinfo(info.c(), &fi)) return errf("cannot parse %s", path);
   out->fd = fd;
   out->fd_flags = (fi.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
   int shared = find_shared(idx, set, pid, fd, st);
@@ -104,43 +109,121 @@ Err dump_fd(int pid, int fd, SetImage &set, DescIndex &idx, FileRec *out) {
     return ok();
   }
   FdescRec d;
-  d.id = (uint32_t)set.fdescs.size();
-  TRY(describe(pid, fd, target, st, info, &d));
-  out->desc = d.id;
-  set.fdescs.push(std::move(d));
-  idx.rep_pid.push(pid);
-  idx.rep_fd.push(fd);
+  FdProbe probe = {pid, fd, link, &st, info.c()};
+  TRY(describe(pidfd, probe, &d));
+  out->desc = (uint32_t)set.fdescs.size();
+  return add_desc(set, idx, std::move(d), pid, fd);
+}
+
+bool in_tree(const SetImage &set, int pid) {
+  for (auto &e : set.tree)
+    if (e.pid == pid) return true;
+  return false;
+}
+
+bool group_in_tree(const SetImage &set, int pgid) {
+  for (auto &e : set.tree)
+    if (e.pgid == pgid) return true;
+  return false;
+}
+
+void holder(const SetImage &set, uint32_t desc, int *pid, int *fd) {
+  for (auto &p : set.procs)
+    for (auto &f : p.files)
+      if (f.desc == desc) { *pid = p.proc.pid; *fd = f.fd; return; }
+}
+
+// SIGIO must go where it went: to a process, group or main thread of the set.
+Err check_owner(const SetImage &set, const FdescRec &f) {
+  if (f.owner_pid == 0) return ok();
+  int pid = -1, fd = -1;
+  holder(set, f.id, &pid, &fd);
+  bool known = f.owner_type == kOwnerPgrp ? group_in_tree(set, f.owner_pid) : in_tree(set, f.owner_pid);
+  if (!known)
+    return errf("process %d fd %d: its SIGIO owner %s %d is outside the checkpoint", pid, fd,
+                f.owner_type == kOwnerPgrp ? "process group" : f.owner_type == kOwnerTid ? "thread" : "process",
+                f.owner_pid);
+  if (f.owner_type > kOwnerPgrp) return errf("process %d fd %d: unknown SIGIO owner type %u", pid, fd, f.owner_type);
   return ok();
 }
 
-// Open one description in rstrt; returns the new fd.
-Err open_desc(const FdescRec &f, int tty_fd, int *out) {
-  if (f.kind == FileKind::Terminal) {
-    if (tty_fd < 0) return errf("%s was a terminal, and rstrt has no terminal to attach it to", f.path.c());
-    *out = dup(tty_fd);
-    return *out < 0 ? sys_err("dup of the terminal") : ok();
-  }
-  if (f.kind == FileKind::Eventfd) {
-    *out = eventfd((unsigned)f.count, (f.flags & O_NONBLOCK) ? EFD_NONBLOCK : 0);
-    if (f.count > 0xffffffffull && *out >= 0) {  // eventfd(2) takes an int; add the rest
-      uint64_t rest = f.count - 0xffffffffull;
-      if (write(*out, &rest, 8) != 8) return sys_err("eventfd count");
+struct Outside {
+  PeerWanted want;
+  int pid, fd;  // the holder inside the set, for the message
+};
+
+// Which processes outside the set hold one of the wanted inodes? One pass over
+// /proc, each link compared against the wanted ones.
+Err scan_outside(const SetImage &set, const Vec<Outside> &want) {
+  if (want.empty()) return ok();
+  DIR *procdir = opendir("/proc");
+  if (!procdir) return sys_err("/proc");
+  Err e = ok();
+  while (struct dirent *de = readdir(procdir)) {
+    uint64_t pid;
+    if (!parse_u64(de->d_name, &pid) || in_tree(set, (int)pid)) continue;
+    char path[320];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *fds = opendir(path);
+    if (!fds) continue;
+    while (struct dirent *fe = readdir(fds)) {
+      char link[64];
+      snprintf(path, sizeof path, "/proc/%d/fd/%s", (int)pid, fe->d_name);
+      ssize_t n = readlink(path, link, sizeof link - 1);
+      if (n <= 0) continue;
+      link[n] = 0;
+      for (auto &w : want) {
+        size_t k = strlen(w.want.prefix);
+        if (strncmp(link, w.want.prefix, k) != 0 || strtoull(link + k, nullptr, 10) != w.want.ino) continue;
+        char comm[64] = "?";
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+        if (!read_text(path, comm, sizeof comm)) comm[strcspn(comm, "\n")] = 0;
+        e = errf("process %d fd %d (%s) is connected to process %d (%s) outside the checkpoint", w.pid, w.fd, link,
+                 (int)pid, comm);
+        break;
+      }
+      if (e) break;
     }
-    return *out < 0 ? sys_err("eventfd") : ok();
+    closedir(fds);
+    if (e) break;
   }
-  if (f.kind == FileKind::Memfd) return open_memfd(f, out);
-  int flags = (int)(f.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_NOCTTY;
-  *out = open(f.path.c(), flags);
-  if (*out < 0) return sys_err("cannot reopen %s", f.path.c());
-  if ((f.kind == FileKind::Regular || f.kind == FileKind::Directory) && lseek(*out, (off_t)f.pos, SEEK_SET) < 0)
-    return sys_err("cannot seek %s", f.path.c());
-  return ok();
+  closedir(procdir);
+  return e;
 }
 }  // namespace
+
+bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n) {
+  size_t total = fields.len() + 4 + (size_t)n;
+  char *buf = static_cast<char *>(malloc(total));
+  if (!buf) return errf("out of memory");
+  if (fields.len()) memcpy(buf, fields.data(), fields.len());
+  store_le32(reinterpret_cast<uint8_t *>(buf) + fields.len(), n);
+  if (n) memcpy(buf + fields.len() + 4, data, n);
+  f->payload = Str(buf, total);
+  free(buf);
+  return ok();
+}
+
+Err OpenCtx::place(size_t i, int fd) {
+  Fd mine(fd);
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, above);
+  if (high < 0) return sys_err("placing %s", set.fdescs[i].path.c());
+  fds[i] = high;
+  return ok();
+}
 
 Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/fd", pid);
+  Fd pidfd(syscall(SYS_pidfd_open, pid, 0));
+  if (!pidfd.ok()) return sys_err("pidfd_open %d", pid);
   DIR *d = opendir(path);
   if (!d) return sys_err("%s", path);
   Err e = ok();
@@ -148,11 +231,54 @@ Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out) {
     uint64_t fd;
     if (!parse_u64(de->d_name, &fd)) continue;
     FileRec f;
-    if ((e = dump_fd(pid, (int)fd, set, idx, &f))) break;
+    if ((e = dump_fd(pid, pidfd.get(), (int)fd, set, idx, &f))) break;
     out->push(f);
   }
   closedir(d);
   return e;
+}
+
+// One description (no fd refers to it) for each file that is mapped but not
+// open and whose kind restores mappings from the description (memfd).
+Err dump_mapped_files(int pid, const Vec<VmaRec> &vmas, SetImage &set, DescIndex &idx) {
+  size_t n;
+  const FdKind *const *kinds = fd_kinds(&n);
+  for (auto &v : vmas) {
+    for (size_t k = 0; k < n; k++) {
+      if (!kinds[k]->maps || !kinds[k]->maps(v) || desc_of_mapping(set, v) >= 0) continue;
+      FdescRec f;
+      f.kind = kinds[k]->kind;
+      f.dev = v.dev;
+      f.ino = v.ino;
+      f.path = Str(v.name.c());
+      TRY(kinds[k]->dump_mapped(pid, v, &f));
+      TRY(add_desc(set, idx, std::move(f), pid, -1));
+    }
+  }
+  return ok();
+}
+
+int desc_of_mapping(const SetImage &set, const VmaRec &v) {
+  for (size_t i = 0; i < set.fdescs.size(); i++) {
+    const FdescRec &d = set.fdescs[i];
+    const FdKind *kind = fd_kind(d.kind);
+    if (kind && kind->maps && kind->maps(v) && d.dev == v.dev && d.ino == v.ino) return (int)i;
+  }
+  return -1;
+}
+
+Err finish_fdescs(SetImage &set) {
+  Vec<Outside> want;
+  for (size_t i = 0; i < set.fdescs.size(); i++) {
+    const FdKind *kind = fd_kind(set.fdescs[i].kind);
+    if (kind->after_collect) kind->after_collect(set, i);
+    TRY(check_owner(set, set.fdescs[i]));
+    Outside o = {{nullptr, 0}, 0, -1};
+    if (!kind->peer_outside || !kind->peer_outside(set, set.fdescs[i], &o.want)) continue;
+    holder(set, set.fdescs[i].id, &o.pid, &o.fd);
+    want.push(o);
+  }
+  return scan_outside(set, want);
 }
 
 int highest_fd(const Vec<FileRec> &files) {
@@ -161,20 +287,44 @@ int highest_fd(const Vec<FileRec> &files) {
   return m;
 }
 
-// In rstrt, before the tree is forked: every description once, at fds >= `above`.
+bool fdesc_valid(const FdescRec &f) {
+  const FdKind *kind = fd_kind(f.kind);
+  return kind && f.owner_type <= kOwnerPgrp && f.owner_pid >= 0 && f.owner_sig <= 64 && kind->valid(f);
+}
+
+const char *fdesc_kind_name(FileKind k) {
+  const FdKind *kind = fd_kind(k);
+  return kind ? kind->name : "unknown";
+}
+
+// In rstrt, before the tree is forked: every description once, at fds >= `above`,
+// with the status flags it had (a terminal is rstrt's own: left as it is).
 Err open_fdescs(const SetImage &set, int tty_fd, int above, Vec<int> *fds) {
   for (size_t i = 0; i < set.fdescs.size(); i++) fds->push(-1);
-  TRY(open_pipes(set, above, fds));
-  TRY(open_unix_sockets(set, above, fds));
+  OpenCtx c = {set, tty_fd, above, *fds};
   for (size_t i = 0; i < set.fdescs.size(); i++) {
     const FdescRec &f = set.fdescs[i];
-    if ((*fds)[i] >= 0) continue;
-    int fd = -1;
-    TRY(open_desc(f, tty_fd, &fd));
-    int high = fcntl(fd, F_DUPFD, above);
-    close(fd);
-    if (high < 0) return sys_err("placing %s", f.path.c());
-    (*fds)[i] = high;
+    if ((*fds)[i] < 0) TRY(fd_kind(f.kind)->open(c, i));
+    if ((*fds)[i] < 0) return errf("internal: description %zu was not opened", i);
+  }
+  for (size_t i = 0; i < set.fdescs.size(); i++) {
+    const FdescRec &f = set.fdescs[i];
+    if (f.kind == FileKind::Terminal) continue;
+    int now = fcntl((*fds)[i], F_GETFL);
+    if (now < 0 || fcntl((*fds)[i], F_SETFL, (int)((now & ~kSetflMask) | (f.flags & kSetflMask))) < 0)
+      return sys_err("status flags of %s", f.path.c());
+    if (f.owner_sig && fcntl((*fds)[i], F_SETSIG, (int)f.owner_sig) < 0) return sys_err("F_SETSIG of %s", f.path.c());
+  }
+  return ok();
+}
+
+// Once every process of the set exists (SIGIO owners name them).
+Err restore_owners(const SetImage &set, const Vec<int> &fds) {
+  for (size_t i = 0; i < set.fdescs.size(); i++) {
+    const FdescRec &f = set.fdescs[i];
+    if (!f.owner_pid) continue;
+    OwnerEx o = {(int32_t)f.owner_type, f.owner_pid};
+    if (fcntl(fds[i], kSetOwnEx, &o) < 0) return sys_err("F_SETOWN_EX %d of %s", f.owner_pid, f.path.c());
   }
   return ok();
 }

@@ -50,8 +50,8 @@ size_t encode_header(const ImageHeader &h, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_header(const uint8_t *p, size_t n, ImageHeader *h) {
-  Dec d(p, n);
+bool decode_header(const uint8_t *p, size_t n, ImageHeader *h, bool newer) {
+  Dec d(p, n, newer);
   h->arch = d.u16();
   h->big_endian = d.u8();
   d.u8();
@@ -61,7 +61,23 @@ bool decode_header(const uint8_t *p, size_t n, ImageHeader *h) {
   h->flags = d.u32();
   d.str(h->kernel, sizeof h->kernel);
   d.str(h->host, sizeof h->host);
-  return !d.bad() && d.left() == 0;
+  return d.at_end();
+}
+
+void encode_pages_head(const PagesHead &h, uint8_t out[kPagesHeadLen]) {
+  Enc e(out, kPagesHeadLen);
+  e.u64(h.addr);
+  e.u32(h.count);
+  e.u32(h.pid);
+}
+
+PagesHead decode_pages_head(const uint8_t in[kPagesHeadLen]) {
+  Dec d(in, kPagesHeadLen);
+  PagesHead h;
+  h.addr = d.u64();
+  h.count = d.u32();
+  h.pid = d.u32();
+  return h;
 }
 
 // ---- writer ------------------------------------------------------------------

@@ -10,7 +10,7 @@
 
 #include "base.h"
 
-constexpr uint16_t kFormatMajor = 1;
+constexpr uint16_t kFormatMajor = 2;  // 2: FDESC is a head and a payload of its kind
 constexpr uint16_t kFormatMinor = 0;
 constexpr uint32_t kMaxRecord = 16u << 20;   // sanity bound on any record's length
 constexpr uint32_t kMaxPagesBytes = 256u << 10;  // page data per PAGES record (>= 1 page)
@@ -50,7 +50,17 @@ struct ImageHeader {
   char host[65] = {};
 };
 size_t encode_header(const ImageHeader &h, uint8_t *buf, size_t cap);
-bool decode_header(const uint8_t *p, size_t n, ImageHeader *h);
+bool decode_header(const uint8_t *p, size_t n, ImageHeader *h, bool newer = false);
+
+// PAGES and PAGES_FROM payloads start with this head: u64 address, u32 count
+// (pages), u32 pid (PAGES_FROM: the process whose pages these equal; PAGES: 0).
+struct PagesHead {
+  uint64_t addr = 0;
+  uint32_t count = 0, pid = 0;
+};
+constexpr uint32_t kPagesHeadLen = 16;
+void encode_pages_head(const PagesHead &h, uint8_t out[kPagesHeadLen]);
+PagesHead decode_pages_head(const uint8_t in[kPagesHeadLen]);
 
 // Buffered record writer onto any fd.
 class ImageWriter {

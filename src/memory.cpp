@@ -18,13 +18,13 @@
 #include "codec.h"
 #include "process.h"
 #include "procfs.h"
+#include "remote.h"
 
 namespace {
 constexpr uint64_t kPmPresent = 1ull << 63, kPmSwapped = 1ull << 62, kPmFilePage = 1ull << 61;
 
 uint64_t page_size() { return (uint64_t)sysconf(_SC_PAGESIZE); }
 
-bool starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
 // ---- dump: mappings ---------------------------------------------------------
 
@@ -63,7 +63,7 @@ Err classify(int pid, const MapsLine &m, VmaRec *v, bool *keep) {
     return ok();
   }
   if (p[0] != '/' || m.inode == 0) { v->kind = VmaKind::Anon; return ok(); }
-  if (deleted && !is_memfd_name(p))
+  if (deleted && !starts_with(p, "/memfd:"))
     return errf("mapping of %s at 0x%llx: the file was deleted: not supported yet", p, (unsigned long long)m.start);
   v->kind = VmaKind::File;
   return file_identity(pid, m, v);
@@ -111,11 +111,8 @@ class PageRun {
   void commit() { n_++; }
   Err flush(uint64_t ps) {
     if (!n_) return ok();
-    uint8_t hdr[16];
-    Enc e(hdr, sizeof hdr);
-    e.u64(start_);
-    e.u32((uint32_t)n_);
-    e.u32(0);
+    uint8_t hdr[kPagesHeadLen];
+    encode_pages_head(PagesHead{start_, (uint32_t)n_, 0}, hdr);
     Err err = w_.record2(Rec::Pages, hdr, sizeof hdr, buf_, n_ * ps);
     n_ = 0;
     return err;
@@ -166,11 +163,8 @@ class FromRun {
   }
   Err flush() {
     if (!n_) return ok();
-    uint8_t hdr[16];
-    Enc e(hdr, sizeof hdr);
-    e.u64(start_);
-    e.u32((uint32_t)n_);
-    e.u32((uint32_t)parent_);
+    uint8_t hdr[kPagesHeadLen];
+    encode_pages_head(PagesHead{start_, (uint32_t)n_, (uint32_t)parent_}, hdr);
     n_ = 0;
     return w_.record(Rec::PagesFrom, hdr, sizeof hdr);
   }
@@ -288,16 +282,16 @@ Err match_special(const Vec<Range> &live, const Vec<VmaRec> &vmas, Vec<uint64_t>
   return ok();
 }
 
-Err inject_mremap(Tracee &t, uint64_t from, uint64_t len, uint64_t to) {
+Err inject_mremap(Remote &t, uint64_t from, uint64_t len, uint64_t to) {
   int64_t r;
-  TRY(t.syscall(SYS_mremap, &r, from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to));
+  TRY(t.call(SYS_mremap, &r, from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to));
   if (r != (int64_t)to) return errf("moving the vDSO to 0x%llx: %s", (unsigned long long)to, strerror((int)-r));
   return ok();
 }
 
 // Move the live vdso/vvar block to where the image had it. If the two places
 // overlap, go through a free spot first (mremap refuses overlapping moves).
-Err move_special(Tracee &t, const Vec<Range> &live, const Vec<uint64_t> &dest, const Gadget &g) {
+Err move_special(Remote &t, const Vec<Range> &live, const Vec<uint64_t> &dest) {
   uint64_t lo = UINT64_MAX, hi = 0, dlo = UINT64_MAX;
   size_t k = 0;
   for (auto &r : live) {
@@ -307,7 +301,7 @@ Err move_special(Tracee &t, const Vec<Range> &live, const Vec<uint64_t> &dest, c
     dlo = dest[k] < dlo ? dest[k] : dlo;
     k++;
   }
-  const uint64_t temp = g.insn + (1ull << 30);  // pick_gadget_address leaves this free
+  const uint64_t temp = t.gadget().park;
   const bool via_temp = k && overlaps(lo, hi, dlo, dlo + (hi - lo));
   k = 0;
   for (auto &r : live) {
@@ -330,7 +324,7 @@ bool same_file(const VmaRec &a, const VmaRec &b) {
 // writable keeps it after mprotect (e.g. a library's RELRO segment), so such a
 // read-only mapping is created writable first; a writable one without it was
 // mapped MAP_NORESERVE.
-Err map_one(Tracee &t, const VmaRec &v, int fd) {
+Err map_one(Remote &t, const VmaRec &v, int fd) {
   int flags = MAP_FIXED | (v.shared ? MAP_SHARED : MAP_PRIVATE);
   if (v.kind != VmaKind::File) flags |= MAP_ANONYMOUS;
   if (v.vmflags & kVmGrowsDown) flags |= MAP_GROWSDOWN;
@@ -338,26 +332,26 @@ Err map_one(Tracee &t, const VmaRec &v, int fd) {
   if (!v.shared && (v.vmflags & kVmAccount)) prot |= PROT_WRITE;
   if (!v.shared && (v.prot & PROT_WRITE) && !(v.vmflags & kVmAccount)) flags |= MAP_NORESERVE;
   int64_t r;
-  TRY(t.syscall(SYS_mmap, &r, v.start, v.end - v.start, prot, flags, v.kind == VmaKind::File ? fd : -1,
+  TRY(t.call(SYS_mmap, &r, v.start, v.end - v.start, prot, flags, v.kind == VmaKind::File ? fd : -1,
                 v.kind == VmaKind::File ? v.pgoff : 0));
   if (r != (int64_t)v.start)
     return errf("cannot map %s at 0x%llx: %s", v.name.empty() ? "anonymous memory" : v.name.c(),
                 (unsigned long long)v.start, r < 0 ? strerror((int)-r) : "placed elsewhere");
   if (prot == v.prot) return ok();
-  TRY(t.syscall(SYS_mprotect, &r, v.start, v.end - v.start, v.prot));
+  TRY(t.call(SYS_mprotect, &r, v.start, v.end - v.start, v.prot));
   if (r < 0) return errf("mprotect at 0x%llx: %s", (unsigned long long)v.start, strerror((int)-r));
   return ok();
 }
 
 // madvise flags that shape later behaviour (fork, core dumps, THP).
-Err advise_one(Tracee &t, const VmaRec &v) {
+Err advise_one(Remote &t, const VmaRec &v) {
   static const struct { uint32_t flag; int advice; } table[] = {
       {kVmDontCopy, MADV_DONTFORK}, {kVmDontDump, MADV_DONTDUMP}, {kVmWipeOnFork, 18 /* MADV_WIPEONFORK */},
       {kVmHugePage, MADV_HUGEPAGE}, {kVmNoHugePage, MADV_NOHUGEPAGE}};
   for (auto &a : table) {
     if (!(v.vmflags & a.flag)) continue;
     int64_t r;
-    TRY(t.syscall(SYS_madvise, &r, v.start, v.end - v.start, a.advice));
+    TRY(t.call(SYS_madvise, &r, v.start, v.end - v.start, a.advice));
     if (r < 0) return errf("madvise(%d) at 0x%llx: %s", a.advice, (unsigned long long)v.start, strerror((int)-r));
   }
   return ok();
@@ -381,17 +375,17 @@ int owner_pid(const SetImage &set, const VmaRec *owner) {
 // Shared anonymous memory already rebuilt in another process of the set: open
 // its shmem object through /proc/OWNER/map_files (as the mapping's own file, so
 // maps still says /dev/zero (deleted)) in the target, and map that.
-Err map_shared_from(Tracee &t, const ProcMem &mem, const Gadget &g, const VmaRec &v, int opid, const VmaRec &owner) {
+Err map_shared_from(Remote &rc, const VmaRec &v, int opid, const VmaRec &owner) {
   char path[96];
   int n = snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", opid, (unsigned long long)owner.start,
                    (unsigned long long)owner.end);
-  TRY(mem.write(g.scratch, path, (size_t)n + 1));
+  TRY(rc.put(0, path, (size_t)n + 1));
   int64_t fd, r;
-  TRY(t.syscall(SYS_openat, &fd, (uint64_t)AT_FDCWD, g.scratch, (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY));
+  TRY(rc.call(SYS_openat, &fd, (uint64_t)AT_FDCWD, rc.at(0), (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY));
   if (fd < 0) return errf("opening shared memory of process %d: %s", opid, strerror((int)-fd));
-  TRY(t.syscall(SYS_mmap, &r, v.start, v.end - v.start, v.prot, MAP_SHARED | MAP_FIXED, (uint64_t)fd, v.pgoff));
+  TRY(rc.call(SYS_mmap, &r, v.start, v.end - v.start, v.prot, MAP_SHARED | MAP_FIXED, (uint64_t)fd, v.pgoff));
   int64_t c;
-  TRY(t.syscall(SYS_close, &c, (uint64_t)fd));
+  TRY(rc.call(SYS_close, &c, (uint64_t)fd));
   if (r != (int64_t)v.start) return errf("mapping shared memory at 0x%llx: %s", (unsigned long long)v.start, strerror((int)-r));
   return ok();
 }
@@ -502,12 +496,12 @@ Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage
     const VmaRec &v = vmas[i];
     if (slots[i] != next) continue;  // not a file, or its file is open already (slots come in order)
     next++;
-    if (is_memfd_name(v.name.c())) {
-      int d = memfd_desc_of(set, v);
-      if (d < 0) return errf("bad image: mapped memfd %s has no description", v.name.c());
-      if (dup2(desc_fds[d], first_slot + slots[i]) < 0) return sys_err("placing memfd %s", v.name.c());
+    int d = desc_of_mapping(set, v);
+    if (d >= 0) {  // a memfd: the restored description
+      if (dup2(desc_fds[d], first_slot + slots[i]) < 0) return sys_err("placing %s", v.name.c());
       continue;
     }
+    if (starts_with(v.name.c(), "/memfd:")) return errf("bad image: mapped memfd %s has no description", v.name.c());
     bool rw = v.shared && (v.vmflags & kVmMayWrite);
     Fd fd(open(v.name.c(), (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC));
     if (!fd.ok()) return sys_err("cannot open mapped file %s", v.name.c());
@@ -524,13 +518,21 @@ Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage
   return ok();
 }
 
+// The gadget page: the syscall instruction at its start, scratch after it,
+// and beyond the page a free gigabyte (kept free by pick_gadget_address) that
+// the vDSO may be moved through when its old and new places overlap.
+constexpr uint64_t kGadgetInsnArea = 256, kParkOffset = 1ull << 30;
+
+Gadget gadget_at(uint64_t addr, uint64_t page) {
+  return Gadget{addr, addr + kGadgetInsnArea, page - kGadgetInsnArea, addr + kParkOffset};
+}
+
 // A free spot for the gadget page, outside every mapping of the image and of
-// rstrt itself (the child starts as a copy of rstrt), with room above it for a
-// temporary vDSO move.
-Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t len, uint64_t *addr) {
+// rstrt itself (the child starts as a copy of rstrt), with the park beyond it.
+Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t page, uint64_t *addr) {
   Vec<Range> self;
   TRY(read_child_maps(getpid(), &self));
-  const uint64_t need = len + (1ull << 30) + (16ull << 20);
+  const uint64_t need = kParkOffset + (16ull << 20);  // the park holds the vDSO block (a few pages)
   for (uint64_t cand = 1ull << 32; cand < (1ull << 46); cand += 1ull << 32) {
     bool clash = false;
     for (auto &v : vmas) clash |= overlaps(cand, cand + need, v.start, v.end);
@@ -542,19 +544,17 @@ Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t len, uint64_t *addr) {
 
 // In the stopped child, by injected syscalls running at the gadget: unmap
 // everything of rstrt's, move the vDSO, map every saved mapping, close the files.
-Err restore_layout(Tracee &t, int pid, const ProcMem &mem, const Gadget &g, const Vec<VmaRec> &vmas, int first_slot,
-                   const SetImage &set, size_t self) {
+Err restore_layout(Remote &rc, int pid, const Vec<VmaRec> &vmas, int first_slot, const SetImage &set, size_t self) {
   Vec<Range> live;
   TRY(read_child_maps(pid, &live));
   Vec<uint64_t> dest;
   TRY(match_special(live, vmas, &dest));
+  const uint64_t insn = rc.gadget().insn;
   for (auto &r : live) {
-    if (r.special || overlaps(r.start, r.end, g.insn, g.insn + 1)) continue;
-    int64_t res;
-    TRY(t.syscall(SYS_munmap, &res, r.start, r.end - r.start));
-    if (res < 0) return errf("munmap 0x%llx: %s", (unsigned long long)r.start, strerror((int)-res));
+    if (r.special || overlaps(r.start, r.end, insn, insn + 1)) continue;
+    TRY(rc.must("munmap", SYS_munmap, r.start, r.end - r.start));
   }
-  TRY(move_special(t, live, dest, g));
+  TRY(move_special(rc, live, dest));
   Vec<int> slots;
   int nfiles;
   assign_file_slots(vmas, &slots, &nfiles);
@@ -563,13 +563,13 @@ Err restore_layout(Tracee &t, int pid, const ProcMem &mem, const Gadget &g, cons
     if (v.kind == VmaKind::Vdso || v.kind == VmaKind::Vvar) continue;
     int slot = slots[i];
     const VmaRec *owner = v.kind == VmaKind::SharedAnon ? shm_owner(set, self, v) : nullptr;
-    if (owner) TRY(map_shared_from(t, mem, g, v, owner_pid(set, owner), *owner));
-    else TRY(map_one(t, v, slot < 0 ? -1 : first_slot + slot));
-    TRY(advise_one(t, v));
+    if (owner) TRY(map_shared_from(rc, v, owner_pid(set, owner), *owner));
+    else TRY(map_one(rc, v, slot < 0 ? -1 : first_slot + slot));
+    TRY(advise_one(rc, v));
   }
   for (int s = 0; s < nfiles; s++) {
     int64_t r;
-    TRY(t.syscall(SYS_close, &r, first_slot + s));
+    TRY(rc.call(SYS_close, &r, first_slot + s));
   }
   return ok();
 }
@@ -581,13 +581,13 @@ bool restorable(const Vec<VmaRec> &vmas, uint64_t addr, uint64_t bytes) {
 }
 
 Err page_run_header(ImageReader &rd, uint32_t len, uint64_t *addr, uint64_t *n, uint32_t *aux) {
-  uint8_t hdr[16];
+  uint8_t hdr[kPagesHeadLen];
   if (len < sizeof hdr) return rd.bad("too short");
   TRY(rd.chunk(hdr, sizeof hdr));
-  Dec d(hdr, sizeof hdr);
-  *addr = d.u64();
-  *n = d.u32();
-  *aux = d.u32();
+  PagesHead h = decode_pages_head(hdr);
+  *addr = h.addr;
+  *n = h.count;
+  *aux = h.pid;
   if (*n == 0 || *addr % page_size() || *n > (1u << 20)) return rd.bad("bad page run");
   return ok();
 }

@@ -1,11 +1,13 @@
-// What a checkpoint holds for one process, in memory. Each kernel object's file
-// (process.cpp, files.cpp, signals.cpp, threads.cpp, memory.cpp) dumps, encodes,
-// decodes and restores its part.
+// What a checkpoint holds, in memory: the records of docs/FORMAT.md as structs,
+// and their encoders and decoders (records.cpp). Each kernel object's file
+// dumps and restores its part: process.cpp, files.cpp and src/fd/ (fds and open
+// file descriptions, fdesc.h), signals.cpp, threads.cpp, memory.cpp, tree.cpp.
 #pragma once
 #include <stdint.h>
 
 #include "arch.h"
 #include "base.h"
+#include "fdesc.h"
 
 struct ProcessRec {  // Rec::Process
   int32_t pid = 0, ppid = 0, pgid = 0, sid = 0;
@@ -24,35 +26,6 @@ struct TreeEntry {
   Vec<int32_t> tids;        // tids[0] == pid; none for a zombie
   int32_t wait_status = 0;  // a zombie's status, as waitpid(2) will report it
   bool zombie() const { return tids.empty(); }
-};
-
-// An open file description (struct file), shared by every fd that refers to it
-// in any process of the set: dup(), fork() and SCM_RIGHTS share one; kcmp(2)
-// KCMP_FILE tells. rstrt recreates each once and hands it to every fd.
-enum class FileKind : uint8_t {
-  Regular = 1, Directory = 2, CharDev = 3, Terminal = 4,
-  Pipe = 5,        // one end of a pipe or FIFO; `ino` names the pipe
-  UnixSocket = 6,  // one end of a unix socketpair; `ino` is its inode, `peer` the other end's
-  Eventfd = 7,     // counter in `count`
-  Memfd = 8,       // contents in `data`, seals in `count`; also made for memfds that are only mapped
-};
-struct FdescRec {  // Rec::Fdesc
-  uint32_t id = 0;
-  FileKind kind = FileKind::Regular;
-  uint32_t flags = 0;  // open(2) status flags from fdinfo (access mode, O_APPEND, O_NONBLOCK...)
-  uint64_t pos = 0;
-  uint64_t dev = 0, ino = 0, size = 0, rdev = 0;
-  int64_t mtime_ns = 0;
-  uint32_t mode = 0;
-  uint8_t pipe_write_end = 0;  // Pipe: 1 for the write end
-  uint32_t pipe_size = 0;      // Pipe: F_GETPIPE_SZ
-  uint32_t sock_type = 0;      // UnixSocket: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
-  uint64_t peer = 0;           // UnixSocket: inode of the other end (0: closed)
-  uint64_t count = 0;          // Eventfd: the counter; Memfd: F_GET_SEALS
-  Str path;                    // absolute path, or the link text ("pipe:[123]", ...)
-  // Queued data: a pipe's unread bytes (on one end only), a socket's receive queue
-  // (stream: bytes; datagram/seqpacket: u32 length + bytes per message).
-  Str data;
 };
 
 struct FileRec {  // Rec::File: one fd of one process
@@ -150,22 +123,24 @@ struct SetImage {
 // Record encoders/decoders (payload only; framing is image.cpp's). Each returns
 // the payload length (0 if it did not fit) or decodes with bounds checks.
 size_t encode_process(const ProcessRec &r, uint8_t *buf, size_t cap);
-bool decode_process(const uint8_t *p, size_t n, ProcessRec *r);
+bool decode_process(const uint8_t *p, size_t n, ProcessRec *r, bool newer = false);
 size_t encode_file(const FileRec &r, uint8_t *buf, size_t cap);
-bool decode_file(const uint8_t *p, size_t n, FileRec *r);
+bool decode_file(const uint8_t *p, size_t n, FileRec *r, bool newer = false);
 size_t encode_fdesc(const FdescRec &r, uint8_t *buf, size_t cap);
-bool decode_fdesc(const uint8_t *p, size_t n, FdescRec *r);
+bool decode_fdesc(const uint8_t *p, size_t n, FdescRec *r, bool newer = false);
+// The kind table's verdict on a decoded description (files.cpp).
+bool fdesc_valid(const FdescRec &f);
 size_t encode_tree(const Vec<TreeEntry> &t, uint8_t *buf, size_t cap);
-bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t);
+bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t, bool newer = false);
 size_t encode_rlimits(const RlimitsRec &r, uint8_t *buf, size_t cap);
-bool decode_rlimits(const uint8_t *p, size_t n, RlimitsRec *r);
+bool decode_rlimits(const uint8_t *p, size_t n, RlimitsRec *r, bool newer = false);
 size_t encode_sigacts(const SigactsRec &r, uint8_t *buf, size_t cap);
-bool decode_sigacts(const uint8_t *p, size_t n, SigactsRec *r);
+bool decode_sigacts(const uint8_t *p, size_t n, SigactsRec *r, bool newer = false);
 size_t encode_siginfo(const SiginfoRec &r, uint8_t *buf, size_t cap);
-bool decode_siginfo(const uint8_t *p, size_t n, SiginfoRec *r);
+bool decode_siginfo(const uint8_t *p, size_t n, SiginfoRec *r, bool newer = false);
 size_t encode_mm(const MmRec &r, uint8_t *buf, size_t cap);
-bool decode_mm(const uint8_t *p, size_t n, MmRec *r);
+bool decode_mm(const uint8_t *p, size_t n, MmRec *r, bool newer = false);
 size_t encode_thread(const ThreadRec &r, uint8_t *buf, size_t cap);
-bool decode_thread(const uint8_t *p, size_t n, ThreadRec *r);
+bool decode_thread(const uint8_t *p, size_t n, ThreadRec *r, bool newer = false);
 size_t encode_vma(const VmaRec &r, uint8_t *buf, size_t cap);
-bool decode_vma(const uint8_t *p, size_t n, VmaRec *r);
+bool decode_vma(const uint8_t *p, size_t n, VmaRec *r, bool newer = false);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "dump.h"
+#include "restore.h"
 
 namespace {
 // The directory part of path ("." when there is none), for the directory fsync.

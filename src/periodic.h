@@ -8,16 +8,6 @@
 #include "base.h"
 #include "dump.h"
 
-struct DumpJob {
-  const char *out = nullptr;  // image path, "-", or with --every the directory
-  AfterDump after = AfterDump::Run;
-  Scope scope = Scope::Tree;
-  int pid = -1;  // process, process group or session ID (scope)
-  bool periodic = false;  // a generation of --every: quiet if the target is gone
-};
-
-// The whole checkpoint, run in the worker (cmd_chkpt.cpp).
-Err dump_job(const DumpJob &job);
 // Run job(ctx) in a worker process and wait for it; *code is the worker's exit
 // status, job's return value (0 done, 1 failed; the job printed why). The
 // caller's SIGINT/SIGTERM/SIGHUP/SIGQUIT are passed on to the worker as a

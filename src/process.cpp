@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "process.h"
+#include "remote.h"
 #include "procfs.h"
 
 namespace {
@@ -141,9 +142,9 @@ Err dump_process(int pid, ProcImage *img) {
   return ok();
 }
 
-Err dump_brk(Tracee &t, const Gadget &g, MmRec *mm) {
+Err dump_brk(Remote &rc, MmRec *mm) {
   int64_t brk;
-  TRY(t.syscall(SYS_brk, &brk, 0));
+  TRY(rc.call(SYS_brk, &brk, 0));
   mm->brk = (uint64_t)brk;
   return ok();
 }
@@ -165,18 +166,14 @@ Err check_restore_rights(const ProcessRec &p) {
 // PR_SET_MM_MAP). The image holds the real uid and gid only: no supplementary
 // groups are left. Changing ids makes a process non-dumpable (commit_creds in
 // kernel/cred.c), which it was not: that is set back too.
-Err restore_creds(Tracee &t, const ProcessRec &p) {
+Err restore_creds(Remote &rc, const ProcessRec &p) {
   if (p.uid == getuid() && p.gid == getgid()) return ok();
   const struct { long nr; uint64_t a0, a1, a2; const char *what; } calls[] = {
       {SYS_setgroups, 0, 0, 0, "setgroups"},
       {SYS_setresgid, p.gid, p.gid, p.gid, "setresgid"},
       {SYS_setresuid, p.uid, p.uid, p.uid, "setresuid"},
       {SYS_prctl, PR_SET_DUMPABLE, 1, 0, "PR_SET_DUMPABLE"}};
-  for (auto &c : calls) {
-    int64_t r;
-    TRY(t.syscall(c.nr, &r, c.a0, c.a1, c.a2));
-    if (r < 0) return errf("%s in restored thread %d: %s", c.what, t.tid(), strerror((int)-r));
-  }
+  for (auto &c : calls) TRY(rc.must(c.what, c.nr, c.a0, c.a1, c.a2));
   return ok();
 }
 
@@ -207,7 +204,7 @@ Err restore_rlimits_child(const RlimitsRec &r) {
 // PR_SET_MM_MAP (kernel/sys.c: prctl_set_mm_map) sets every mm field at once and
 // needs no CAP_SYS_RESOURCE; it checks the fields against the mappings, so it runs
 // after the layout is rebuilt. exe_fd also repoints /proc/PID/exe at the program.
-Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, int exe_fd) {
+Err restore_mm(Remote &rc, const MmRec &mm, int exe_fd) {
   struct PrctlMmMap {  // include/uapi/linux/prctl.h
     uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
     uint64_t arg_start, arg_end, env_start, env_end;
@@ -215,12 +212,11 @@ Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, 
     uint32_t auxv_size, exe_fd;
   } m = {mm.start_code, mm.end_code, mm.start_data, mm.end_data, mm.start_brk, mm.brk, mm.start_stack,
          mm.arg_start,  mm.arg_end,  mm.env_start,  mm.env_end,  0, mm.auxv_len, (uint32_t)exe_fd};
-  if (g.scratch_len < sizeof m + mm.auxv_len) return errf("internal: scratch area too small");
-  m.auxv = g.scratch + sizeof m;
-  TRY(mem.write(g.scratch, &m, sizeof m));
-  TRY(mem.write(m.auxv, mm.auxv, mm.auxv_len));
+  m.auxv = rc.at(sizeof m);
+  TRY(rc.put(0, &m, sizeof m));
+  TRY(rc.put(sizeof m, mm.auxv, mm.auxv_len));
   int64_t r;
-  TRY(t.syscall(SYS_prctl, &r, PR_SET_MM, 14 /* PR_SET_MM_MAP */, g.scratch, sizeof m));
+  TRY(rc.call(SYS_prctl, &r, PR_SET_MM, 14 /* PR_SET_MM_MAP */, rc.at(0), sizeof m));
   if (r == -EPERM) return errf("PR_SET_MM_MAP refused: restoring /proc/PID/exe needs CAP_CHECKPOINT_RESTORE");
   if (r < 0) return errf("PR_SET_MM_MAP: %s", strerror((int)-r));
   return ok();

@@ -21,60 +21,57 @@ class ProcMem {
 };
 
 // Where injected syscalls run and scratch data lives in a stopped target.
+// At checkpoint the instruction is found in the target's vDSO and the scratch
+// area is a page mapped for the occasion; at restore both are in the gadget
+// page (memory.cpp: gadget_at), which also reserves a free range beyond it.
 struct Gadget {
   uint64_t insn = 0;     // address of a syscall instruction
   uint64_t scratch = 0;  // writable scratch area (0 if none)
   uint64_t scratch_len = 0;
+  uint64_t park = 0;     // restore: a free range the vDSO may be moved through
 };
+class Remote;
 
 // process.cpp: identity, cwd, umask, rlimits, mm fields
 Err check_target(int pid);
 Err dump_process(int pid, ProcImage *img);
-Err dump_brk(Tracee &t, const Gadget &g, MmRec *mm);
+Err dump_brk(Remote &rc, MmRec *mm);
 Err check_restore_rights(const ProcessRec &p);
-Err restore_creds(Tracee &t, const ProcessRec &p);
+Err restore_creds(Remote &rc, const ProcessRec &p);
 Err restore_identity_child(const ProcImage &img);
 Err restore_rlimits_child(const RlimitsRec &r);
-Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, int exe_fd);
+Err restore_mm(Remote &rc, const MmRec &mm, int exe_fd);
 
-// files.cpp: fd tables and open file descriptions
+// files.cpp: fd tables and open file descriptions (each kind in src/fd/)
 struct DescIndex {  // for each FdescRec of the set, one (pid, fd) that refers to it (for kcmp)
   Vec<int> rep_pid, rep_fd;
 };
 Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out);
+// Descriptions for files that are mapped but no longer open (memfds).
+Err dump_mapped_files(int pid, const Vec<VmaRec> &vmas, SetImage &set, DescIndex &idx);
+// After the whole set is collected: kinds' fix-ups, and the refusal of any
+// channel whose other end, or SIGIO owner, is outside the set.
+Err finish_fdescs(SetImage &set);
 int highest_fd(const Vec<FileRec> &files);
+// The description a file mapping is made from, or -1 (it is opened by path).
+int desc_of_mapping(const SetImage &set, const VmaRec &v);
 // rstrt, before forking the tree: open every description once at fds >= above.
 Err open_fdescs(const SetImage &set, int tty_fd, int above, Vec<int> *fds);
+// rstrt, once every process exists: SIGIO owners.
+Err restore_owners(const SetImage &set, const Vec<int> &fds);
 // The new process: dup each of its fds from the descriptions (fds below them closed).
 Err restore_files_child(const Vec<FileRec> &files, const Vec<int> &desc_fds);
-// pipes.cpp
-Err dump_pipe(int pid, int fd, FdescRec *f);
-void dedupe_pipe_data(SetImage &set);
-Err open_pipes(const SetImage &set, int above, Vec<int> *fds);
-// memfd.cpp
-bool is_memfd_name(const char *path);
-Err dump_memfd(const char *proc_path, FdescRec *f);
-Err dump_mapped_memfds(int pid, const Vec<VmaRec> &vmas, SetImage &set, DescIndex &idx);
-Err open_memfd(const FdescRec &f, int *out);
-int memfd_desc_of(const SetImage &set, const VmaRec &v);
-// unix.cpp
-Err dump_unix_socket(int pid, int fd, FdescRec *f);
-Err open_unix_sockets(const SetImage &set, int above, Vec<int> *fds);
-// tree.cpp: a pipe or socket end held by a process outside the set is refused.
-Err check_external_channels(const SetImage &set);
 
 // signals.cpp: dispositions, pending signals
-Err dump_sigacts(Tracee &t, const ProcMem &mem, const Gadget &g, SigactsRec *out);
-Err dump_pending(Tracee &t, Vec<SiginfoRec> *out);
+Err dump_sigacts(Remote &rc, SigactsRec *out);
 Err restore_sigacts_child(const SigactsRec &r);
-Err restore_pending(Tracee &t, const ProcMem &mem, const Gadget &g, int pid, const Vec<SiginfoRec> &pending);
+Err restore_pending(Remote &rc, int pid, const Vec<SiginfoRec> &pending);
 
 // threads.cpp: registers, altstack, rseq
-Err dump_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out);
-Err dump_thread_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out);
-Err restore_thread_self(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadRec &th);
-Err create_thread(Tracee &main, const ProcMem &mem, const Gadget &g, int tid);
-Err restore_rseq(Tracee &t, const ThreadRec &th);
+Err dump_thread(Tracee &t, ThreadRec *out);
+Err dump_thread_injected(Remote &rc, ThreadRec *out);
+Err restore_thread_self(Remote &rc, const ThreadRec &th);
+Err create_thread(Remote &main, int tid);
 Err check_thread_regsets(Tracee &t, const ThreadRec &th);
 Err restore_thread_regs(Tracee &t, const ThreadRec &th);
 
@@ -91,10 +88,12 @@ int count_vma_files(const Vec<VmaRec> &vmas);
 // Mapped memfds come from their restored descriptions (desc_fds), not by path.
 Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage &set, const Vec<int> &desc_fds,
                          bool allow_changed);
-Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t len, uint64_t *addr);
+// The restorer's gadget page: a free spot outside every mapping of the image
+// and of rstrt, with room beyond it for a temporary vDSO move; and its layout.
+Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t page, uint64_t *addr);
+Gadget gadget_at(uint64_t addr, uint64_t page);
 // `earlier` are the processes restored before this one (shared memory owners).
-Err restore_layout(Tracee &t, int pid, const ProcMem &mem, const Gadget &g, const Vec<VmaRec> &vmas, int first_slot,
-                   const SetImage &set, size_t self);
+Err restore_layout(Remote &rc, int pid, const Vec<VmaRec> &vmas, int first_slot, const SetImage &set, size_t self);
 // Reads PAGES/PAGES_FROM records (the current one, whose header `type`/`len` was
 // just read) until another record type comes; leaves that one's header in type/len.
 // mem == nullptr only checks the records.

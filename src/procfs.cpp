@@ -173,3 +173,24 @@ char *LineReader::next() {
     have_ += r;
   }
 }
+
+Err read_whole(const char *path, Str *out) {
+  Fd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) return sys_err("%s", path);
+  size_t cap = 4096, n = 0;
+  char *buf = static_cast<char *>(malloc(cap));
+  while (buf) {
+    long r = read_full(fd.get(), buf + n, cap - n);
+    if (r < 0) { free(buf); return sys_err("%s", path); }
+    n += (size_t)r;
+    if (n < cap) break;
+    char *bigger = static_cast<char *>(realloc(buf, cap * 2));
+    if (!bigger) free(buf);
+    buf = bigger;
+    cap *= 2;
+  }
+  if (!buf) return errf("out of memory");
+  *out = Str(buf, n);
+  free(buf);
+  return ok();
+}

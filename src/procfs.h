@@ -49,6 +49,9 @@ struct FdInfo {
 };
 bool parse_fdinfo(const char *text, FdInfo *out);
 
+// A whole (procfs) file of any length into out.
+Err read_whole(const char *path, Str *out);
+
 // Open /proc/PID/NAME (read-only, close-on-exec); fails naming the path.
 Err open_proc(int pid, const char *name, Fd *out);
 

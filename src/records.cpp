@@ -38,8 +38,8 @@ size_t encode_process(const ProcessRec &r, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_process(const uint8_t *p, size_t n, ProcessRec *r) {
-  Dec d(p, n);
+bool decode_process(const uint8_t *p, size_t n, ProcessRec *r, bool newer) {
+  Dec d(p, n, newer);
   r->pid = d.u32(); r->ppid = d.u32(); r->pgid = d.u32(); r->sid = d.u32();
   r->umask = d.u32(); r->uid = d.u32(); r->gid = d.u32(); r->nr_threads = d.u32(); r->tty_nr = d.u64();
   if (!str_ok(d, &r->comm, 64) || !str_ok(d, &r->cwd, kMaxPath) || !str_ok(d, &r->exe, kMaxPath)) return false;
@@ -50,7 +50,7 @@ bool decode_process(const uint8_t *p, size_t n, ProcessRec *r) {
   bool ids_ok = r->pid > 0 && r->pid <= pid_max && r->ppid >= 0 && r->ppid <= pid_max && r->pgid >= 0 &&
                 r->pgid <= pid_max && r->sid >= 0 && r->sid <= pid_max;
   bool paths_ok = r->cwd.c()[0] == '/' && r->exe.c()[0] == '/';  // chdir/open must not depend on rstrt's cwd
-  return !d.bad() && d.left() == 0 && ids_ok && paths_ok && r->umask <= 0777;
+  return d.at_end() && ids_ok && paths_ok && r->umask <= 0777;
 }
 
 size_t encode_file(const FileRec &r, uint8_t *buf, size_t cap) {
@@ -59,35 +59,33 @@ size_t encode_file(const FileRec &r, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_file(const uint8_t *p, size_t n, FileRec *r) {
-  Dec d(p, n);
+bool decode_file(const uint8_t *p, size_t n, FileRec *r, bool newer) {
+  Dec d(p, n, newer);
   r->fd = (int32_t)d.u32(); r->fd_flags = d.u32(); r->desc = d.u32();
-  return !d.bad() && d.left() == 0 && r->fd >= 0 && r->fd < (1 << 20) && (r->fd_flags & ~1u) == 0;
+  return d.at_end() && r->fd >= 0 && r->fd < (1 << 20) && (r->fd_flags & ~1u) == 0;
 }
 
+// The head every description has; the kind's payload follows as one blob.
 size_t encode_fdesc(const FdescRec &r, uint8_t *buf, size_t cap) {
   Enc e(buf, cap);
   e.u32(r.id); e.u8((uint8_t)r.kind); e.u32(r.flags); e.u64(r.pos);
-  e.u64(r.dev); e.u64(r.ino); e.u64(r.size); e.u64(r.rdev); e.i64(r.mtime_ns); e.u32(r.mode);
-  e.u8(r.pipe_write_end); e.u32(r.pipe_size); e.u32(r.sock_type); e.u64(r.peer); e.u64(r.count);
+  e.u64(r.dev); e.u64(r.ino); e.u32(r.mode);
+  e.u32(r.owner_type); e.u32((uint32_t)r.owner_pid); e.u32(r.owner_sig);
   e.str(r.path.c());
-  e.blob(r.data.c(), (uint32_t)r.data.size());
+  e.blob(r.payload.c(), (uint32_t)r.payload.size());
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_fdesc(const uint8_t *p, size_t n, FdescRec *r) {
-  Dec d(p, n);
+bool decode_fdesc(const uint8_t *p, size_t n, FdescRec *r, bool newer) {
+  Dec d(p, n, newer);
   r->id = d.u32(); r->kind = (FileKind)d.u8(); r->flags = d.u32(); r->pos = d.u64();
-  r->dev = d.u64(); r->ino = d.u64(); r->size = d.u64(); r->rdev = d.u64(); r->mtime_ns = d.i64(); r->mode = d.u32();
-  r->pipe_write_end = d.u8(); r->pipe_size = d.u32(); r->sock_type = d.u32(); r->peer = d.u64(); r->count = d.u64();
+  r->dev = d.u64(); r->ino = d.u64(); r->mode = d.u32();
+  r->owner_type = d.u32(); r->owner_pid = (int32_t)d.u32(); r->owner_sig = d.u32();
   if (!str_ok(d, &r->path, kMaxPath)) return false;
   uint32_t len;
   const uint8_t *data = d.blob(&len, kMaxRecord);
-  r->data = Str(reinterpret_cast<const char *>(data ? data : p), data ? len : 0);
-  bool kind_ok = r->kind >= FileKind::Regular && r->kind <= FileKind::Memfd;
-  bool path_ok = r->path.c()[0] == '/' || r->kind == FileKind::Pipe || r->kind == FileKind::UnixSocket ||
-                 r->kind == FileKind::Eventfd;
-  return !d.bad() && d.left() == 0 && kind_ok && path_ok && r->pipe_write_end <= 1;
+  r->payload = Str(reinterpret_cast<const char *>(data ? data : p), data ? len : 0);
+  return d.at_end() && fdesc_valid(*r);
 }
 
 size_t encode_tree(const Vec<TreeEntry> &t, uint8_t *buf, size_t cap) {
@@ -118,8 +116,8 @@ bool tree_order_ok(const Vec<TreeEntry> &t) {
   return true;
 }
 
-bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t) {
-  Dec d(p, n);
+bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t, bool newer) {
+  Dec d(p, n, newer);
   uint32_t count = d.u32();
   if (count == 0 || count > 4096) return false;
   for (uint32_t i = 0; i < count && !d.bad(); i++) {
@@ -131,7 +129,7 @@ bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t) {
     if (nt == 0) e.wait_status = (int32_t)d.u32();
     t->push(std::move(e));
   }
-  return !d.bad() && d.left() == 0 && tree_order_ok(*t);
+  return d.at_end() && tree_order_ok(*t);
 }
 
 size_t encode_rlimits(const RlimitsRec &r, uint8_t *buf, size_t cap) {
@@ -141,11 +139,11 @@ size_t encode_rlimits(const RlimitsRec &r, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_rlimits(const uint8_t *p, size_t n, RlimitsRec *r) {
-  Dec d(p, n);
+bool decode_rlimits(const uint8_t *p, size_t n, RlimitsRec *r, bool newer) {
+  Dec d(p, n, newer);
   if (d.u32() != kNrRlimits) return false;
   for (int i = 0; i < kNrRlimits; i++) { r->cur[i] = d.u64(); r->max[i] = d.u64(); }
-  return !d.bad() && d.left() == 0;
+  return d.at_end();
 }
 
 size_t encode_sigacts(const SigactsRec &r, uint8_t *buf, size_t cap) {
@@ -155,11 +153,11 @@ size_t encode_sigacts(const SigactsRec &r, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_sigacts(const uint8_t *p, size_t n, SigactsRec *r) {
-  Dec d(p, n);
+bool decode_sigacts(const uint8_t *p, size_t n, SigactsRec *r, bool newer) {
+  Dec d(p, n, newer);
   if (d.u32() != kNrSignals) return false;
   for (auto &a : r->act) { a.handler = d.u64(); a.flags = d.u64(); a.restorer = d.u64(); a.mask = d.u64(); }
-  return !d.bad() && d.left() == 0;
+  return d.at_end();
 }
 
 size_t encode_siginfo(const SiginfoRec &r, uint8_t *buf, size_t cap) {
@@ -169,12 +167,12 @@ size_t encode_siginfo(const SiginfoRec &r, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_siginfo(const uint8_t *p, size_t n, SiginfoRec *r) {
-  Dec d(p, n);
+bool decode_siginfo(const uint8_t *p, size_t n, SiginfoRec *r, bool newer) {
+  Dec d(p, n, newer);
   r->tid = (int32_t)d.u32();
   d.bytes(r->info, sizeof r->info);
   int sig = siginfo_signo(*r);
-  return !d.bad() && d.left() == 0 && r->tid >= 0 && sig >= 1 && sig <= kNrSignals;
+  return d.at_end() && r->tid >= 0 && sig >= 1 && sig <= kNrSignals;
 }
 
 size_t encode_mm(const MmRec &r, uint8_t *buf, size_t cap) {
@@ -186,8 +184,8 @@ size_t encode_mm(const MmRec &r, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_mm(const uint8_t *p, size_t n, MmRec *r) {
-  Dec d(p, n);
+bool decode_mm(const uint8_t *p, size_t n, MmRec *r, bool newer) {
+  Dec d(p, n, newer);
   uint64_t *f[] = {&r->start_code, &r->end_code, &r->start_data, &r->end_data, &r->start_brk, &r->brk,
                    &r->start_stack, &r->arg_start, &r->arg_end, &r->env_start, &r->env_end};
   for (uint64_t *v : f) *v = d.u64();
@@ -195,7 +193,7 @@ bool decode_mm(const uint8_t *p, size_t n, MmRec *r) {
   const uint8_t *a = d.blob(&len, sizeof r->auxv);
   if (a) memcpy(r->auxv, a, len);
   r->auxv_len = len;
-  return !d.bad() && d.left() == 0;
+  return d.at_end();
 }
 
 size_t encode_thread(const ThreadRec &r, uint8_t *buf, size_t cap) {
@@ -210,8 +208,8 @@ size_t encode_thread(const ThreadRec &r, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_thread(const uint8_t *p, size_t n, ThreadRec *r) {
-  Dec d(p, n);
+bool decode_thread(const uint8_t *p, size_t n, ThreadRec *r, bool newer) {
+  Dec d(p, n, newer);
   r->tid = (int32_t)d.u32(); r->sigmask = d.u64();
   r->altstack_sp = d.u64(); r->altstack_size = d.u64(); r->altstack_flags = d.u32();
   r->rseq_ptr = d.u64(); r->rseq_len = d.u32(); r->rseq_sig = d.u32();
@@ -231,7 +229,7 @@ bool decode_thread(const uint8_t *p, size_t n, ThreadRec *r) {
     if (!x.data) return false;
     memcpy(x.data, b, x.len);
   }
-  return !d.bad() && d.left() == 0 && r->tid > 0;
+  return d.at_end() && r->tid > 0;
 }
 
 size_t encode_vma(const VmaRec &r, uint8_t *buf, size_t cap) {
@@ -243,13 +241,13 @@ size_t encode_vma(const VmaRec &r, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
-bool decode_vma(const uint8_t *p, size_t n, VmaRec *r) {
-  Dec d(p, n);
+bool decode_vma(const uint8_t *p, size_t n, VmaRec *r, bool newer) {
+  Dec d(p, n, newer);
   r->start = d.u64(); r->end = d.u64(); r->pgoff = d.u64(); r->prot = d.u32(); r->vmflags = d.u32();
   r->kind = (VmaKind)d.u8(); r->shared = d.u8() != 0;
   r->dev = d.u64(); r->ino = d.u64(); r->size = d.u64(); r->mtime_ns = d.i64();
   if (!str_ok(d, &r->name, kMaxPath)) return false;
   bool kind_ok = r->kind >= VmaKind::Anon && r->kind <= VmaKind::Vvar;
   bool name_ok = r->kind != VmaKind::File || r->name.c()[0] == '/';  // reopened by this path
-  return !d.bad() && d.left() == 0 && kind_ok && name_ok && r->start < r->end && r->prot <= 7;
+  return d.at_end() && kind_ok && name_ok && r->start < r->end && r->prot <= 7;
 }

@@ -1,5 +1,5 @@
 // The few C++ runtime pieces the product needs, supplied here because it links
-// without libstdc++/libsupc++ (DESIGN.md: no libstdc++ runtime).
+// without libstdc++/libsupc++ (README.md: C++17 in a freestanding style).
 #include <new>
 #include <stddef.h>
 #include <stdlib.h>

@@ -10,25 +10,18 @@
 #include <unistd.h>
 
 #include "process.h"
+#include "remote.h"
 
 namespace {
 constexpr int kSigKill = 9, kSigStop = 19;
 }
 
-Err dump_sigacts(Tracee &t, const ProcMem &mem, const Gadget &g, SigactsRec *out) {
-  if (g.scratch_len < sizeof(KSigaction)) return errf("internal: no scratch memory for rt_sigaction");
+Err dump_sigacts(Remote &rc, SigactsRec *out) {
   for (int sig = 1; sig <= kNrSignals; sig++) {
-    int64_t r;
-    TRY(t.syscall(SYS_rt_sigaction, &r, sig, 0, g.scratch, 8));
-    if (r < 0) return errf("rt_sigaction(%d) in the target: %s", sig, strerror((int)-r));
-    TRY(mem.read(g.scratch, &out->act[sig - 1], sizeof(KSigaction)));
+    TRY(rc.must("rt_sigaction", SYS_rt_sigaction, sig, 0, rc.at(0), 8));
+    TRY(rc.get(0, &out->act[sig - 1], sizeof(KSigaction)));
   }
   return ok();
-}
-
-Err dump_pending(Tracee &t, Vec<SiginfoRec> *out) {
-  TRY(t.peek_siginfo(false, out));
-  return t.peek_siginfo(true, out);
 }
 
 // Raw rt_sigaction keeps the saved sa_restorer (libc wrappers substitute their own).
@@ -43,14 +36,12 @@ Err restore_sigacts_child(const SigactsRec &r) {
   return ok();
 }
 
-Err restore_pending(Tracee &t, const ProcMem &mem, const Gadget &g, int pid, const Vec<SiginfoRec> &pending) {
+Err restore_pending(Remote &rc, int pid, const Vec<SiginfoRec> &pending) {
   for (auto &s : pending) {
-    TRY(mem.write(g.scratch, s.info, sizeof s.info));
-    int64_t r;
+    TRY(rc.put(0, s.info, sizeof s.info));
     int sig = siginfo_signo(s);
-    if (s.tid) TRY(t.syscall(SYS_rt_tgsigqueueinfo, &r, pid, s.tid, sig, g.scratch));
-    else TRY(t.syscall(SYS_rt_sigqueueinfo, &r, pid, sig, g.scratch));
-    if (r < 0) return errf("re-queueing pending signal %d: %s", sig, strerror((int)-r));
+    if (s.tid) TRY(rc.must("re-queueing a pending signal", SYS_rt_tgsigqueueinfo, pid, s.tid, sig, rc.at(0)));
+    else TRY(rc.must("re-queueing a pending signal", SYS_rt_sigqueueinfo, pid, sig, rc.at(0)));
   }
   return ok();
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "process.h"
+#include "remote.h"
 
 namespace {
 constexpr int kPtraceGetRseqConfiguration = 0x420f;  // include/uapi/linux/ptrace.h
@@ -47,12 +48,10 @@ Err dump_rseq(Tracee &t, ThreadRec *out) {
   return ok();
 }
 
-Err dump_altstack(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
-  int64_t r;
-  TRY(t.syscall(SYS_sigaltstack, &r, 0, g.scratch));
-  if (r < 0) return errf("sigaltstack in the target: %s", strerror((int)-r));
+Err dump_altstack(Remote &rc, ThreadRec *out) {
+  TRY(rc.must("sigaltstack", SYS_sigaltstack, 0, rc.at(0)));
   KStack ss;
-  TRY(mem.read(g.scratch, &ss, sizeof ss));
+  TRY(rc.get(0, &ss, sizeof ss));
   out->altstack_sp = ss.sp;
   out->altstack_size = ss.size;
   out->altstack_flags = (uint32_t)ss.flags & ~(uint32_t)SS_ONSTACK;  // SS_ONSTACK is derived from sp, not set
@@ -61,7 +60,7 @@ Err dump_altstack(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out
 }  // namespace
 
 // Registers are read before anything is injected (inject_begin saves its own copy).
-Err dump_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
+Err dump_thread(Tracee &t, ThreadRec *out) {
   out->tid = t.tid();
   TRY(t.get_regs(&out->regs));
   TRY(dump_extra_regsets(t, out));
@@ -72,20 +71,18 @@ Err dump_thread(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) 
 
 // clear_child_tid (set_tid_address) is readable only by the thread itself:
 // prctl(PR_GET_TID_ADDRESS) (kernel/sys.c, CONFIG_CHECKPOINT_RESTORE).
-Err dump_tid_address(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
-  int64_t r;
-  TRY(t.syscall(SYS_prctl, &r, 40 /* PR_GET_TID_ADDRESS */, g.scratch));
-  if (r < 0) return errf("PR_GET_TID_ADDRESS in thread %d: %s", t.tid(), strerror((int)-r));
-  return mem.read(g.scratch, &out->tid_address, sizeof out->tid_address);
+Err dump_tid_address(Remote &rc, ThreadRec *out) {
+  TRY(rc.must("PR_GET_TID_ADDRESS", SYS_prctl, 40 /* PR_GET_TID_ADDRESS */, rc.at(0)));
+  return rc.get(0, &out->tid_address, sizeof out->tid_address);
 }
 
-Err dump_thread_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadRec *out) {
-  TRY(dump_altstack(t, mem, g, out));
-  TRY(dump_tid_address(t, mem, g, out));
+Err dump_thread_injected(Remote &rc, ThreadRec *out) {
+  TRY(dump_altstack(rc, out));
+  TRY(dump_tid_address(rc, out));
   // get_robust_list(2) works from outside for a tracer.
   size_t len = 0;
   uint64_t head = 0;
-  if (syscall(SYS_get_robust_list, t.tid(), &head, &len) < 0) return sys_err("get_robust_list %d", t.tid());
+  if (syscall(SYS_get_robust_list, rc.tid(), &head, &len) < 0) return sys_err("get_robust_list %d", rc.tid());
   out->robust_list = head;
   out->robust_len = len;
   return ok();
@@ -93,50 +90,38 @@ Err dump_thread_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ThreadR
 
 // The state a thread sets about itself, by injection in that (stopped) thread:
 // alternate stack, clear_child_tid, robust futex list, rseq.
-Err restore_thread_self(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadRec &th) {
+Err restore_thread_self(Remote &rc, const ThreadRec &th) {
   KStack ss = {th.altstack_sp, (int32_t)th.altstack_flags, 0, th.altstack_size};
-  TRY(mem.write(g.scratch, &ss, sizeof ss));
+  TRY(rc.put(0, &ss, sizeof ss));
+  TRY(rc.must("sigaltstack", SYS_sigaltstack, rc.at(0), 0));
   int64_t r;
-  TRY(t.syscall(SYS_sigaltstack, &r, g.scratch, 0));
-  if (r < 0) return errf("sigaltstack of thread %d: %s", th.tid, strerror((int)-r));
-  TRY(t.syscall(SYS_set_tid_address, &r, th.tid_address));
-  if (th.robust_list) {
-    TRY(t.syscall(SYS_set_robust_list, &r, th.robust_list, th.robust_len));
-    if (r < 0) return errf("set_robust_list of thread %d: %s", th.tid, strerror((int)-r));
-  }
-  return restore_rseq(t, th);
+  TRY(rc.call(SYS_set_tid_address, &r, th.tid_address));
+  if (th.robust_list) TRY(rc.must("set_robust_list", SYS_set_robust_list, th.robust_list, th.robust_len));
+  // The kernel writes the cpu fields of the rseq area on registration, so this
+  // runs once the memory is back.
+  if (th.rseq_ptr) TRY(rc.must("rseq registration", SYS_rseq, th.rseq_ptr, th.rseq_len, 0, th.rseq_sig));
+  return ok();
 }
 
 // A new thread of the process with its saved TID: clone3 with set_tid, injected
 // into the main thread. It starts at the gadget, stopped and traced
 // (PTRACE_O_TRACECLONE); its registers are loaded before it runs anything.
-Err create_thread(Tracee &main, const ProcMem &mem, const Gadget &g, int tid) {
+Err create_thread(Remote &main, int tid) {
   struct {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
   } args = {};
   args.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
   uint64_t want = (uint64_t)tid;
-  const uint64_t args_at = g.scratch, tid_at = g.scratch + sizeof args;
-  args.set_tid = tid_at;
+  args.set_tid = main.at(sizeof args);
   args.set_tid_size = 1;
-  TRY(mem.write(args_at, &args, sizeof args));
-  TRY(mem.write(tid_at, &want, sizeof want));
+  TRY(main.put(0, &args, sizeof args));
+  TRY(main.put(sizeof args, &want, sizeof want));
   int64_t r;
-  TRY(main.syscall(SYS_clone3, &r, args_at, sizeof args));
+  TRY(main.call(SYS_clone3, &r, main.at(0), sizeof args));
   if (r == -EEXIST) return errf("thread ID %d is in use", tid);
   if (r != tid) return errf("creating thread %d: %s", tid, r < 0 ? strerror((int)-r) : "got another ID");
   Tracee t(tid);
   return t.wait_event_stop();
-}
-
-// The kernel writes the cpu fields of the area on registration, so this runs
-// once the memory is back.
-Err restore_rseq(Tracee &t, const ThreadRec &th) {
-  if (!th.rseq_ptr) return ok();
-  int64_t r;
-  TRY(t.syscall(SYS_rseq, &r, th.rseq_ptr, th.rseq_len, 0, th.rseq_sig));
-  if (r < 0) return errf("rseq registration of thread %d: %s", th.tid, strerror((int)-r));
-  return ok();
 }
 
 // Refuse early (before anything is torn down) if this CPU cannot take the state.

@@ -1,11 +1,15 @@
-// Process trees: discovery and freezing at checkpoint; at restore, the rules
-// for sessions and process groups that the cloned processes follow.
+// Process trees: discovery and freezing at checkpoint; at restore, making the
+// processes with their PIDs (clone3 set_tid), zombies, and the rules for
+// sessions and process groups that the cloned processes follow.
 #include "tree.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "process.h"
@@ -226,74 +230,77 @@ Err release_set(FrozenSet &set, int how_signal) {
   return first;
 }
 
-// ---- channels to the outside ---------------------------------------------------
+// ---- restore: making the processes -------------------------------------------
 
 namespace {
-struct Wanted {
-  const char *prefix;  // "pipe:[" or "socket:["
-  uint64_t ino;
-  int pid, fd;         // the holder inside the set, for the message
+struct CloneArgs {  // struct clone_args (include/uapi/linux/sched.h), CLONE_ARGS_SIZE_VER2
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
 };
 
-bool in_tree(const SetImage &set, int pid) {
-  for (auto &e : set.tree)
-    if (e.pid == pid) return true;
-  return false;
-}
-
-// Which processes outside the set hold one of the wanted inodes? One pass over /proc.
-Err scan_outside(const SetImage &set, const Vec<Wanted> &want) {
-  if (want.empty()) return ok();
-  for (int pid : list_dir("/proc")) {
-    if (in_tree(set, pid)) continue;
-    char path[64], link[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", pid);
-    for (int fd : list_dir(path)) {
-      snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
-      ssize_t n = readlink(path, link, sizeof link - 1);
-      if (n <= 0) continue;
-      link[n] = 0;
-      for (auto &w : want) {
-        char expect[64];
-        snprintf(expect, sizeof expect, "%s%llu]", w.prefix, (unsigned long long)w.ino);
-        if (strcmp(link, expect) != 0) continue;
-        char comm[64] = "?";
-        snprintf(path, sizeof path, "/proc/%d/comm", pid);
-        if (!read_text(path, comm, sizeof comm)) comm[strcspn(comm, "\n")] = 0;
-        return errf("process %d fd %d (%s) is connected to process %d (%s) outside the checkpoint", w.pid, w.fd,
-                    expect, pid, comm);
-      }
-    }
+// A zombie comes back as a child that exits at once as it had: with its exit
+// code, or killed by its signal (default action, no core dump).
+[[noreturn]] void become_zombie(int status) {
+  if (WIFSIGNALED(status)) {
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    int sig = WTERMSIG(status);
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, nullptr);
+    syscall(SYS_kill, getpid(), sig);
   }
-  return ok();
-}
-
-void holder(const SetImage &set, uint32_t desc, int *pid, int *fd) {
-  for (auto &p : set.procs)
-    for (auto &f : p.files)
-      if (f.desc == desc) { *pid = p.proc.pid; *fd = f.fd; return; }
-}
-
-bool has_desc(const SetImage &set, FileKind kind, uint64_t ino, int write_end) {
-  for (auto &f : set.fdescs)
-    if (f.kind == kind && f.ino == ino && (write_end < 0 || f.pipe_write_end == write_end)) return true;
-  return false;
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
 }
 }  // namespace
 
-Err check_external_channels(const SetImage &set) {
-  Vec<Wanted> want;
-  for (auto &f : set.fdescs) {
-    Wanted w = {nullptr, 0, 0, -1};
-    // A named FIFO is reopened by path: whoever else opens it later may.
-    bool anonymous = f.path.c()[0] != '/';
-    if (f.kind == FileKind::Pipe && anonymous && !has_desc(set, FileKind::Pipe, f.ino, !f.pipe_write_end))
-      w = {"pipe:[", f.ino, 0, -1};
-    if (f.kind == FileKind::UnixSocket && f.peer && !has_desc(set, FileKind::UnixSocket, f.peer, -1))
-      w = {"socket:[", f.peer, 0, -1};
-    if (!w.prefix) continue;
-    holder(set, f.id, &w.pid, &w.fd);
-    want.push(w);
-  }
-  return scan_outside(set, want);
+int index_in_tree(const Vec<TreeEntry> &tree, int pid) {
+  for (size_t i = 0; i < tree.size(); i++)
+    if (tree[i].pid == pid) return (int)i;
+  return -1;
 }
+
+Err clone_with_pid(int pid, int *out) {
+  CloneArgs a = {};
+  uint64_t tid = (uint64_t)pid;
+  a.exit_signal = SIGCHLD;
+  a.set_tid = (uint64_t)&tid;
+  a.set_tid_size = 1;
+  long r = syscall(SYS_clone3, &a, sizeof a);
+  if (r < 0) {
+    if (errno == EEXIST) return errf("PID %d is in use; cannot restore the process with its PID", pid);
+    if (errno == EPERM) return errf("restoring PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", pid);
+    return sys_err("clone3 with PID %d", pid);
+  }
+  *out = (int)r;
+  return ok();
+}
+
+
+// A process group that is a process of the set is joined (or made, by its
+// leader) right after the clone, by the parent: the group exists by then, as
+// groups are made in TREE order. Groups outside the set are inherited.
+Err join_group(const Vec<TreeEntry> &tree, const TreeEntry &c) {
+  if (c.sid == c.pid || index_in_tree(tree, c.pgid) < 0) return ok();  // session leaders: setsid() makes the group
+  if (setpgid(c.pid, c.pgid) < 0) return sys_err("process %d cannot join process group %d", c.pid, c.pgid);
+  return ok();
+}
+
+// The parent leaves it unreaped (WNOWAIT), and takes back the SIGCHLD its death
+// just queued: at the checkpoint that signal had come and gone already (or is
+// in the image's pending signals).
+Err make_zombie(const TreeEntry &c) {
+  int pid;
+  TRY(clone_with_pid(c.pid, &pid));
+  if (pid == 0) become_zombie(c.wait_status);
+  siginfo_t si;
+  if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0) return sys_err("waiting for zombie %d", pid);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  struct timespec now = {0, 0};
+  while (sigtimedwait(&chld, nullptr, &now) == SIGCHLD) {}
+  return ok();
+}
+

@@ -493,6 +493,30 @@ usr2_verdict() {
 	need poll 30 reaped "$PID" && need verdict "$D/log" "$1" && need exited_0 "$PID"
 }
 
+# fd_table PID...: every fd of those processes with what it refers to (inode
+# numbers of pipes, sockets and anon inodes left out: they are new after a
+# restore), one "pid fd target" line each, sorted.
+fd_table() {
+	for _p in "$@"; do
+		for _f in /proc/"$_p"/fd/*; do
+			printf '%s %s %s\n' "$_p" "${_f##*/}" "$(readlink "$_f" | sed 's/\[[0-9]*\]$/[]/')"
+		done
+	done | sort
+}
+
+# A restored process holds exactly the fds it had, no more (rstrt's own
+# must not leak into it) and no fewer.
+t_fdlist() {
+	start evmem "$D/log"
+	need ready 20 "$D/log" || return
+	_set="$PID $(descendants "$PID")"
+	fd_table $_set >"$D/fds.before"
+	kill_set_restore_d || return
+	fd_table $_set >"$D/fds.after"
+	WHY="fds differ after restore: $(diff "$D/fds.before" "$D/fds.after" | grep '^[<>]' | tr '\n' '|')"
+	need cmp -s "$D/fds.before" "$D/fds.after" && usr2_verdict "evmem ok" && pass
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -608,7 +632,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

@@ -20,7 +20,7 @@
 
 #include "codec.h"
 #include "crc32c.h"
-#include "dump.h"
+#include "restore.h"
 
 // The product's commands report through complain() (main.cpp, not linked here).
 void complain(const char *, const char *) {}

@@ -21,27 +21,63 @@ TEST_CASE("records: PROCESS round trip and bounds") {
   CHECK(encode_process(p, buf, 10) == 0);  // does not fit: reported, not overrun
 }
 
-TEST_CASE("records: FDESC rejects relative paths for files and unknown kinds, keeps queued data") {
-  FdescRec f, g;
-  f.id = 4; f.kind = FileKind::Regular; f.flags = 02001; f.pos = 77; f.path = Str("/tmp/log");
-  uint8_t buf[8192];
+namespace {
+// A description with the payload its kind would have written.
+FdescRec fdesc(FileKind kind, const char *path, const Enc &fields, const char *data, uint32_t n) {
+  FdescRec f;
+  f.id = 4; f.kind = kind; f.flags = 02001; f.pos = 77; f.path = Str(path);
+  REQUIRE_FALSE(set_payload(&f, fields, data, n));
+  return f;
+}
+}  // namespace
+
+TEST_CASE("records: FDESC head round trip; each kind judges its payload") {
+  uint8_t buf[8192], fields[64];
+  FdescRec f = fdesc(FileKind::Regular, "/tmp/log", Enc(nullptr, 0), nullptr, 0), g;
+  f.owner_type = 1; f.owner_pid = 4242; f.owner_sig = 10;
   size_t n = encode_fdesc(f, buf, sizeof buf);
   REQUIRE(decode_fdesc(buf, n, &g));
   CHECK(g.id == 4);
   CHECK(g.pos == 77);
   CHECK(g.flags == 02001);
-  f.path = Str("tmp/log");
+  CHECK(g.owner_pid == 4242);
+  CHECK(g.owner_sig == 10);
+  for (size_t cut = 0; cut < n; cut++) CHECK_FALSE(decode_fdesc(buf, cut, &g));
+  f.path = Str("tmp/log");  // files are reopened by an absolute path only
   n = encode_fdesc(f, buf, sizeof buf);
   CHECK_FALSE(decode_fdesc(buf, n, &g));
-  f.kind = FileKind::Pipe;  // pipes and sockets carry their link text, not a path
-  f.path = Str("pipe:[123]");
-  f.data = Str("queued\0bytes", 12);
+  // a pipe carries its link text and its unread data, which must fit its size
+  Enc e(fields, sizeof fields);
+  e.u8(0); e.u32(65536);
+  f = fdesc(FileKind::Pipe, "pipe:[123]", e, "queued\0bytes", 12);
   n = encode_fdesc(f, buf, sizeof buf);
   REQUIRE(decode_fdesc(buf, n, &g));
-  CHECK(g.data.size() == 12);
-  CHECK(memcmp(g.data.c(), "queued\0bytes", 12) == 0);
+  CHECK(g.payload.size() == f.payload.size());
+  CHECK(memcmp(g.payload.c(), f.payload.c(), f.payload.size()) == 0);
   buf[4] = 99;  // kind
   CHECK_FALSE(decode_fdesc(buf, n, &g));
+  Enc tiny(fields, sizeof fields);
+  tiny.u8(0); tiny.u32(0);  // size 0 with data: refilling would block
+  f = fdesc(FileKind::Pipe, "pipe:[123]", tiny, "queued", 6);
+  n = encode_fdesc(f, buf, sizeof buf);
+  CHECK_FALSE(decode_fdesc(buf, n, &g));
+  Enc ev(fields, sizeof fields);
+  ev.u64(~0ull);  // an eventfd count that cannot be written back
+  f = fdesc(FileKind::Eventfd, "anon_inode:[eventfd]", ev, nullptr, 0);
+  n = encode_fdesc(f, buf, sizeof buf);
+  CHECK_FALSE(decode_fdesc(buf, n, &g));
+}
+
+TEST_CASE("records: trailing fields are an error, unless the image is of a newer minor version") {
+  FileRec f, g;
+  f.fd = 7; f.fd_flags = 1; f.desc = 3;
+  uint8_t buf[64];
+  size_t n = encode_file(f, buf, sizeof buf);
+  buf[n] = 0x5a;  // a field this reader does not know
+  CHECK_FALSE(decode_file(buf, n + 1, &g));
+  REQUIRE(decode_file(buf, n + 1, &g, true));
+  CHECK(g.desc == 3);
+  CHECK_FALSE(decode_file(buf, n - 1, &g, true));  // missing fields are an error always
 }
 
 TEST_CASE("records: FILE") {

@@ -1,0 +1,79 @@
+// Character devices that are not terminals (/dev/null, /dev/zero, /dev/urandom,
+// ...): reopened by their path with their status flags; the device number
+// must be the same at restore.
+//
+// Payload: u64 rdev.
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "model.h"
+
+namespace {
+// Terminals by device major (Documentation/admin-guide/devices.txt): 4 = tty0..
+// and ttyS*, 136-143 = Unix98 pty slaves, 5:0 /dev/tty, 5:1 /dev/console.
+bool is_terminal(dev_t rdev) {
+  unsigned maj = major(rdev), min = minor(rdev);
+  return maj == 4 || (maj >= 136 && maj <= 143) || (maj == 5 && min <= 1);
+}
+
+bool match(const FdProbe &p) {
+  return p.link[0] == '/' && S_ISCHR(p.st->st_mode) && !is_terminal(p.st->st_rdev) && !ends_with(p.link, " (deleted)");
+}
+
+Err dump(const FdProbe &p, FdescRec *f) {
+  uint8_t head[8];
+  Enc e(head, sizeof head);
+  e.u64(p.st->st_rdev);
+  return set_payload(f, e, nullptr, 0);
+}
+
+bool rdev_of(const FdescRec &f, uint64_t *rdev) {
+  Dec d = payload_of(f);
+  *rdev = d.u64();
+  uint32_t n;
+  d.blob(&n, 0);
+  return payload_done(d);
+}
+
+bool valid(const FdescRec &f) {
+  uint64_t rdev;
+  return rdev_of(f, &rdev) && f.path.c()[0] == '/' && !is_terminal((dev_t)rdev);
+}
+
+Err open_device(OpenCtx &c, size_t i) {
+  const FdescRec &f = c.set.fdescs[i];
+  uint64_t rdev;
+  if (!rdev_of(f, &rdev)) return errf("bad image: device description %u", (unsigned)i);
+  int flags = (int)(f.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_NOCTTY | O_CLOEXEC;
+  Fd fd(open(f.path.c(), flags));
+  if (!fd.ok()) return sys_err("cannot reopen %s", f.path.c());
+  struct stat st;
+  if (fstat(fd.get(), &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != rdev)
+    return errf("%s is not the device it was at the checkpoint", f.path.c());
+  return c.place(i, fd.release());
+}
+
+// A terminal becomes rstrt's own terminal (the restored job is attached to it).
+bool match_terminal(const FdProbe &p) { return S_ISCHR(p.st->st_mode) && is_terminal(p.st->st_rdev); }
+
+bool valid_terminal(const FdescRec &f) {
+  uint64_t rdev;
+  return rdev_of(f, &rdev);
+}
+
+Err open_terminal(OpenCtx &c, size_t i) {
+  const FdescRec &f = c.set.fdescs[i];
+  if (c.tty_fd < 0) return errf("%s was a terminal, and rstrt has no terminal to attach it to", f.path.c());
+  int fd = fcntl(c.tty_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return sys_err("dup of the terminal");
+  return c.place(i, fd);
+}
+}  // namespace
+
+extern const FdKind kCharDevKind = {
+    FileKind::CharDev, "character device", match, dump, valid, open_device, nullptr, nullptr, nullptr, nullptr,
+};
+extern const FdKind kTerminalKind = {
+    FileKind::Terminal, "terminal", match_terminal, dump, valid_terminal, open_terminal, nullptr, nullptr, nullptr, nullptr,
+};

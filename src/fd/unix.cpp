@@ -1,0 +1,244 @@
+// Unix socketpairs (stream, datagram, seqpacket) with the data queued in both
+// directions. The peer of a socket comes from sock_diag (NETLINK_SOCK_DIAG,
+// UDIAG_SHOW_PEER; include/uapi/linux/unix_diag.h). Its receive queue is read
+// without consuming it: pidfd_getfd(2) gives chkpt the very socket, and
+// recv(MSG_PEEK) with SO_PEEK_OFF walks the queue (net/unix/af_unix.c honours the
+// peek offset for all three types); the offset is put back afterwards. At restore
+// rstrt makes a socketpair per saved pair and sends each end's queue from the
+// other, without blocking: the sending end's buffer is raised for it first.
+//
+// Payload: u32 sock_type, u64 peer (inode of the other end, 0 if closed),
+// u32 sndbuf, u32 rcvbuf (SO_SNDBUF/SO_RCVBUF as getsockopt reports them),
+// blob queue (stream: the bytes; datagram/seqpacket: u32 length + bytes each).
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "model.h"
+
+namespace {
+constexpr size_t kMsgBuf = 256 << 10;
+
+// Netlink and sock_diag ABI (include/uapi/linux/netlink.h, rtnetlink.h,
+// sock_diag.h, unix_diag.h); musl ships no kernel headers.
+constexpr int kNetlinkSockDiag = 4, kSockDiagByFamily = 20, kNlmsgError = 2, kNlmRequest = 1;
+constexpr uint32_t kShowName = 1, kShowPeer = 4;
+constexpr uint16_t kAttrName = 0, kAttrPeer = 2;
+struct NlMsgHdr { uint32_t len; uint16_t type, flags; uint32_t seq, pid; };
+struct UnixDiagReq { uint8_t family, protocol; uint16_t pad; uint32_t states, ino, show, cookie[2]; };
+struct UnixDiagMsg { uint8_t family, type, state, pad; uint32_t ino, cookie[2]; };
+struct RtAttr { uint16_t len, type; };
+constexpr size_t align4(size_t n) { return (n + 3) & ~(size_t)3; }
+
+struct DiagInfo {
+  uint64_t peer = 0;
+  bool named = false;
+  uint8_t state = 0;
+};
+
+Err parse_diag(const uint8_t *buf, long n, DiagInfo *out) {
+  const NlMsgHdr *h = reinterpret_cast<const NlMsgHdr *>(buf);
+  if (n < (long)sizeof *h || h->len > (uint32_t)n || h->len < sizeof *h) return errf("sock_diag: short answer");
+  if (h->type == kNlmsgError) return errf("sock_diag: %s", strerror(-*reinterpret_cast<const int32_t *>(h + 1)));
+  if (h->len < sizeof *h + sizeof(UnixDiagMsg)) return errf("sock_diag: short answer");
+  const UnixDiagMsg *m = reinterpret_cast<const UnixDiagMsg *>(h + 1);
+  out->state = m->state;
+  for (size_t at = sizeof *h + sizeof *m; at + sizeof(RtAttr) <= h->len;) {
+    const RtAttr *a = reinterpret_cast<const RtAttr *>(buf + at);
+    if (a->len < sizeof *a || at + a->len > h->len) break;
+    if (a->type == kAttrPeer && a->len >= sizeof *a + 4) out->peer = load_le32(buf + at + sizeof *a);
+    if (a->type == kAttrName) out->named = true;
+    at += align4(a->len);
+  }
+  return ok();
+}
+
+Err diag(uint64_t ino, DiagInfo *out) {
+  Fd nl(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, kNetlinkSockDiag));
+  if (!nl.ok()) return sys_err("sock_diag socket");
+  struct {
+    NlMsgHdr h;
+    UnixDiagReq r;
+  } req = {};
+  req.h.len = sizeof req;
+  req.h.type = kSockDiagByFamily;
+  req.h.flags = kNlmRequest;
+  req.r.family = AF_UNIX;
+  req.r.states = ~0u;
+  req.r.ino = (uint32_t)ino;
+  req.r.show = kShowPeer | kShowName;
+  req.r.cookie[0] = req.r.cookie[1] = ~0u;
+  if (send(nl.get(), &req, sizeof req, 0) < 0) return sys_err("sock_diag request");
+  uint8_t buf[4096];
+  long n = recv(nl.get(), buf, sizeof buf, 0);
+  if (n < 0) return sys_err("sock_diag answer");
+  return parse_diag(buf, n, out);
+}
+
+// Peek every queued message (or, for a stream, every queued byte). Datagram
+// messages are stored as u32 length + bytes.
+Err peek_queue(int sk, uint32_t type, Str *out) {
+  int saved_off = -1;
+  socklen_t sl = sizeof saved_off;
+  getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &saved_off, &sl);
+  int zero = 0;
+  if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) < 0) return sys_err("SO_PEEK_OFF");
+  Vec<char> acc;
+  char *buf = static_cast<char *>(malloc(kMsgBuf));
+  Err e = buf ? ok() : errf("out of memory");
+  while (!e) {
+    char ctl[256];
+    struct iovec iov = {buf, kMsgBuf};
+    struct msghdr mh = {};
+    mh.msg_iov = &iov; mh.msg_iovlen = 1; mh.msg_control = ctl; mh.msg_controllen = sizeof ctl;
+    ssize_t n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0) { e = sys_err("peeking a socket queue"); break; }
+    if (n == 0 && type == SOCK_STREAM) break;
+    if (mh.msg_controllen) { e = errf("a unix socket holds passed file descriptors or credentials: not supported yet"); break; }
+    if ((size_t)n > kMsgBuf) { e = errf("a queued datagram is larger than %zu bytes", kMsgBuf); break; }
+    if (type != SOCK_STREAM) { uint8_t l[4]; store_le32(l, (uint32_t)n); for (uint8_t c : l) acc.push((char)c); }
+    for (ssize_t i = 0; i < n; i++) acc.push(buf[i]);
+  }
+  free(buf);
+  setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &saved_off, sizeof saved_off);
+  if (!e) *out = Str(acc.begin(), acc.size());
+  return e;
+}
+
+struct SockFields {
+  uint32_t type = 0;
+  uint64_t peer = 0;
+  uint32_t sndbuf = 0, rcvbuf = 0;
+  const uint8_t *queue = nullptr;
+  uint32_t len = 0;
+};
+
+bool fields(const FdescRec &f, SockFields *s) {
+  Dec d = payload_of(f);
+  s->type = d.u32();
+  s->peer = d.u64();
+  s->sndbuf = d.u32();
+  s->rcvbuf = d.u32();
+  s->queue = d.blob(&s->len, kMaxRecord);
+  return payload_done(d);
+}
+
+int sockopt(int sk, int opt) {
+  int v = 0;
+  socklen_t l = sizeof v;
+  getsockopt(sk, SOL_SOCKET, opt, &v, &l);
+  return v;
+}
+
+bool match(const FdProbe &p) { return S_ISSOCK(p.st->st_mode); }
+
+Err dump(const FdProbe &p, FdescRec *f) {
+  Fd pidfd(syscall(SYS_pidfd_open, p.pid, 0));
+  if (!pidfd.ok()) return sys_err("pidfd_open %d", p.pid);
+  Fd sk(syscall(SYS_pidfd_getfd, pidfd.get(), p.fd, 0));
+  if (!sk.ok()) return sys_err("pidfd_getfd of process %d fd %d", p.pid, p.fd);
+  int domain = sockopt(sk.get(), SO_DOMAIN), type = sockopt(sk.get(), SO_TYPE);
+  if (domain != AF_UNIX) return errf("process %d fd %d: sockets of family %d are not supported yet", p.pid, p.fd, domain);
+  DiagInfo di;
+  TRY(diag(f->ino, &di));
+  if (di.named) return errf("process %d fd %d: named (bound) unix sockets are not supported yet", p.pid, p.fd);
+  if (di.state == 10 /* TCP_LISTEN */) return errf("process %d fd %d: listening sockets are not supported yet", p.pid, p.fd);
+  Str queue;
+  TRY(peek_queue(sk.get(), (uint32_t)type, &queue));
+  uint8_t head[32];
+  Enc e(head, sizeof head);
+  e.u32((uint32_t)type);
+  e.u64(di.peer);
+  e.u32((uint32_t)sockopt(sk.get(), SO_SNDBUF));
+  e.u32((uint32_t)sockopt(sk.get(), SO_RCVBUF));
+  return set_payload(f, e, queue.c(), (uint32_t)queue.size());
+}
+
+// Datagram queues must split exactly into their messages.
+bool valid(const FdescRec &f) {
+  SockFields s;
+  if (!fields(f, &s)) return false;
+  if (s.type != SOCK_STREAM && s.type != SOCK_DGRAM && s.type != SOCK_SEQPACKET) return false;
+  if (s.type == SOCK_STREAM) return true;
+  uint32_t at = 0;
+  while (s.len - at >= 4) {
+    uint32_t n = load_le32(s.queue + at);
+    if (n > s.len - at - 4) return false;
+    at += 4 + n;
+  }
+  return at == s.len;
+}
+
+int desc_with_ino(const SetImage &set, uint64_t ino) {
+  for (size_t i = 0; i < set.fdescs.size(); i++)
+    if (set.fdescs[i].kind == FileKind::UnixSocket && set.fdescs[i].ino == ino) return (int)i;
+  return -1;
+}
+
+bool peer_outside(const SetImage &set, const FdescRec &f, PeerWanted *w) {
+  SockFields s;
+  if (!fields(f, &s) || !s.peer || desc_with_ino(set, s.peer) >= 0) return false;
+  *w = {"socket:[", s.peer};
+  return true;
+}
+
+// The kernel doubles what SO_SNDBUF/SO_RCVBUF set and reports the doubled
+// value (socket(7)): `v` is what to set. The forced form passes
+// net.core.wmem_max for a privileged rstrt.
+void set_buf(int sk, int opt, int force_opt, uint32_t v32) {
+  int v = (int)(v32 > (1u << 30) ? 1u << 30 : v32);
+  if (v <= 0) return;
+  if (setsockopt(sk, SOL_SOCKET, force_opt, &v, sizeof v) < 0) setsockopt(sk, SOL_SOCKET, opt, &v, sizeof v);
+}
+
+// Queue `to`'s saved receive queue by sending it from `from`, the other end.
+// A unix socket charges queued data to the sender's buffer, so that is raised
+// to hold it all first and set back after; nothing here can block.
+Err send_queue(int from, const SockFields &to, const SockFields *from_fields) {
+  if (!to.len) return ok();
+  set_buf(from, SO_SNDBUF, SO_SNDBUFFORCE, 2 * to.len + (256u << 10));  // data plus per-message overhead
+  Err e = ok();
+  if (to.type == SOCK_STREAM) {
+    ssize_t n = send(from, to.queue, to.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n != (ssize_t)to.len) e = n < 0 ? sys_err("re-queueing %u bytes", to.len) : errf("a socket took only %zd of %u queued bytes", n, to.len);
+  }
+  for (uint32_t at = 0; !e && to.type != SOCK_STREAM && at < to.len;) {
+    uint32_t n = load_le32(to.queue + at);
+    if (send(from, to.queue + at + 4, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n) e = sys_err("re-queueing a datagram");
+    at += 4 + n;
+  }
+  if (from_fields) set_buf(from, SO_SNDBUF, SO_SNDBUFFORCE, from_fields->sndbuf / 2);
+  return e;
+}
+
+void set_bufs(int sk, const SockFields &s) {
+  set_buf(sk, SO_SNDBUF, SO_SNDBUFFORCE, s.sndbuf / 2);
+  set_buf(sk, SO_RCVBUF, SO_RCVBUFFORCE, s.rcvbuf / 2);
+}
+
+Err open_pair(OpenCtx &c, size_t i) {
+  SockFields a, b;
+  if (!fields(c.set.fdescs[i], &a)) return errf("bad image: socket description %u", (unsigned)i);
+  int sv[2];
+  if (socketpair(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0, sv) < 0) return sys_err("socketpair");
+  Fd s0(sv[0]), s1(sv[1]);
+  int peer = a.peer ? desc_with_ino(c.set, a.peer) : -1;
+  if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type))
+    return errf("bad image: socket description %d does not match its peer", peer);
+  set_bufs(s0.get(), a);
+  if (peer >= 0) set_bufs(s1.get(), b);
+  TRY(send_queue(s1.get(), a, peer >= 0 ? &b : nullptr));  // a's receive queue came from its peer
+  if (peer >= 0) TRY(send_queue(s0.get(), b, &a));
+  TRY(c.place(i, s0.release()));
+  if (peer >= 0) TRY(c.place((size_t)peer, s1.release()));
+  return ok();
+}
+}  // namespace
+
+extern const FdKind kUnixKind = {
+    FileKind::UnixSocket, "unix socket", match, dump, valid, open_pair, nullptr, peer_outside, nullptr, nullptr,
+};

@@ -1,0 +1,107 @@
+// Open file descriptions and the table of their kinds.
+//
+// Every fd of every process in the set refers to one FdescRec (fds that share
+// an open file description through dup, fork or SCM_RIGHTS share one, found
+// with kcmp(2) KCMP_FILE). A description is a common head that the generic
+// code in files.cpp reads and restores (status flags, offset, identity, SIGIO
+// owner), plus a payload only its kind reads. Each kind lives in one file of
+// src/fd/ and exports one FdKind; src/fd/table.cpp lists them. Adding a kind is
+// that file and one row of the table (docs/FORMAT.md documents its payload).
+#pragma once
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "base.h"
+#include "codec.h"
+
+enum class FileKind : uint8_t {
+  Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
+};
+
+struct FdescRec {  // Rec::Fdesc
+  uint32_t id = 0;
+  FileKind kind = FileKind::Regular;
+  uint32_t flags = 0;  // open(2) status flags from fdinfo (access mode, O_APPEND, O_NONBLOCK, O_ASYNC...)
+  uint64_t pos = 0;
+  uint64_t dev = 0, ino = 0;  // identity of the open file (stat of /proc/PID/fd/N)
+  uint32_t mode = 0;          // its st_mode
+  // SIGIO owner (fcntl(2) F_GETOWN_EX: type F_OWNER_TID 0, PID 1, PGRP 2; pid 0
+  // = none) and the signal sent instead of SIGIO (F_GETSIG, 0 = SIGIO).
+  uint32_t owner_type = 0;
+  int32_t owner_pid = 0;
+  uint32_t owner_sig = 0;
+  Str path;     // the fd's link text: an absolute path, or "pipe:[123]", "anon_inode:[eventfd]", ...
+  Str payload;  // the kind's own fields, encoded and decoded only by the kind
+};
+
+struct SetImage;
+
+// What the dumper sees of one fd of a frozen process.
+struct FdProbe {
+  int pid, fd;
+  const char *link;        // readlink of /proc/PID/fd/N
+  const struct stat *st;   // stat of /proc/PID/fd/N (the open file itself)
+  const char *fdinfo;      // /proc/PID/fdinfo/N
+};
+
+// rstrt, before the tree is forked: every description is opened once and kept
+// at an fd >= `above` (fds[i] for description i; -1 until opened). A kind may
+// open several descriptions at once (both ends of a pipe or socketpair).
+struct OpenCtx {
+  const SetImage &set;
+  int tty_fd;  // rstrt's terminal, or -1
+  int above;
+  Vec<int> &fds;
+  // Move fd to a number >= above as description i, with i's O_NONBLOCK; closes fd.
+  Err place(size_t i, int fd);
+};
+
+// A channel whose other end a description of the set may not hold: the dumper
+// looks for it among the fds of processes outside the set (link text
+// "<prefix><ino>]", e.g. "pipe:[123]").
+struct PeerWanted {
+  const char *prefix;
+  uint64_t ino;
+};
+
+struct VmaRec;
+
+struct FdKind {
+  FileKind kind;
+  const char *name;  // for messages and chkpt info: "pipe", "unix socket", ...
+  // Is this fd of this kind? The table is tried in order; the first match wins.
+  bool (*match)(const FdProbe &p);
+  // Fill the payload (and anything else of the head the kind knows better).
+  Err (*dump)(const FdProbe &p, FdescRec *f);
+  // The payload and head decoded from an image are acceptable for this kind
+  // (bounds, paths: an image is untrusted).
+  bool (*valid)(const FdescRec &f);
+  // rstrt: open description i (and any it opens together with it).
+  Err (*open)(OpenCtx &c, size_t i);
+  // Optional (nullptr): after the whole set is collected, fix up the set
+  // (e.g. only one description of a pipe carries its data).
+  void (*after_collect)(SetImage &set, size_t i);
+  // Optional: the other end this description needs, if it may be outside the
+  // set; false if none.
+  bool (*peer_outside)(const SetImage &set, const FdescRec &f, PeerWanted *w);
+  // Optional: mappings of files of this kind are made from the restored
+  // description (memfd); `maps` tells such a mapping, `dump_mapped` describes
+  // one whose file no fd holds any more.
+  bool (*maps)(const VmaRec &v);
+  Err (*dump_mapped)(int pid, const VmaRec &v, FdescRec *f);
+};
+
+// The table (src/fd/table.cpp); nullptr for a kind it does not know.
+const FdKind *fd_kind(FileKind k);
+const FdKind *const *fd_kinds(size_t *n);
+
+// Shared by kinds (files.cpp).
+bool starts_with(const char *s, const char *prefix);
+bool ends_with(const char *s, const char *suffix);
+// payload = the fixed fields encoded in `fields`, then `blob data` (n bytes).
+Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n);
+// A payload decoder reached the end of a well-formed payload.
+inline bool payload_done(const Dec &d) { return !d.bad() && d.left() == 0; }
+inline Dec payload_of(const FdescRec &f) {
+  return Dec(reinterpret_cast<const uint8_t *>(f.payload.c()), f.payload.size());
+}

@@ -1,0 +1,16 @@
+// Restore of a whole image (the engine under rstrt and restartd).
+#pragma once
+#include "base.h"
+
+struct RestoreOptions {
+  bool detach = false;               // -d: do not wait for the restored process
+  bool allow_changed_files = false;  // map files that changed since the checkpoint anyway
+};
+// Restore the image read from fd. `roots` gets the restored processes whose
+// parent was not checkpointed with them (they are children of the caller now).
+Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots);
+// Every check restore_image makes of the image itself (framing, checksums,
+// record order, field bounds, page runs inside their mappings, END), without
+// creating any process: for `rstrt DIR` (pick the newest good generation) and
+// the fuzz target.
+Err check_image(int fd);
