@@ -16,6 +16,7 @@
 
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
+  Signalfd = 9,
 };
 
 struct FdescRec {  // Rec::Fdesc

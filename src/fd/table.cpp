@@ -4,11 +4,12 @@
 #include "fdesc.h"
 
 extern const FdKind kPipeKind, kUnixKind, kEventfdKind, kMemfdKind, kRegularKind, kDirectoryKind, kTerminalKind,
-    kCharDevKind;
+    kCharDevKind, kSignalfdKind;
 
 namespace {
 const FdKind *const kKinds[] = {
     &kPipeKind, &kUnixKind, &kEventfdKind, &kMemfdKind, &kRegularKind, &kDirectoryKind, &kTerminalKind, &kCharDevKind,
+    &kSignalfdKind,
 };
 }  // namespace
 
