@@ -22,8 +22,10 @@ constexpr int kKcmpFile = 0;  // include/uapi/linux/kcmp.h
 constexpr int kGetOwnEx = 16, kSetOwnEx = 15, kOwnerTid = 0, kOwnerPgrp = 2;
 struct OwnerEx { int32_t type, pid; };
 // Status flags F_SETFL can change (fs/fcntl.c SETFL_MASK); the access mode
-// comes from how the kind opened the description.
-constexpr uint32_t kSetflMask = O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME | O_ASYNC;
+// comes from how the kind opened the description. O_ASYNC is set by the
+// restored process itself: the kernel records the fd number that set it and
+// reports it as si_fd (fs/fcntl.c fasync_helper).
+constexpr uint32_t kSetflMask = O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME;
 
 const FdKind *kind_of(const FdProbe &p) {
   size_t n;
@@ -329,12 +331,26 @@ Err restore_owners(const SetImage &set, const Vec<int> &fds) {
   return ok();
 }
 
-// In the new process, whose fds below the descriptions' are all closed.
-Err restore_files_child(const Vec<FileRec> &files, const Vec<int> &desc_fds) {
-  for (auto &f : files) {
+namespace {
+// The fd that sets O_ASYNC on a description: its first one in TREE order (the
+// lowest fd of the first process holding it).
+bool sets_async(const SetImage &set, size_t k, const FileRec &mine) {
+  for (size_t p = 0; p <= k; p++)
+    for (auto &f : set.procs[p].files)
+      if (f.desc == mine.desc && (p < k || f.fd < mine.fd)) return false;
+  return true;
+}
+}  // namespace
+
+// In new process k, whose fds below the descriptions' are all closed.
+Err restore_files_child(const SetImage &set, size_t k, const Vec<int> &desc_fds) {
+  for (auto &f : set.procs[k].files) {
     if (f.desc >= desc_fds.size()) return errf("fd %d refers to a missing description", f.fd);
     if (dup2(desc_fds[f.desc], f.fd) < 0) return sys_err("dup2 to fd %d", f.fd);
     if (fcntl(f.fd, F_SETFD, (int)f.fd_flags) < 0) return sys_err("fcntl fd %d", f.fd);
+    if (!(set.fdescs[f.desc].flags & O_ASYNC) || !sets_async(set, k, f)) continue;
+    int fl = fcntl(f.fd, F_GETFL);
+    if (fl < 0 || fcntl(f.fd, F_SETFL, fl | O_ASYNC) < 0) return sys_err("O_ASYNC on fd %d", f.fd);
   }
   return ok();
 }

@@ -59,8 +59,8 @@ int desc_of_mapping(const SetImage &set, const VmaRec &v);
 Err open_fdescs(const SetImage &set, int tty_fd, int above, Vec<int> *fds);
 // rstrt, once every process exists: SIGIO owners.
 Err restore_owners(const SetImage &set, const Vec<int> &fds);
-// The new process: dup each of its fds from the descriptions (fds below them closed).
-Err restore_files_child(const Vec<FileRec> &files, const Vec<int> &desc_fds);
+// New process k: dup each of its fds from the descriptions (fds below them closed).
+Err restore_files_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
 
 // signals.cpp: dispositions, pending signals
 Err dump_sigacts(Remote &rc, SigactsRec *out);

@@ -179,7 +179,7 @@ Err Restorer::close_plan_fds() {
 Err Restorer::setup_self(size_t k) {
   const ProcImage &img = set.procs[k];
   if (syscall(SYS_close_range, 0, fd_floor_ - 1, 0) < 0) return sys_err("close_range");
-  TRY(restore_files_child(img.files, desc_fds_));
+  TRY(restore_files_child(set, k, desc_fds_));
   TRY(open_vma_files_child(img.vmas, first_slot_[k], set, desc_fds_, opt_.allow_changed_files));
   int exe = open(img.proc.exe.c(), O_RDONLY | O_CLOEXEC);
   if (exe < 0) return sys_err("cannot open the program %s", img.proc.exe.c());

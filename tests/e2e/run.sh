@@ -517,6 +517,13 @@ t_fdlist() {
 	need cmp -s "$D/fds.before" "$D/fds.after" && usr2_verdict "evmem ok" && pass
 }
 
+# signalfd, O_ASYNC with its owner and signal, O_APPEND on a memfd, a big
+# socket queue behind a raised SO_SNDBUF, an eventfd past 2^32 (fdattrs.c).
+t_fdattrs() {
+	start fdattrs "$D/log"
+	kill_set_restore_d && usr2_verdict "fdattrs ok" && pass
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -632,7 +639,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
