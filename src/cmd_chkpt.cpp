@@ -156,10 +156,10 @@ int chkpt_main(int argc, char **argv) {
   bool help = false;
   Err e = parse_args(argc, argv, &a, &help);
   if (help) { outf(1, "%s", kHelp); return 0; }
-  if (e) { complain("chkpt", e.msg); return 1; }
+  if (e) return fail("chkpt", e);
   if (a.every) return dump_every(a.job, a.every_ms, a.keep);
   int code = 1;
   e = run_in_worker(a.job, &code);
-  if (e) { complain("chkpt", e.msg); return 1; }
+  if (e) return fail("chkpt", e);
   return code;
 }

@@ -131,9 +131,5 @@ int info_main(int argc, char **argv) {
   if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) { outf(1, "%s", kHelp); return 0; }
   if (argc != 2) { complain("chkpt info", "give one image (see --help)"); return 1; }
   Err e = show(argv[1]);
-  if (e) {
-    complain("chkpt info", e.msg);
-    return strncmp(e.msg, "bad image", 9) == 0 || strncmp(e.msg, "not a chkpt image", 17) == 0 ? 2 : 1;
-  }
-  return 0;
+  return e ? fail("chkpt info", e) : 0;
 }

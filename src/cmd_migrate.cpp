@@ -218,8 +218,7 @@ void catch_stop_signals() {
 int migrate_in_worker(const void *ctx) {
   catch_stop_signals();  // the worker's own: stop requests also cut the relay
   Err e = migrate(*static_cast<const Args *>(ctx));
-  if (e) complain("migrate", e.msg);
-  return e ? 1 : 0;
+  return e ? fail("migrate", e) : 0;
 }
 }  // namespace
 
@@ -231,6 +230,6 @@ int migrate_main(int argc, char **argv) {
   if (help) { outf(1, "%s", kHelp); return 0; }
   int code = 1;
   if (!e) e = run_in_worker(migrate_in_worker, &a, a.pid, &code);
-  if (e) { complain("migrate", e.msg); return 1; }
+  if (e) return fail("migrate", e);
   return code;
 }

@@ -297,6 +297,6 @@ int restartd_main(int argc, char **argv) {
   Err e = parse_args(argc, argv, &a, &help);
   if (help) { outf(1, "%s", kHelp); return 0; }
   if (!e) e = run(a);
-  if (e) { complain("restartd", e.msg); return 1; }
+  if (e) return fail("restartd", e);
   return 0;
 }

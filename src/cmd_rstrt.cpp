@@ -74,10 +74,7 @@ int rstrt_main(int argc, char **argv) {
   Err e = open_input(path, &in);
   Vec<int> roots;
   if (!e) e = restore_image(in.get(), opt, &roots);
-  if (e) {
-    complain("rstrt", e.msg);
-    return strncmp(e.msg, "bad image", 9) == 0 || strncmp(e.msg, "not a chkpt image", 17) == 0 ? 2 : 1;
-  }
+  if (e) return fail("rstrt", e);
   if (opt.detach) {
     for (int pid : roots) outf(1, "%d\n", pid);
     return 0;

@@ -7,6 +7,11 @@
 
 void complain(const char *cmd, const char *msg) { outf(2, "%s: %s\n", cmd, msg); }
 
+int fail(const char *cmd, const Err &e) {
+  complain(cmd, e.msg);
+  return exit_status(e);
+}
+
 int main(int argc, char **argv) {
   const char *name = argc > 0 ? argv[0] : "chkpt";
   const char *slash = strrchr(name, '/');

@@ -504,7 +504,7 @@ Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage
     next++;
     if (is_memfd_name(v.name.c())) {
       int d = memfd_desc_of(set, v);
-      if (d < 0) return errf("bad image: mapped memfd %s has no description", v.name.c());
+      if (d < 0) return bad_image("mapped memfd %s has no description", v.name.c());
       if (dup2(desc_fds[d], first_slot + slots[i]) < 0) return sys_err("placing memfd %s", v.name.c());
       continue;
     }

@@ -197,7 +197,7 @@ Err restore_rlimits_child(const RlimitsRec &r) {
     struct rlimit now;
     getrlimit(i, &now);
     if (errno == EPERM && r.max[i] > now.rlim_max)
-      return errf("cannot raise the hard limit RLIMIT_%s from %llu to %llu: needs CAP_SYS_RESOURCE", rlimit_name(i),
+      return errk(ErrKind::NotPermitted, "cannot raise the hard limit RLIMIT_%s from %llu to %llu: needs CAP_SYS_RESOURCE", rlimit_name(i),
                   (unsigned long long)now.rlim_max, (unsigned long long)r.max[i]);
     return sys_err("setrlimit RLIMIT_%s", rlimit_name(i));
   }
@@ -221,7 +221,7 @@ Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, 
   TRY(mem.write(m.auxv, mm.auxv, mm.auxv_len));
   int64_t r;
   TRY(t.syscall(SYS_prctl, &r, PR_SET_MM, 14 /* PR_SET_MM_MAP */, g.scratch, sizeof m));
-  if (r == -EPERM) return errf("PR_SET_MM_MAP refused: restoring /proc/PID/exe needs CAP_CHECKPOINT_RESTORE");
+  if (r == -EPERM) return errk(ErrKind::NotPermitted, "PR_SET_MM_MAP refused: restoring /proc/PID/exe needs CAP_CHECKPOINT_RESTORE");
   if (r < 0) return errf("PR_SET_MM_MAP: %s", strerror((int)-r));
   return ok();
 }

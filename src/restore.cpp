@@ -54,10 +54,10 @@ Err read_record(ImageReader &rd, uint32_t len) {
 }
 
 Err check_header(const ImageHeader &h) {
-  if (h.arch != arch::kImageArch) return errf("bad image: it is for %s, this is %s", arch_name(h.arch), arch::kName);
-  if (h.big_endian != arch::kBigEndian) return errf("bad image: byte order differs from this machine's");
+  if (h.arch != arch::kImageArch) return bad_image("it is for %s, this is %s", arch_name(h.arch), arch::kName);
+  if (h.big_endian != arch::kBigEndian) return bad_image("byte order differs from this machine's");
   if (h.page_size != (uint32_t)sysconf(_SC_PAGESIZE))
-    return errf("bad image: page size %u, this machine's is %ld", h.page_size, sysconf(_SC_PAGESIZE));
+    return bad_image("page size %u, this machine's is %ld", h.page_size, sysconf(_SC_PAGESIZE));
   return ok();
 }
 
@@ -123,12 +123,12 @@ Err take_record(ImageReader &rd, uint32_t type, uint32_t len, ProcImage *img, ui
 }
 
 Err check_process(const ProcImage &img, const TreeEntry &te, const SetImage &set, uint64_t page) {
-  if (img.proc.pid != te.pid) return errf("bad image: PROCESS %d out of TREE order", img.proc.pid);
-  if (img.threads.size() != te.tids.size()) return errf("bad image: process %d: thread count differs from TREE", te.pid);
+  if (img.proc.pid != te.pid) return bad_image("PROCESS %d out of TREE order", img.proc.pid);
+  if (img.threads.size() != te.tids.size()) return bad_image("process %d: thread count differs from TREE", te.pid);
   for (size_t i = 0; i < te.tids.size(); i++)
-    if (img.threads[i].tid != te.tids[i]) return errf("bad image: process %d: thread %d not in TREE", te.pid, img.threads[i].tid);
+    if (img.threads[i].tid != te.tids[i]) return bad_image("process %d: thread %d not in TREE", te.pid, img.threads[i].tid);
   for (auto &f : img.files)
-    if (f.desc >= set.fdescs.size()) return errf("bad image: process %d fd %d: no such description", te.pid, f.fd);
+    if (f.desc >= set.fdescs.size()) return bad_image("process %d fd %d: no such description", te.pid, f.fd);
   return ok();  // mappings: check_vma, as they are read
 }
 
@@ -200,8 +200,8 @@ Err clone_with_pid(int pid, int *out) {
   a.set_tid_size = 1;
   long r = syscall(SYS_clone3, &a, sizeof a);
   if (r < 0) {
-    if (errno == EEXIST) return errf("PID %d is in use; cannot restore the process with its PID", pid);
-    if (errno == EPERM) return errf("restoring PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", pid);
+    if (errno == EEXIST) return errk(ErrKind::InUse, "PID %d is in use; cannot restore the process with its PID", pid);
+    if (errno == EPERM) return errk(ErrKind::NotPermitted, "restoring PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", pid);
     return sys_err("clone3 with PID %d", pid);
   }
   *out = (int)r;
@@ -317,7 +317,7 @@ Err child_run(size_t k) {
 [[noreturn]] void child_main(size_t k) {
   Err e = child_run(k);
   if (e) {
-    (void)write_full(plan.err_w, e.msg, strlen(e.msg));
+    send_err(plan.err_w, e);
     int32_t fail = -1;
     (void)write_full(plan.report_w, &fail, sizeof fail);
     _exit(127);
@@ -384,9 +384,8 @@ struct Live {
 };
 
 Err child_error() {
-  char msg[240];
-  long n = read(plan.err_r, msg, sizeof msg - 1);
-  if (n > 0) { msg[n] = 0; return errf("%s", msg); }
+  Err e;
+  if (recv_err(plan.err_r, &e)) return e;
   return errf("a restored process failed to start");
 }
 

@@ -123,7 +123,7 @@ Err create_thread(Tracee &main, const ProcMem &mem, const Gadget &g, int tid) {
   TRY(mem.write(tid_at, &want, sizeof want));
   int64_t r;
   TRY(main.syscall(SYS_clone3, &r, args_at, sizeof args));
-  if (r == -EEXIST) return errf("thread ID %d is in use", tid);
+  if (r == -EEXIST) return errk(ErrKind::InUse, "thread ID %d is in use", tid);
   if (r != tid) return errf("creating thread %d: %s", tid, r < 0 ? strerror((int)-r) : "got another ID");
   Tracee t(tid);
   return t.wait_event_stop();

@@ -110,7 +110,7 @@ Err send_queue(int from, const FdescRec &to) {
   if (to.sock_type == SOCK_STREAM) return n ? write_full(from, p, n) : ok();
   for (size_t at = 0; at + 4 <= n;) {
     uint32_t len = load_le32(p + at);
-    if (len > n - at - 4) return errf("bad image: a queued datagram overruns its socket's data");
+    if (len > n - at - 4) return bad_image("a queued datagram overruns its socket's data");
     if (send(from, p + at + 4, len, 0) != (ssize_t)len) return sys_err("re-queueing a datagram");
     at += 4 + len;
   }
