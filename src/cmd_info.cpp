@@ -19,6 +19,7 @@ static const char kHelp[] =
 #include "commands.h"
 #include "image.h"
 #include "model.h"
+#include "options.h"
 #include "output.h"
 
 namespace {
@@ -128,8 +129,11 @@ Err show(const char *path) {
 }  // namespace
 
 int info_main(int argc, char **argv) {
-  if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) { outf(1, "%s", kHelp); return 0; }
-  if (argc != 2) { complain("chkpt info", "give one image (see --help)"); return 1; }
-  Err e = show(argv[1]);
+  const char *path = nullptr;
+  const Positional args[] = {{"image", &path, true}};
+  bool help = false;
+  Err e = parse_cmdline(argc, argv, nullptr, 0, args, 1, &help);
+  if (help) { outf(1, "%s", kHelp); return 0; }
+  if (!e) e = show(path);
   return e ? fail("chkpt info", e) : 0;
 }

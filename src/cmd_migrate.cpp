@@ -32,6 +32,7 @@ static const char kHelp[] =
 #include "commands.h"
 #include "dump.h"
 #include "net.h"
+#include "options.h"
 #include "periodic.h"
 
 namespace {
@@ -47,35 +48,17 @@ struct Args {
   int timeout = 30;
 };
 
-Err parse_number(const char *s, uint64_t max, const char *what, uint64_t *out) {
-  if (!parse_u64(s, out) || *out == 0 || *out > max) return errf("bad %s '%s' (see --help)", what, s);
-  return ok();
-}
-
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
+  const char *timeout = nullptr, *pid = nullptr;
+  const Option opts[] = {opt_value("--key", &a->key), opt_value("--timeout", &timeout)};
+  const Positional args[] = {{"PID", &pid, true}, {"HOST", &a->dest, true}};
+  TRY(parse_cmdline(argc, argv, opts, args, help));
+  if (*help) return ok();
   uint64_t n;
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) { *help = true; return ok(); }
-    if (!strcmp(s, "--key")) {
-      if (++i == argc) return errf("--key needs a file");
-      a->key = argv[i];
-    } else if (!strcmp(s, "--timeout")) {
-      if (++i == argc) return errf("--timeout needs a number of seconds");
-      TRY(parse_number(argv[i], 86400, "timeout", &n));
-      a->timeout = (int)n;
-    } else if (s[0] == '-' && s[1]) {
-      return errf("unknown option %s (see --help)", s);
-    } else if (a->pid < 0) {
-      TRY(parse_number(s, 0x3fffffff, "PID", &n));
-      a->pid = (int)n;
-    } else if (!a->dest) {
-      a->dest = s;
-    } else {
-      return errf("unexpected argument '%s' (see --help)", s);
-    }
-  }
-  if (a->pid < 0 || !a->dest) return errf("usage: migrate [--key FILE] PID HOST[:PORT] (see --help)");
+  TRY(parse_number("PID", pid, 1, 0x3fffffff, &n));
+  a->pid = (int)n;
+  if (timeout) TRY(parse_number("--timeout", timeout, 1, 86400, &n));
+  if (timeout) a->timeout = (int)n;
   return ok();
 }
 

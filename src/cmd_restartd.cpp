@@ -40,6 +40,7 @@ static const char kHelp[] =
 #include "commands.h"
 #include "dump.h"
 #include "net.h"
+#include "options.h"
 
 namespace {
 constexpr int kMaxConnections = 8;
@@ -53,22 +54,15 @@ struct Args {
 };
 
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) { *help = true; return ok(); }
-    const char **val = !strcmp(s, "--key") ? &a->key : !strcmp(s, "--listen") ? &a->listen
-                     : !strcmp(s, "--dir") ? &a->dir : nullptr;
-    if (val || !strcmp(s, "--timeout")) {
-      if (++i == argc) return errf("%s needs a value (see --help)", s);
-      uint64_t n;
-      if (val) *val = argv[i];
-      else if (!parse_u64(argv[i], &n) || !n || n > 86400) return errf("bad timeout '%s'", argv[i]);
-      else a->timeout = (int)n;
-    } else {
-      return errf("unexpected argument '%s' (see --help)", s);
-    }
-  }
-  if (!a->key) return errf("--key FILE is required (see --help)");
+  const char *timeout = nullptr;
+  const Option opts[] = {opt_value("--key", &a->key), opt_value("--listen", &a->listen), opt_value("--dir", &a->dir),
+                         opt_value("--timeout", &timeout)};
+  TRY(parse_cmdline(argc, argv, opts, sizeof opts / sizeof *opts, nullptr, 0, help));
+  if (*help) return ok();
+  uint64_t n;
+  if (timeout) TRY(parse_number("--timeout", timeout, 1, 86400, &n));
+  if (timeout) a->timeout = (int)n;
+  if (!a->key) return usage_err("--key FILE is required");
   return ok();
 }
 

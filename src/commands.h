@@ -14,3 +14,5 @@ void complain(const char *cmd, const char *msg);
 // complain() about e and return its exit status (exit_status: 2 for a bad
 // image, 1 otherwise): how every command ends on an error.
 int fail(const char *cmd, const Err &e);
+// The commands besides chkpt itself, one line each (for chkpt --help).
+void print_commands(int fd);
