@@ -63,7 +63,12 @@ void print_header(const char *path, const ImageReader &rd, const ImageHeader &h)
   char when[64];
   time_t t = (time_t)h.time_sec;
   struct tm tm;
-  strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+  // snprintf rather than strftime, which would pull musl's time zone code in
+  if (gmtime_r(&t, &tm))
+    snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec);
+  else
+    snprintf(when, sizeof when, "%llu s after the epoch", (unsigned long long)h.time_sec);
   outf(1, "image:      %s\nformat:     %u.%u\n", path, kFormatMajor, rd.minor_version());
   outf(1, "arch:       %s (%s-endian), page size %u\n", arch_name(h.arch), h.big_endian ? "big" : "little", h.page_size);
   outf(1, "kernel:     %s\nhost:       %s\ntime:       %s\nprocesses:  %u\n", h.kernel, h.host, when, h.nr_processes);

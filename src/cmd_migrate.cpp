@@ -34,6 +34,7 @@ static const char kHelp[] =
 #include "net.h"
 #include "options.h"
 #include "periodic.h"
+#include "procfs.h"
 
 namespace {
 constexpr const char *kDefaultKey = "/etc/chkpt/migrate.key";
@@ -67,9 +68,11 @@ uint64_t expected_bytes(int pid) {
   char path[64], buf[4096];
   snprintf(path, sizeof path, "/proc/%d/status", pid);
   if (read_text(path, buf, sizeof buf)) return 0;
-  const char *p = strstr(buf, "\nVmRSS:");
-  unsigned long long kib = 0;
-  return p && sscanf(p + 7, "%llu", &kib) == 1 ? kib * 1024 : 0;
+  char v[64];  // "1234 kB"; no sscanf: it would pull all of musl's scanf in
+  uint64_t kib = 0;
+  if (!status_field(buf, "VmRSS", v, sizeof v)) return 0;
+  for (const char *s = v; *s >= '0' && *s <= '9'; s++) kib = kib * 10 + (uint64_t)(*s - '0');
+  return kib * 1024;
 }
 
 struct Relay {
