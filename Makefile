@@ -44,6 +44,14 @@ else
   SEG_LDFLAGS := -Wl,-z,norelro
 endif
 
+# The architecture's files (src/arch_api.h, docs/CROSS.md): arch/ARCHDIR/ first,
+# then arch/generic/ for what the architecture does not override, musl-style:
+# a header by the include order, a source file when ARCHDIR has none of its name.
+ARCH_INC := -Iarch/$(ARCHDIR) -Iarch/generic
+ARCH_SRCS := $(wildcard arch/$(ARCHDIR)/*.cpp)
+ARCH_SRCS += $(filter-out $(addprefix arch/generic/,$(notdir $(ARCH_SRCS))),$(wildcard arch/generic/*.cpp))
+ARCH_HDRS := $(wildcard arch/$(ARCHDIR)/*.h arch/generic/*.h)
+
 # A cross build goes to build-ARCH/, so it never clobbers the native build/.
 B := $(if $(filter $(ARCH),$(shell uname -m)),build,build-$(ARCH))
 CXX := $(CROSS_COMPILE)g++
@@ -62,7 +70,7 @@ BASE_CXXFLAGS := -std=c++17 -static -fno-pie -no-pie $(ARCH_FLAGS) \
   -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
   -fno-unwind-tables -ffunction-sections -fdata-sections -fno-stack-protector \
   -nostdinc $(CXX_INC) -isystem $(MUSL_INC) -isystem $(GCC_INC) -D'__GLIBC_PREREQ(a,b)=0' \
-  -Isrc -Iarch/$(ARCHDIR)
+  -Isrc $(ARCH_INC)
 # The user's: optimisation and warnings (make CXXFLAGS=-g), and additions.
 CXXFLAGS ?= -Os $(WARN)
 EXTRA_CXXFLAGS ?=
@@ -82,12 +90,12 @@ CRT_BEGIN := $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(if $(NO_GCC_CRT),,$(shell $
 CRT_END := $(if $(NO_GCC_CRT),,$(shell $(CXX) -print-file-name=crtend.o)) $(MUSL_LIB)/crtn.o
 LIBS := -L$(MUSL_LIB) -Wl,--start-group -lc $(shell $(CXX) -print-libgcc-file-name) -Wl,--end-group
 
-SRCS := $(wildcard src/*.cpp) $(wildcard arch/$(ARCHDIR)/*.cpp)
+SRCS := $(wildcard src/*.cpp) $(ARCH_SRCS)
 OBJS := $(patsubst %.cpp,$(B)/obj/%.o,$(SRCS))
 
 all: $(B)/chkpt $(B)/rstrt $(B)/migrate $(B)/restartd
 
-$(B)/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h)
+$(B)/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS)
 	@mkdir -p $(dir $@)
 	$(call say,CXX,$<)
 	$(Q)$(CXX) $(ALL_CXXFLAGS) -c -o $@ $<
@@ -107,11 +115,11 @@ UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
 UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
-  src/sha256.cpp src/net.cpp arch/$(ARCHDIR)/sha256.cpp
+  src/sha256.cpp src/net.cpp $(filter %/sha256.cpp,$(ARCH_SRCS))
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(B)
 	$(call say,CXX,$@)
-	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc -Iarch/$(ARCHDIR) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc $(ARCH_INC) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)
 
 # e2e target programs: static musl (they also run in QEMU guests) and,
 # for the common case of an unmodified distro binary, dynamic glibc.
@@ -178,10 +186,10 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # sanitizers' own; the glibc builds use libstdc++'s.
 GLIBC_SRCS := $(filter-out src/rt.cpp,$(SRCS))
 FUZZ_OBJS := $(patsubst %.cpp,$(B)/fuzz/obj/%.o,$(filter-out src/main.cpp,$(GLIBC_SRCS)) tests/fuzz/fuzz_image.cpp)
-$(B)/fuzz/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h) tests/fuzz/glibc_compat.h
+$(B)/fuzz/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS) tests/fuzz/glibc_compat.h
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCXX,$<)
-	$(Q)$(FUZZ_CXX) -std=c++17 -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(GLIBC_COMPAT) -Isrc -Iarch/$(ARCHDIR) -c -o $@ $<
+	$(Q)$(FUZZ_CXX) -std=c++17 -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(GLIBC_COMPAT) -Isrc $(ARCH_INC) -c -o $@ $<
 $(B)/fuzz/fuzz_image: $(FUZZ_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(FUZZ_CXX) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
@@ -191,9 +199,9 @@ fuzz: all e2e-targets $(B)/fuzz/fuzz_image
 # The product with ASan+UBSan (glibc: the sanitizers do not support static musl).
 ASAN_B := build-asan
 ASAN_FLAGS := -std=c++17 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-exceptions -fno-rtti \
-  $(GLIBC_COMPAT) -Isrc -Iarch/$(ARCHDIR) $(WARN)
+  $(GLIBC_COMPAT) -Isrc $(ARCH_INC) $(WARN)
 ASAN_OBJS := $(patsubst %.cpp,$(ASAN_B)/obj/%.o,$(GLIBC_SRCS))
-$(ASAN_B)/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h) tests/fuzz/glibc_compat.h
+$(ASAN_B)/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS) tests/fuzz/glibc_compat.h
 	@mkdir -p $(dir $@)
 	$(call say,ASANCXX,$<)
 	$(Q)g++ $(ASAN_FLAGS) -c -o $@ $<
@@ -222,7 +230,7 @@ $(B)/qemu/%: tests/qemu/%.c
 $(B)/qemu/mkimage: tests/qemu/mkimage.cpp $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CXX,$@)
-	$(Q)$(UNIT_CXX) -std=c++17 -O1 -Isrc -Iarch/$(ARCHDIR) -o $@ $< $(UNIT_LIB)
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -Isrc $(ARCH_INC) -o $@ $< $(UNIT_LIB)
 ifneq ($(ARCH),ppc64)
 check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script
 	sh tests/qemu/check.sh $(ARCH) $(B)

@@ -26,16 +26,6 @@ const char *rec_name(uint32_t type) {
   return type < sizeof names / sizeof *names ? names[type] : "UNKNOWN";
 }
 
-const char *arch_name(uint16_t arch) {
-  switch (arch) {
-    case kArchX86_64: return "x86_64";
-    case kArchAarch64: return "aarch64";
-    case kArchPpc64le: return "ppc64le";
-    case kArchPpc64: return "ppc64";
-  }
-  return "unknown";
-}
-
 size_t encode_header(const ImageHeader &h, uint8_t *buf, size_t cap) {
   Enc e(buf, cap);
   e.u16(h.arch);

@@ -16,12 +16,14 @@ constexpr int kSigKill = 9, kSigStop = 19;
 }
 
 Err dump_sigacts(Tracee &t, const ProcMem &mem, const Gadget &g, SigactsRec *out) {
-  if (g.scratch_len < sizeof(KSigaction)) return errf("internal: no scratch memory for rt_sigaction");
+  arch::KSigaction k;
+  if (g.scratch_len < sizeof k) return errf("internal: no scratch memory for rt_sigaction");
   for (int sig = 1; sig <= kNrSignals; sig++) {
     int64_t r;
-    TRY(t.syscall(SYS_rt_sigaction, &r, sig, 0, g.scratch, 8));
+    TRY(t.syscall(SYS_rt_sigaction, &r, sig, 0, g.scratch, sizeof k.mask));
     if (r < 0) return errf("rt_sigaction(%d) in the target: %s", sig, strerror((int)-r));
-    TRY(mem.read(g.scratch, &out->act[sig - 1], sizeof(KSigaction)));
+    TRY(mem.read(g.scratch, &k, sizeof k));
+    arch::sigaction_to_image(k, &out->act[sig - 1]);
   }
   return ok();
 }
@@ -37,8 +39,9 @@ Err dump_pending(Tracee &t, Vec<SiginfoRec> *out) {
 Err restore_sigacts_child(const SigactsRec &r) {
   for (int sig = 1; sig <= kNrSignals; sig++) {
     if (sig == kSigKill || sig == kSigStop) continue;
-    const KSigaction &a = r.act[sig - 1];
-    if (syscall(SYS_rt_sigaction, sig, &a, nullptr, 8) < 0) return sys_err("rt_sigaction(%d)", sig);
+    arch::KSigaction k;
+    arch::sigaction_from_image(r.act[sig - 1], &k);
+    if (syscall(SYS_rt_sigaction, sig, &k, nullptr, sizeof k.mask) < 0) return sys_err("rt_sigaction(%d)", sig);
   }
   return ok();
 }
