@@ -4,6 +4,10 @@
 #   make check-qemu ARCH=aarch64    e2e suite + unit tests in a QEMU guest (docs/CROSS.md)
 #   make check                 unit tests + end-to-end suite
 #   make bench                 size / RSS / throughput budgets
+#   make CXXFLAGS=-g           your flags instead of the default -Os + warnings (the
+#                              ones the product needs are kept: BASE_CXXFLAGS)
+#   make EXTRA_CXXFLAGS=...    added to the default ones
+#   make V=1                   show the commands (default: "  CXX  src/x.cpp")
 ARCH ?= $(shell uname -m)
 # Debian's cross compilers by default (g++-aarch64-linux-gnu, ...)
 CROSS_aarch64 := aarch64-linux-gnu-
@@ -40,6 +44,14 @@ else
   SEG_LDFLAGS := -Wl,-z,norelro
 endif
 
+# The architecture's files (src/arch_api.h, docs/CROSS.md): arch/ARCHDIR/ first,
+# then arch/generic/ for what the architecture does not override, musl-style:
+# a header by the include order, a source file when ARCHDIR has none of its name.
+ARCH_INC := -Iarch/$(ARCHDIR) -Iarch/generic
+ARCH_SRCS := $(wildcard arch/$(ARCHDIR)/*.cpp)
+ARCH_SRCS += $(filter-out $(addprefix arch/generic/,$(notdir $(ARCH_SRCS))),$(wildcard arch/generic/*.cpp))
+ARCH_HDRS := $(wildcard arch/$(ARCHDIR)/*.h arch/generic/*.h)
+
 # A cross build goes to build-ARCH/, so it never clobbers the native build/.
 B := $(if $(filter $(ARCH),$(shell uname -m)),build,build-$(ARCH))
 CXX := $(CROSS_COMPILE)g++
@@ -52,41 +64,62 @@ CXX_INC := $(shell $(CXX) -x c++ -E -v /dev/null 2>&1 | sed -n 's/^ \(.*\/c++\/[
 GCC_INC := $(shell $(CXX) -print-file-name=include)
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-CXXFLAGS := -std=c++17 -Os -static -fno-pie -no-pie $(ARCH_FLAGS) \
+# What the product cannot be built without (freestanding C++17 on static musl,
+# no exceptions or RTTI, sections the linker can drop), whatever CXXFLAGS says.
+BASE_CXXFLAGS := -std=c++17 -static -fno-pie -no-pie $(ARCH_FLAGS) \
   -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
   -fno-unwind-tables -ffunction-sections -fdata-sections -fno-stack-protector \
   -nostdinc $(CXX_INC) -isystem $(MUSL_INC) -isystem $(GCC_INC) -D'__GLIBC_PREREQ(a,b)=0' \
-  -Isrc -Iarch/$(ARCHDIR) $(WARN)
-LDFLAGS := -nostdlib -Wl,--gc-sections -Wl,-z,max-page-size=$(SEG_ALIGN) $(SEG_LDFLAGS)
+  -Isrc $(ARCH_INC)
+# The user's: optimisation and warnings (make CXXFLAGS=-g), and additions.
+CXXFLAGS ?= -Os $(WARN)
+EXTRA_CXXFLAGS ?=
+ALL_CXXFLAGS = $(BASE_CXXFLAGS) $(CXXFLAGS) $(EXTRA_CXXFLAGS)
+BASE_LDFLAGS := -nostdlib -Wl,--gc-sections -Wl,-z,max-page-size=$(SEG_ALIGN) $(SEG_LDFLAGS)
+ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
+
+# make V=1 shows every command; by default one short line per step.
+ifeq ($(V),1)
+  Q :=
+  say = @:
+else
+  Q := @
+  say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 CRT_BEGIN := $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(if $(NO_GCC_CRT),,$(shell $(CXX) -print-file-name=crtbeginT.o))
 CRT_END := $(if $(NO_GCC_CRT),,$(shell $(CXX) -print-file-name=crtend.o)) $(MUSL_LIB)/crtn.o
 LIBS := -L$(MUSL_LIB) -Wl,--start-group -lc $(shell $(CXX) -print-libgcc-file-name) -Wl,--end-group
 
-SRCS := $(wildcard src/*.cpp) $(wildcard src/fd/*.cpp) $(wildcard arch/$(ARCHDIR)/*.cpp)
+SRCS := $(wildcard src/*.cpp) $(wildcard src/fd/*.cpp) $(ARCH_SRCS)
 OBJS := $(patsubst %.cpp,$(B)/obj/%.o,$(SRCS))
 
 all: $(B)/chkpt $(B)/rstrt $(B)/migrate $(B)/restartd
 
-$(B)/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h)
+$(B)/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(call say,CXX,$<)
+	$(Q)$(CXX) $(ALL_CXXFLAGS) -c -o $@ $<
 
 $(B)/chkpt: $(OBJS)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@.unstripped $(CRT_BEGIN) $(OBJS) $(LIBS) $(CRT_END)
-	$(CROSS_COMPILE)strip -o $@ $@.unstripped
+	$(call say,LD,$@)
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(ALL_LDFLAGS) -o $@.unstripped $(CRT_BEGIN) $(OBJS) $(LIBS) $(CRT_END)
+	$(call say,STRIP,$@)
+	$(Q)$(CROSS_COMPILE)strip -o $@ $@.unstripped
 
 $(B)/rstrt $(B)/migrate $(B)/restartd: $(B)/chkpt
-	ln -sf chkpt $@
+	$(call say,LN,$@)
+	$(Q)ln -sf chkpt $@
 
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
 UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
-  src/files.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp arch/$(ARCHDIR)/sha256.cpp
+  src/files.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/options.cpp $(filter %/sha256.cpp,$(ARCH_SRCS))
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(B)
-	$(UNIT_CXX) -std=c++17 -O1 -g -Isrc -Iarch/$(ARCHDIR) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)
+	$(call say,CXX,$@)
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc $(ARCH_INC) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)
 
 # e2e target programs: static musl (they also run in QEMU guests) and,
 # for the common case of an unmodified distro binary, dynamic glibc.
@@ -95,8 +128,9 @@ E2E_BINS := $(patsubst tests/e2e/targets/%.c,$(B)/e2e/%,$(E2E_SRCS))
 MUSL_CC := $(CC) $(TARGET_CFLAGS) -specs $(MUSL_LIB)/musl-gcc.specs -static
 $(B)/e2e/%: tests/e2e/targets/%.c tests/e2e/targets/common.h
 	@mkdir -p $(B)/e2e
-	$(MUSL_CC) -O2 -Wall -o $@ $<
-	$(CC) -O2 -Wall -o $@.glibc $< -lpthread
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -O2 -Wall -o $@ $<
+	$(Q)$(CC) -O2 -Wall -o $@.glibc $< -lpthread
 
 # The peers' test program (../shared/peers, not copied into the project).
 PEERS ?= ../shared/peers
@@ -105,8 +139,9 @@ E2E_BINS += $(B)/e2e/chpoxtest
 endif
 $(B)/e2e/chpoxtest: $(PEERS)/chpoxtest.c
 	@mkdir -p $(B)/e2e
-	$(MUSL_CC) -include string.h -O2 -o $@ $<
-	$(CC) -include string.h -O2 -o $@.glibc $<
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -include string.h -O2 -o $@ $<
+	$(Q)$(CC) -include string.h -O2 -o $@.glibc $<
 
 e2e-targets: $(E2E_BINS)
 
@@ -133,10 +168,12 @@ clean:
 # too); evolve is a target program, built like the e2e ones.
 $(B)/faults/imgtool: tests/faults/imgtool.cpp $(addprefix $(B)/obj/src/,crc32c.o codec.o image.o base.o)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(CRT_BEGIN) $< $(filter %.o,$^) $(LIBS) $(CRT_END)
+	$(call say,LD,$@)
+	$(Q)$(CXX) $(ALL_CXXFLAGS) $(ALL_LDFLAGS) -o $@ $(CRT_BEGIN) $< $(filter %.o,$^) $(LIBS) $(CRT_END)
 $(B)/faults/%: tests/faults/%.c tests/e2e/targets/common.h
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) -O2 -Wall -Itests/e2e/targets -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -O2 -Wall -Itests/e2e/targets -o $@ $<
 FAULT_BINS := $(B)/faults/imgtool $(patsubst tests/faults/%.c,$(B)/faults/%,$(wildcard tests/faults/*.c))
 fault-tools: $(FAULT_BINS)
 
@@ -149,30 +186,37 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # sanitizers' own; the glibc builds use libstdc++'s.
 GLIBC_SRCS := $(filter-out src/rt.cpp,$(SRCS))
 FUZZ_OBJS := $(patsubst %.cpp,$(B)/fuzz/obj/%.o,$(filter-out src/main.cpp,$(GLIBC_SRCS)) tests/fuzz/fuzz_image.cpp)
-$(B)/fuzz/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h) tests/fuzz/glibc_compat.h
+$(B)/fuzz/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS) tests/fuzz/glibc_compat.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) -std=c++17 -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(GLIBC_COMPAT) -Isrc -Iarch/$(ARCHDIR) -c -o $@ $<
+	$(call say,FUZZCXX,$<)
+	$(Q)$(FUZZ_CXX) -std=c++17 -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(GLIBC_COMPAT) -Isrc $(ARCH_INC) -c -o $@ $<
 $(B)/fuzz/fuzz_image: $(FUZZ_OBJS)
-	$(FUZZ_CXX) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+	$(call say,LD,$@)
+	$(Q)$(FUZZ_CXX) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 fuzz: all e2e-targets $(B)/fuzz/fuzz_image
 	sh tests/fuzz/run.sh $(B) $(FUZZ_SECONDS)
 
 # The product with ASan+UBSan (glibc: the sanitizers do not support static musl).
 ASAN_B := build-asan
 ASAN_FLAGS := -std=c++17 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-exceptions -fno-rtti \
-  $(GLIBC_COMPAT) -Isrc -Iarch/$(ARCHDIR) $(WARN)
+  $(GLIBC_COMPAT) -Isrc $(ARCH_INC) $(WARN)
 ASAN_OBJS := $(patsubst %.cpp,$(ASAN_B)/obj/%.o,$(GLIBC_SRCS))
-$(ASAN_B)/obj/%.o: %.cpp $(wildcard src/*.h) $(wildcard arch/$(ARCHDIR)/*.h) tests/fuzz/glibc_compat.h
+$(ASAN_B)/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS) tests/fuzz/glibc_compat.h
 	@mkdir -p $(dir $@)
-	g++ $(ASAN_FLAGS) -c -o $@ $<
+	$(call say,ASANCXX,$<)
+	$(Q)g++ $(ASAN_FLAGS) -c -o $@ $<
 $(ASAN_B)/chkpt: $(ASAN_OBJS)
-	g++ -fsanitize=address,undefined -o $@ $^
+	$(call say,LD,$@)
+	$(Q)g++ -fsanitize=address,undefined -o $@ $^
 $(ASAN_B)/rstrt: $(ASAN_B)/chkpt
 	ln -sf chkpt $@
 check-asan: $(ASAN_B)/chkpt $(ASAN_B)/rstrt e2e-targets fault-tools
 	sh tests/faults/asan.sh $(ASAN_B) $(B)
 
-check: fault-tools $(B)/fuzz/fuzz_image
+# make check runs a fuzz smoke only where clang is installed (tests/fuzz/run.sh
+# says SKIP otherwise); make fuzz needs it.
+HAVE_FUZZ_CXX := $(shell command -v $(FUZZ_CXX) 2>/dev/null)
+check: fault-tools $(if $(HAVE_FUZZ_CXX),$(B)/fuzz/fuzz_image)
 .PHONY: fault-tools fuzz check-asan
 
 # --- other architectures: QEMU guests (tests/qemu/, docs/CROSS.md) -------------
@@ -181,10 +225,12 @@ check: fault-tools $(B)/fuzz/fuzz_image
 # qemu-user. Cross builds land in build-ARCH/.
 $(B)/qemu/%: tests/qemu/%.c
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) -O2 -Wall -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -O2 -Wall -o $@ $<
 $(B)/qemu/mkimage: tests/qemu/mkimage.cpp $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(UNIT_CXX) -std=c++17 -O1 -Isrc -Iarch/$(ARCHDIR) -o $@ $< $(UNIT_LIB)
+	$(call say,CXX,$@)
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -Isrc $(ARCH_INC) -o $@ $< $(UNIT_LIB)
 ifneq ($(ARCH),ppc64)
 check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script
 	sh tests/qemu/check.sh $(ARCH) $(B)

@@ -7,31 +7,63 @@
 #include <new>
 #include <unistd.h>
 
+static_assert(sizeof(Err) <= 512, "Err is returned by value everywhere: keep it small");
+
 Err ok() {
   Err e;
   e.msg[0] = 0;
+  e.kind = ErrKind::None;
+  e.errnum = 0;
   return e;
 }
 
-Err errf(const char *fmt, ...) {
+namespace {
+// "<prefix><fmt...>[: <strerror(errnum)>]" of the given kind.
+Err make(ErrKind kind, int errnum, const char *prefix, const char *fmt, va_list ap) {
   Err e;
+  e.kind = kind;
+  e.errnum = (uint8_t)(errnum > 0 && errnum < 256 ? errnum : 0);
+  size_t n = strlen(prefix);
+  memcpy(e.msg, prefix, n + 1);
+  int m = vsnprintf(e.msg + n, sizeof e.msg - n, fmt, ap);
+  if (m > 0) n += (size_t)m;
+  if (n >= sizeof e.msg) n = sizeof e.msg - 1;
+  if (errnum) snprintf(e.msg + n, sizeof e.msg - n, ": %s", strerror(errnum));
+  if (!e.msg[0]) snprintf(e.msg, sizeof e.msg, "unknown error");
+  return e;
+}
+}  // namespace
+
+Err errf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+  Err e = make(ErrKind::Other, 0, "", fmt, ap);
   va_end(ap);
-  if (!e.msg[0]) snprintf(e.msg, sizeof e.msg, "unknown error");
+  return e;
+}
+
+Err errk(ErrKind kind, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  Err e = make(kind, 0, "", fmt, ap);
+  va_end(ap);
+  return e;
+}
+
+Err bad_image(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  Err e = make(ErrKind::BadImage, 0, "bad image: ", fmt, ap);
+  va_end(ap);
   return e;
 }
 
 Err sys_err(const char *fmt, ...) {
   int saved = errno;
-  Err e;
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+  Err e = make(saved == EPERM || saved == EACCES ? ErrKind::NotPermitted : ErrKind::System, saved, "", fmt, ap);
   va_end(ap);
-  if (n < 0) n = 0;
-  if ((size_t)n < sizeof e.msg) snprintf(e.msg + n, sizeof e.msg - n, ": %s", strerror(saved));
   return e;
 }
 
@@ -43,7 +75,24 @@ Err wrap(const Err &inner, const char *fmt, ...) {
   va_end(ap);
   if (n < 0) n = 0;
   if ((size_t)n < sizeof e.msg) snprintf(e.msg + n, sizeof e.msg - n, ": %.200s", inner.msg);
+  e.kind = inner.kind == ErrKind::None ? ErrKind::Other : inner.kind;
+  e.errnum = inner.errnum;
   return e;
+}
+
+int exit_status(const Err &e) {
+  if (!e) return 0;
+  return e.kind == ErrKind::BadImage ? 2 : 1;
+}
+
+void send_err(int fd, const Err &e) { (void)write_full(fd, &e, sizeof e); }
+
+bool recv_err(int fd, Err *e) {
+  if (read_full(fd, e, sizeof *e) != (long)sizeof *e) return false;
+  e->msg[sizeof e->msg - 1] = 0;  // from another process: trust nothing
+  if (!e->msg[0]) return false;
+  if (e->kind > ErrKind::Usage) e->kind = ErrKind::Other;
+  return true;
 }
 
 void Str::assign(const char *s, size_t n) {

@@ -9,17 +9,44 @@
 #include <new>
 #include <utility>
 
-// An error is a message; an empty message means success. `if (Err e = f()) return e;`
+// An error is a message and a kind; an empty message means success.
+// `if (Err e = f()) return e;`. The kind travels through wrap() and between
+// processes (send_err/recv_err) and decides the exit status (exit_status).
+enum class ErrKind : uint8_t {
+  None = 0,      // success
+  Other,         // any other failure
+  BadImage,      // damaged, truncated, not an image, or not for this machine: exit status 2
+  NotPermitted,  // the kernel refused (EPERM, EACCES) or a right is missing
+  InUse,         // a PID or thread ID that must be recreated is taken
+  System,        // a system call failed; Err::errnum says how
+  Usage,         // bad command line
+};
 struct Err {
   char msg[256];
+  ErrKind kind;
+  uint8_t errnum;  // errno of the failed call (sys_err), 0 if none
   explicit operator bool() const { return msg[0] != 0; }
 };
 Err ok();
-Err errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-// "<what>: <strerror(errno)>"
+Err errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));             // ErrKind::Other
+Err errk(ErrKind kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// "bad image: <what>", ErrKind::BadImage.
+Err bad_image(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// "<what>: <strerror(errno)>", with errno kept: ErrKind::NotPermitted for EPERM
+// and EACCES, ErrKind::System otherwise.
 Err sys_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-// Prefix an existing error with context: "<context>: <e.msg>".
+// Prefix an existing error with context: "<context>: <e.msg>"; kind and errno stay.
 Err wrap(const Err &e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// The same error as another kind (the caller knows better, e.g. EEXIST from
+// clone3 with set_tid means ErrKind::InUse).
+inline Err with_kind(Err e, ErrKind kind) { if (e) e.kind = kind; return e; }
+// The exit status every command gives for an error: 0 for none, 2 for a bad
+// image, 1 for anything else.
+int exit_status(const Err &e);
+// An error handed from a child process to its parent through a pipe, kind and
+// all (one atomic write); recv_err is false if the child sent none.
+void send_err(int fd, const Err &e);
+bool recv_err(int fd, Err *e);
 
 #define TRY(expr)               \
   do {                          \

@@ -2,8 +2,10 @@
 static const char kHelp[] =
     "usage: chkpt [--tree|--single|--pgrp|--session] [-o IMAGE|-] [--stop|--kill] ID\n"
     "       chkpt --every SECONDS [--keep N] [--tree|--single|--pgrp|--session] -o DIR ID\n"
-    "       chkpt info IMAGE|DIR\n"
-    "       chkpt rstrt [-d] [--allow-changed-files] IMAGE|DIR|-\n"
+    "       chkpt info IMAGE|DIR|-\n"
+    "       chkpt rstrt [-d] [--allow-changed-files] IMAGE|DIR|-|fd:N\n"
+    "       chkpt migrate [--key FILE] [--timeout SECS] PID HOST[:PORT]\n"
+    "       chkpt restartd --key FILE [--listen ADDR[:PORT]] [--dir DIR] [--timeout SECS]\n"
     "\n"
     "Freeze process ID and its descendants, save their complete state (memory,\n"
     "registers, signals, open files, limits) to IMAGE, then let them go on.\n"
@@ -41,7 +43,10 @@ static const char kHelp[] =
     "tracing runs in a helper process that notices and releases it untouched.\n"
     "Exit status: 0 on success, 1 on failure (the process is left as it was).\n"
     "With --every: 0 once the process has exited or chkpt is stopped by\n"
-    "SIGINT/SIGTERM, 1 if the first checkpoint fails.\n";
+    "SIGINT/SIGTERM, 1 if the first checkpoint fails.\n"
+    "\n"
+    "Other commands, as `chkpt COMMAND ARGS...` (rstrt, migrate and restartd also\n"
+    "through the links of those names); `chkpt COMMAND --help` tells more:\n";
 
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +55,7 @@ static const char kHelp[] =
 #include "base.h"
 #include "commands.h"
 #include "dump.h"
+#include "options.h"
 #include "output.h"
 #include "periodic.h"
 
@@ -75,43 +81,27 @@ bool parse_seconds(const char *s, uint64_t *ms) {
   return *p == 0;
 }
 
-Err parse_option(int argc, char **argv, int *i, Args *a) {
-  const char *s = argv[*i];
-  const char *val = *i + 1 < argc ? argv[*i + 1] : nullptr;
-  if (!strcmp(s, "--tree")) a->job.scope = Scope::Tree;
-  else if (!strcmp(s, "--single")) a->job.scope = Scope::Single;
-  else if (!strcmp(s, "--pgrp")) a->job.scope = Scope::Pgrp;
-  else if (!strcmp(s, "--session")) a->job.scope = Scope::Session;
-  else if (!strcmp(s, "--stop")) a->job.after = AfterDump::Stop;
-  else if (!strcmp(s, "--kill")) a->job.after = AfterDump::Kill;
-  else if (!strcmp(s, "-o") || !strcmp(s, "--every") || !strcmp(s, "--keep")) {
-    if (!val) return errf("%s needs a value (see --help)", s);
-    ++*i;
-    uint64_t n;
-    if (!strcmp(s, "-o")) a->job.out = val;
-    else if (!strcmp(s, "--keep")) {
-      if (!parse_u64(val, &n) || n == 0 || n > 1000000) return errf("bad --keep '%s': give a count of 1 or more", val);
-      a->keep = (unsigned)n;
-    } else {
-      if (!parse_seconds(val, &a->every_ms)) return errf("bad --every '%s': give seconds, e.g. 60 or 0.5", val);
-      a->every = true;
-    }
-  } else return errf("unknown option %s (see --help)", s);
-  return ok();
-}
-
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) { *help = true; return ok(); }
-    if (s[0] == '-' && s[1]) { TRY(parse_option(argc, argv, &i, a)); continue; }
-    uint64_t pid;
-    if (a->job.pid >= 0 || !parse_u64(s, &pid) || pid == 0 || pid > 0x3fffffff) return errf("bad ID '%s' (see --help)", s);
-    a->job.pid = (int)pid;
-  }
-  if (a->job.pid < 0) return errf("no process ID given (see --help)");
-  if (a->every && (!a->job.out || !strcmp(a->job.out, "-"))) return errf("--every needs -o DIR (see --help)");
-  if (a->every && a->job.after != AfterDump::Run) return errf("--every cannot be combined with --stop or --kill");
+  int scope = (int)Scope::Tree, after = (int)AfterDump::Run;
+  const char *every = nullptr, *keep = nullptr, *id = nullptr;
+  const Option opts[] = {opt_flag("--tree", &scope, (int)Scope::Tree),       opt_flag("--single", &scope, (int)Scope::Single),
+                         opt_flag("--pgrp", &scope, (int)Scope::Pgrp),       opt_flag("--session", &scope, (int)Scope::Session),
+                         opt_flag("--stop", &after, (int)AfterDump::Stop),   opt_flag("--kill", &after, (int)AfterDump::Kill),
+                         opt_value("-o", &a->job.out), opt_value("--every", &every), opt_value("--keep", &keep)};
+  const Positional args[] = {{"process ID", &id, true}};
+  TRY(parse_cmdline(argc, argv, opts, args, help));
+  if (*help) return ok();
+  a->job.scope = (Scope)scope;
+  a->job.after = (AfterDump)after;
+  uint64_t n;
+  TRY(parse_number("ID", id, 1, 0x3fffffff, &n));
+  a->job.pid = (int)n;
+  if (keep) TRY(parse_number("--keep", keep, 1, 1000000, &n));
+  if (keep) a->keep = (unsigned)n;
+  if (every && !parse_seconds(every, &a->every_ms)) return usage_err("bad --every '%s': give seconds, e.g. 60 or 0.5", every);
+  a->every = every != nullptr;
+  if (a->every && (!a->job.out || !strcmp(a->job.out, "-"))) return usage_err("--every needs -o DIR");
+  if (a->every && a->job.after != AfterDump::Run) return usage_err("--every cannot be combined with --stop or --kill");
   return ok();
 }
 }  // namespace
@@ -121,11 +111,15 @@ int chkpt_main(int argc, char **argv) {
   Args a;
   bool help = false;
   Err e = parse_args(argc, argv, &a, &help);
-  if (help) { outf(1, "%s", kHelp); return 0; }
-  if (e) { complain("chkpt", e.msg); return 1; }
+  if (help) {
+    outf(1, "%s", kHelp);
+    print_commands(1);
+    return 0;
+  }
+  if (e) return fail("chkpt", e);
   if (a.every) return dump_every(a.job, a.every_ms, a.keep);
   int code = 1;
   e = run_in_worker(a.job, &code);
-  if (e) { complain("chkpt", e.msg); return 1; }
+  if (e) return fail("chkpt", e);
   return code;
 }

@@ -20,6 +20,7 @@ static const char kHelp[] =
 #include "image.h"
 #include "imgread.h"
 #include "model.h"
+#include "options.h"
 #include "output.h"
 
 namespace {
@@ -62,7 +63,12 @@ void print_header(const char *path, const ImageReader &rd, const ImageHeader &h)
   char when[64];
   time_t t = (time_t)h.time_sec;
   struct tm tm;
-  strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+  // snprintf rather than strftime, which would pull musl's time zone code in
+  if (gmtime_r(&t, &tm))
+    snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec);
+  else
+    snprintf(when, sizeof when, "%llu s after the epoch", (unsigned long long)h.time_sec);
   outf(1, "image:      %s\nformat:     %u.%u\n", path, kFormatMajor, rd.minor_version());
   outf(1, "arch:       %s (%s-endian), page size %u\n", arch_name(h.arch), h.big_endian ? "big" : "little", h.page_size);
   outf(1, "kernel:     %s\nhost:       %s\ntime:       %s\nprocesses:  %u\n", h.kernel, h.host, when, h.nr_processes);
@@ -131,12 +137,11 @@ Err show(const char *path) {
 }  // namespace
 
 int info_main(int argc, char **argv) {
-  if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) { outf(1, "%s", kHelp); return 0; }
-  if (argc != 2) { complain("chkpt info", "give one image (see --help)"); return 1; }
-  Err e = show(argv[1]);
-  if (e) {
-    complain("chkpt info", e.msg);
-    return strncmp(e.msg, "bad image", 9) == 0 || strncmp(e.msg, "not a chkpt image", 17) == 0 ? 2 : 1;
-  }
-  return 0;
+  const char *path = nullptr;
+  const Positional args[] = {{"image", &path, true}};
+  bool help = false;
+  Err e = parse_cmdline(argc, argv, nullptr, 0, args, 1, &help);
+  if (help) { outf(1, "%s", kHelp); return 0; }
+  if (!e) e = show(path);
+  return e ? fail("chkpt info", e) : 0;
 }

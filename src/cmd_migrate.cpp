@@ -32,7 +32,9 @@ static const char kHelp[] =
 #include "commands.h"
 #include "dump.h"
 #include "net.h"
+#include "options.h"
 #include "periodic.h"
+#include "procfs.h"
 
 namespace {
 constexpr const char *kDefaultKey = "/etc/chkpt/migrate.key";
@@ -47,35 +49,17 @@ struct Args {
   int timeout = 30;
 };
 
-Err parse_number(const char *s, uint64_t max, const char *what, uint64_t *out) {
-  if (!parse_u64(s, out) || *out == 0 || *out > max) return errf("bad %s '%s' (see --help)", what, s);
-  return ok();
-}
-
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
+  const char *timeout = nullptr, *pid = nullptr;
+  const Option opts[] = {opt_value("--key", &a->key), opt_value("--timeout", &timeout)};
+  const Positional args[] = {{"PID", &pid, true}, {"HOST", &a->dest, true}};
+  TRY(parse_cmdline(argc, argv, opts, args, help));
+  if (*help) return ok();
   uint64_t n;
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) { *help = true; return ok(); }
-    if (!strcmp(s, "--key")) {
-      if (++i == argc) return errf("--key needs a file");
-      a->key = argv[i];
-    } else if (!strcmp(s, "--timeout")) {
-      if (++i == argc) return errf("--timeout needs a number of seconds");
-      TRY(parse_number(argv[i], 86400, "timeout", &n));
-      a->timeout = (int)n;
-    } else if (s[0] == '-' && s[1]) {
-      return errf("unknown option %s (see --help)", s);
-    } else if (a->pid < 0) {
-      TRY(parse_number(s, 0x3fffffff, "PID", &n));
-      a->pid = (int)n;
-    } else if (!a->dest) {
-      a->dest = s;
-    } else {
-      return errf("unexpected argument '%s' (see --help)", s);
-    }
-  }
-  if (a->pid < 0 || !a->dest) return errf("usage: migrate [--key FILE] PID HOST[:PORT] (see --help)");
+  TRY(parse_number("PID", pid, 1, 0x3fffffff, &n));
+  a->pid = (int)n;
+  if (timeout) TRY(parse_number("--timeout", timeout, 1, 86400, &n));
+  if (timeout) a->timeout = (int)n;
   return ok();
 }
 
@@ -84,8 +68,11 @@ uint64_t expected_bytes(int pid) {
   char path[64], buf[4096];
   snprintf(path, sizeof path, "/proc/%d/status", pid);
   if (read_text(path, buf, sizeof buf)) return 0;
-  const char *p = strstr(buf, "\nVmRSS:");
-  return p ? strtoull(p + 7, nullptr, 10) * 1024 : 0;  // not sscanf: it would pull in all of scanf
+  char v[64];  // "1234 kB"; no sscanf: it would pull all of musl's scanf in
+  uint64_t kib = 0;
+  if (!status_field(buf, "VmRSS", v, sizeof v)) return 0;
+  for (const char *s = v; *s >= '0' && *s <= '9'; s++) kib = kib * 10 + (uint64_t)(*s - '0');
+  return kib * 1024;
 }
 
 struct Relay {
@@ -217,8 +204,7 @@ void catch_stop_signals() {
 int migrate_in_worker(const void *ctx) {
   catch_stop_signals();  // the worker's own: stop requests also cut the relay
   Err e = migrate(*static_cast<const Args *>(ctx));
-  if (e) complain("migrate", e.msg);
-  return e ? 1 : 0;
+  return e ? fail("migrate", e) : 0;
 }
 }  // namespace
 
@@ -230,6 +216,6 @@ int migrate_main(int argc, char **argv) {
   if (help) { outf(1, "%s", kHelp); return 0; }
   int code = 1;
   if (!e) e = run_in_worker(migrate_in_worker, &a, a.pid, &code);
-  if (e) { complain("migrate", e.msg); return 1; }
+  if (e) return fail("migrate", e);
   return code;
 }

@@ -41,6 +41,7 @@ static const char kHelp[] =
 #include "dump.h"
 #include "restore.h"
 #include "net.h"
+#include "options.h"
 
 namespace {
 constexpr int kMaxConnections = 8;
@@ -54,22 +55,15 @@ struct Args {
 };
 
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) { *help = true; return ok(); }
-    const char **val = !strcmp(s, "--key") ? &a->key : !strcmp(s, "--listen") ? &a->listen
-                     : !strcmp(s, "--dir") ? &a->dir : nullptr;
-    if (val || !strcmp(s, "--timeout")) {
-      if (++i == argc) return errf("%s needs a value (see --help)", s);
-      uint64_t n;
-      if (val) *val = argv[i];
-      else if (!parse_u64(argv[i], &n) || !n || n > 86400) return errf("bad timeout '%s'", argv[i]);
-      else a->timeout = (int)n;
-    } else {
-      return errf("unexpected argument '%s' (see --help)", s);
-    }
-  }
-  if (!a->key) return errf("--key FILE is required (see --help)");
+  const char *timeout = nullptr;
+  const Option opts[] = {opt_value("--key", &a->key), opt_value("--listen", &a->listen), opt_value("--dir", &a->dir),
+                         opt_value("--timeout", &timeout)};
+  TRY(parse_cmdline(argc, argv, opts, sizeof opts / sizeof *opts, nullptr, 0, help));
+  if (*help) return ok();
+  uint64_t n;
+  if (timeout) TRY(parse_number("--timeout", timeout, 1, 86400, &n));
+  if (timeout) a->timeout = (int)n;
+  if (!a->key) return usage_err("--key FILE is required");
   return ok();
 }
 
@@ -298,6 +292,6 @@ int restartd_main(int argc, char **argv) {
   Err e = parse_args(argc, argv, &a, &help);
   if (help) { outf(1, "%s", kHelp); return 0; }
   if (!e) e = run(a);
-  if (e) { complain("restartd", e.msg); return 1; }
+  if (e) return fail("restartd", e);
   return 0;
 }

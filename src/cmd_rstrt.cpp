@@ -33,6 +33,7 @@ static const char kHelp[] =
 #include "commands.h"
 #include "dump.h"
 #include "restore.h"
+#include "options.h"
 #include "output.h"
 
 namespace {
@@ -61,24 +62,20 @@ int wait_for(const Vec<int> &roots) {
 int rstrt_main(int argc, char **argv) {
   RestoreOptions opt;
   const char *path = nullptr;
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) { outf(1, "%s", kHelp); return 0; }
-    if (!strcmp(s, "-d")) opt.detach = true;
-    else if (!strcmp(s, "--allow-changed-files")) opt.allow_changed_files = true;
-    else if (s[0] == '-' && s[1]) { outf(2, "rstrt: unknown option %s (see --help)\n", s); return 1; }
-    else if (path) { complain("rstrt", "more than one image given (see --help)"); return 1; }
-    else path = s;
-  }
-  if (!path) { complain("rstrt", "no image given (see --help)"); return 1; }
+  int detach = 0, allow_changed = 0;
+  const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed)};
+  const Positional args[] = {{"image", &path, true}};
+  bool help = false;
+  Err e = parse_cmdline(argc, argv, opts, args, &help);
+  if (help) { outf(1, "%s", kHelp); return 0; }
+  if (e) return fail("rstrt", e);
+  opt.detach = detach;
+  opt.allow_changed_files = allow_changed;
   Fd in;
-  Err e = open_input(path, &in);
+  e = open_input(path, &in);
   Vec<int> roots;
   if (!e) e = restore_image(in.get(), opt, &roots);
-  if (e) {
-    complain("rstrt", e.msg);
-    return strncmp(e.msg, "bad image", 9) == 0 || strncmp(e.msg, "not a chkpt image", 17) == 0 ? 2 : 1;
-  }
+  if (e) return fail("rstrt", e);
   if (opt.detach) {
     for (int pid : roots) outf(1, "%d\n", pid);
     return 0;

@@ -26,16 +26,6 @@ const char *rec_name(uint32_t type) {
   return type < sizeof names / sizeof *names ? names[type] : "UNKNOWN";
 }
 
-const char *arch_name(uint16_t arch) {
-  switch (arch) {
-    case kArchX86_64: return "x86_64";
-    case kArchAarch64: return "aarch64";
-    case kArchPpc64le: return "ppc64le";
-    case kArchPpc64: return "ppc64";
-  }
-  return "unknown";
-}
-
 size_t encode_header(const ImageHeader &h, uint8_t *buf, size_t cap) {
   Enc e(buf, cap);
   e.u16(h.arch);
@@ -132,8 +122,8 @@ Err ImageReader::bad(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  if (!in_record_ && !type_) return errf("bad image: at offset %llu: %s", (unsigned long long)rec_off_, what);
-  return errf("bad image: record %s at offset %llu: %s", rec_name(type_), (unsigned long long)rec_off_, what);
+  if (!in_record_ && !type_) return bad_image("at offset %llu: %s", (unsigned long long)rec_off_, what);
+  return bad_image("record %s at offset %llu: %s", rec_name(type_), (unsigned long long)rec_off_, what);
 }
 
 Err ImageReader::fill(void *out, size_t n, const char *what) {
@@ -167,13 +157,13 @@ Err ImageReader::preamble() {
   uint8_t b[8];
   long got = 0;
   Err e = fill(b, sizeof b, "preamble");
-  if (e) return errf("not a chkpt image: too short");
+  if (e) return errk(ErrKind::BadImage, "not a chkpt image: too short");
   (void)got;
-  if (memcmp(b, kMagic, 4) != 0) return errf("not a chkpt image: bad magic");
+  if (memcmp(b, kMagic, 4) != 0) return errk(ErrKind::BadImage, "not a chkpt image: bad magic");
   uint16_t major = load_le16(b + 4);
   minor_ = load_le16(b + 6);
   if (major != kFormatMajor)
-    return errf("bad image: format version %u.%u, this chkpt reads %u.x", major, minor_, kFormatMajor);
+    return bad_image("format version %u.%u, this chkpt reads %u.x", major, minor_, kFormatMajor);
   return ok();
 }
 

@@ -36,9 +36,6 @@ enum class Rec : uint32_t {
 };
 const char *rec_name(uint32_t type);
 
-enum ImageArch : uint16_t { kArchX86_64 = 1, kArchAarch64 = 2, kArchPpc64le = 3, kArchPpc64 = 4 };
-const char *arch_name(uint16_t arch);
-
 struct ImageHeader {
   uint16_t arch = 0;
   uint8_t big_endian = 0;  // byte order of the register blobs (all else is little-endian)

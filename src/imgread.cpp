@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-#include "arch.h"
+#include "arch_api.h"
 #include "codec.h"
 #include "process.h"
 
@@ -138,12 +138,12 @@ Err check_vma(ImageReader &rd, const VmaRec &v, const Vec<VmaRec> &before) {
 
 // Once a process's metadata is complete: it matches its TREE entry.
 Err check_process(const ProcImage &img, const TreeEntry &te, const SetImage &set) {
-  if (img.proc.pid != te.pid) return errf("bad image: PROCESS %d out of TREE order", img.proc.pid);
-  if (img.threads.size() != te.tids.size()) return errf("bad image: process %d: thread count differs from TREE", te.pid);
+  if (img.proc.pid != te.pid) return bad_image("PROCESS %d out of TREE order", img.proc.pid);
+  if (img.threads.size() != te.tids.size()) return bad_image("process %d: thread count differs from TREE", te.pid);
   for (size_t i = 0; i < te.tids.size(); i++)
-    if (img.threads[i].tid != te.tids[i]) return errf("bad image: process %d: thread %d not in TREE", te.pid, img.threads[i].tid);
+    if (img.threads[i].tid != te.tids[i]) return bad_image("process %d: thread %d not in TREE", te.pid, img.threads[i].tid);
   for (auto &f : img.files)
-    if (f.desc >= set.fdescs.size()) return errf("bad image: process %d fd %d: no such description", te.pid, f.fd);
+    if (f.desc >= set.fdescs.size()) return bad_image("process %d fd %d: no such description", te.pid, f.fd);
   return ok();
 }
 
@@ -176,10 +176,10 @@ Err walk_image(ImageReader &rd, ImageVisitor &v) {
 }
 
 Err SetReader::header(ImageReader &rd, const ImageHeader &h) {
-  if (h.arch != arch::kImageArch) return errf("bad image: it is for %s, this is %s", arch_name(h.arch), arch::kName);
-  if (h.big_endian != arch::kBigEndian) return errf("bad image: byte order differs from this machine's");
+  if (h.arch != arch::kImageArch) return bad_image("it is for %s, this is %s", arch_name(h.arch), arch::kName);
+  if (h.big_endian != arch::kBigEndian) return bad_image("byte order differs from this machine's");
   if (h.page_size != (uint32_t)sysconf(_SC_PAGESIZE))
-    return errf("bad image: page size %u, this machine's is %ld", h.page_size, sysconf(_SC_PAGESIZE));
+    return bad_image("page size %u, this machine's is %ld", h.page_size, sysconf(_SC_PAGESIZE));
   return ok();
 }
 

@@ -501,7 +501,7 @@ Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage
       if (dup2(desc_fds[d], first_slot + slots[i]) < 0) return sys_err("placing %s", v.name.c());
       continue;
     }
-    if (starts_with(v.name.c(), "/memfd:")) return errf("bad image: mapped memfd %s has no description", v.name.c());
+    if (starts_with(v.name.c(), "/memfd:")) return bad_image("mapped memfd %s has no description", v.name.c());
     bool rw = v.shared && (v.vmflags & kVmMayWrite);
     Fd fd(open(v.name.c(), (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC));
     if (!fd.ok()) return sys_err("cannot open mapped file %s", v.name.c());

@@ -5,7 +5,7 @@
 #pragma once
 #include <stdint.h>
 
-#include "arch.h"
+#include "arch_api.h"
 #include "base.h"
 #include "fdesc.h"
 
@@ -39,14 +39,11 @@ struct RlimitsRec {
   uint64_t cur[kNrRlimits] = {}, max[kNrRlimits] = {};
 };
 
-// struct sigaction as the rt_sigaction syscall takes it on x86_64, aarch64 and
-// ppc64 (include/linux/signal_types.h: handler, flags, restorer, mask).
-struct KSigaction {
-  uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
-};
+// Signal dispositions in the image's fixed form (ImageSigaction, src/arch_api.h);
+// the kernel's struct sigaction is arch::KSigaction.
 constexpr int kNrSignals = 64;
 struct SigactsRec {
-  KSigaction act[kNrSignals];  // act[i] is signal i+1
+  ImageSigaction act[kNrSignals];  // act[i] is signal i+1
 };
 
 // Fields of struct prctl_mm_map (include/uapi/linux/prctl.h) plus the auxv.

@@ -402,7 +402,7 @@ Err Worker::start(Fn fn, void *ctx, int close_fd) {
     close(close_fd);
     int code = 1;
     Err e = fn(ctx, &code);
-    if (e) (void)write_full(p[1], e.msg, strlen(e.msg));
+    if (e) send_err(p[1], e);
     _exit(e ? code : 0);
   }
   close(p[1]);
@@ -415,14 +415,13 @@ Err Worker::join(int *code) {
   while (waitpid(pid_, &st, 0) < 0)
     if (errno != EINTR) return sys_err("waiting for the helper process");
   pid_ = -1;
-  char msg[256];
-  long n = read_full(err_.get(), msg, sizeof msg - 1);
-  msg[n > 0 ? n : 0] = 0;
+  Err e;
+  bool sent = recv_err(err_.get(), &e);
   err_.reset();
   int c = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   if (code) *code = c;
   if (!c) return ok();
-  if (msg[0]) return errf("%s", msg);
+  if (sent) return e;
   return WIFSIGNALED(st) ? errf("helper process killed by signal %d", WTERMSIG(st)) : errf("helper process failed");
 }
 

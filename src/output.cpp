@@ -81,7 +81,7 @@ Err list_names(const char *dir, bool temps, Vec<Str> *out) {
 Err open_newest_generation(const char *dir, Fd *out) {
   Vec<uint64_t> gens;
   TRY(list_generations(dir, &gens));
-  if (gens.empty()) return errf("not a chkpt image: %s is a directory without checkpoint generations (NNNNNNNN.img)", dir);
+  if (gens.empty()) return errk(ErrKind::BadImage, "not a chkpt image: %s is a directory without checkpoint generations (NNNNNNNN.img)", dir);
   char newest[4200];
   generation_path(dir, gens.back(), newest, sizeof newest);
   Err first = ok();
@@ -95,7 +95,7 @@ Err open_newest_generation(const char *dir, Fd *out) {
     if (!e) return ok();
     if (!first) first = e;
   }
-  return wrap(first, "bad image: no generation in %s passes the checks; the newest, %s", dir, newest);
+  return with_kind(wrap(first, "bad image: no generation in %s passes the checks; the newest, %s", dir, newest), ErrKind::BadImage);
 }
 }  // namespace
 

@@ -70,7 +70,7 @@ int dump_in_worker(const void *ctx) {
   Err e = dump_job(job);
   bool quiet = e && job.periodic && !job_alive(job);  // the target ended: --every is done
   if (e && !quiet) complain("chkpt", e.msg);
-  return e ? 1 : 0;
+  return exit_status(e);
 }
 
 uint64_t now_ms() {
@@ -197,7 +197,7 @@ int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep) {
   uint64_t next = 1;
   Err e = prepare_dir(job.out, &next);
   if (!e && !job_alive(job)) e = errf("nothing to checkpoint: no live process %d, or none in its group or session", job.pid);
-  if (e) { complain("chkpt", e.msg); return 1; }
+  if (e) return fail("chkpt", e);
   // Wakes the wait as soon as the process exits; -1 (polled instead) for a
   // group or session, or on kernels before 5.3.
   Fd pidfd(job.scope == Scope::Tree || job.scope == Scope::Single ? (int)syscall(SYS_pidfd_open, job.pid, 0) : -1);
@@ -210,7 +210,7 @@ int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep) {
     g.out = path;
     g.periodic = !first;
     int code = 1;
-    if ((e = run_in_worker(g, &code))) { complain("chkpt", e.msg); return 1; }
+    if ((e = run_in_worker(g, &code))) return fail("chkpt", e);
     if (code == 0) {
       next++;
       prune(job.out, keep);

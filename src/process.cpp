@@ -194,7 +194,7 @@ Err restore_rlimits_child(const RlimitsRec &r) {
     struct rlimit now;
     getrlimit(i, &now);
     if (errno == EPERM && r.max[i] > now.rlim_max)
-      return errf("cannot raise the hard limit RLIMIT_%s from %llu to %llu: needs CAP_SYS_RESOURCE", rlimit_name(i),
+      return errk(ErrKind::NotPermitted, "cannot raise the hard limit RLIMIT_%s from %llu to %llu: needs CAP_SYS_RESOURCE", rlimit_name(i),
                   (unsigned long long)now.rlim_max, (unsigned long long)r.max[i]);
     return sys_err("setrlimit RLIMIT_%s", rlimit_name(i));
   }
@@ -217,7 +217,7 @@ Err restore_mm(Remote &rc, const MmRec &mm, int exe_fd) {
   TRY(rc.put(sizeof m, mm.auxv, mm.auxv_len));
   int64_t r;
   TRY(rc.call(SYS_prctl, &r, PR_SET_MM, 14 /* PR_SET_MM_MAP */, rc.at(0), sizeof m));
-  if (r == -EPERM) return errf("PR_SET_MM_MAP refused: restoring /proc/PID/exe needs CAP_CHECKPOINT_RESTORE");
+  if (r == -EPERM) return errk(ErrKind::NotPermitted, "PR_SET_MM_MAP refused: restoring /proc/PID/exe needs CAP_CHECKPOINT_RESTORE");
   if (r < 0) return errf("PR_SET_MM_MAP: %s", strerror((int)-r));
   return ok();
 }

@@ -37,7 +37,7 @@ Err Tracee::wait_stop(int *status) {
 
 Err Tracee::seize_and_freeze() {
   if (pt(kPtraceSeize, tid_, 0, kOptTraceSysGood) < 0) {
-    if (errno == EPERM) return errf("not permitted to trace process %d (ptrace: %s)", tid_, strerror(EPERM));
+    if (errno == EPERM) return errk(ErrKind::NotPermitted, "not permitted to trace process %d (ptrace: %s)", tid_, strerror(EPERM));
     return sys_err("cannot trace process %d", tid_);
   }
   TRY(interrupt_and_wait());

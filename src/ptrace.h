@@ -4,7 +4,7 @@
 #pragma once
 #include <stdint.h>
 
-#include "arch.h"
+#include "arch_api.h"
 #include "base.h"
 #include "model.h"
 

@@ -1,5 +1,5 @@
 // The shape of an architecture's table of register sets saved besides
-// NT_PRSTATUS (arch/<arch>/arch.h: kExtraRegsets), read with PTRACE_GETREGSET.
+// NT_PRSTATUS (arch/<arch>/arch.h: kExtraRegsets; the contract is src/arch_api.h), read with PTRACE_GETREGSET.
 #pragma once
 #include <stdint.h>
 

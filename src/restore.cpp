@@ -209,7 +209,7 @@ Err Restorer::child_run(size_t k) {
 [[noreturn]] void Restorer::child_main(size_t k) {
   Err e = child_run(k);
   if (e) {
-    (void)write_full(err_w_, e.msg, strlen(e.msg));
+    send_err(err_w_, e);
     int32_t fail = -1;
     (void)write_full(report_w_, &fail, sizeof fail);
     _exit(127);
@@ -224,9 +224,8 @@ Err Restorer::child_run(size_t k) {
 // ---- rstrt: creating and tracing the tree ---------------------------------------
 
 Err Restorer::child_error() {
-  char msg[240];
-  long n = read(err_r_, msg, sizeof msg - 1);
-  if (n > 0) { msg[n] = 0; return errf("%s", msg); }
+  Err e;
+  if (recv_err(err_r_, &e)) return e;
   return errf("a restored process failed to start");
 }
 

@@ -27,7 +27,8 @@ void sha256(const void *p, size_t n, uint8_t out[kSha256Len]);
 
 // The compression function over n consecutive 64-byte blocks. The portable one
 // is in sha256.cpp; arch/<arch>/sha256.cpp has the CPU's SHA-256 instructions
-// (x86 SHA-NI, ARMv8 SHA2) and returns false when the CPU lacks them.
+// (x86 SHA-NI, ARMv8 SHA2) and returns false when the CPU lacks them;
+// arch/generic/sha256.cpp, for the others, always returns false.
 extern const uint32_t kSha256K[64];
 void sha256_blocks_portable(uint32_t h[8], const uint8_t *p, size_t n);
 bool sha256_blocks_accel(uint32_t h[8], const uint8_t *p, size_t n);

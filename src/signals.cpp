@@ -17,9 +17,11 @@ constexpr int kSigKill = 9, kSigStop = 19;
 }
 
 Err dump_sigacts(Remote &rc, SigactsRec *out) {
+  arch::KSigaction k;
   for (int sig = 1; sig <= kNrSignals; sig++) {
-    TRY(rc.must("rt_sigaction", SYS_rt_sigaction, sig, 0, rc.at(0), 8));
-    TRY(rc.get(0, &out->act[sig - 1], sizeof(KSigaction)));
+    TRY(rc.must("rt_sigaction", SYS_rt_sigaction, sig, 0, rc.at(0), sizeof k.mask));
+    TRY(rc.get(0, &k, sizeof k));
+    arch::sigaction_to_image(k, &out->act[sig - 1]);
   }
   return ok();
 }
@@ -30,8 +32,9 @@ Err dump_sigacts(Remote &rc, SigactsRec *out) {
 Err restore_sigacts_child(const SigactsRec &r) {
   for (int sig = 1; sig <= kNrSignals; sig++) {
     if (sig == kSigKill || sig == kSigStop) continue;
-    const KSigaction &a = r.act[sig - 1];
-    if (syscall(SYS_rt_sigaction, sig, &a, nullptr, 8) < 0) return sys_err("rt_sigaction(%d)", sig);
+    arch::KSigaction k;
+    arch::sigaction_from_image(r.act[sig - 1], &k);
+    if (syscall(SYS_rt_sigaction, sig, &k, nullptr, sizeof k.mask) < 0) return sys_err("rt_sigaction(%d)", sig);
   }
   return ok();
 }

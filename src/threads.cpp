@@ -118,7 +118,7 @@ Err create_thread(Remote &main, int tid) {
   TRY(main.put(sizeof args, &want, sizeof want));
   int64_t r;
   TRY(main.call(SYS_clone3, &r, main.at(0), sizeof args));
-  if (r == -EEXIST) return errf("thread ID %d is in use", tid);
+  if (r == -EEXIST) return errk(ErrKind::InUse, "thread ID %d is in use", tid);
   if (r != tid) return errf("creating thread %d: %s", tid, r < 0 ? strerror((int)-r) : "got another ID");
   Tracee t(tid);
   return t.wait_event_stop();

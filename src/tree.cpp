@@ -269,8 +269,8 @@ Err clone_with_pid(int pid, int *out) {
   a.set_tid_size = 1;
   long r = syscall(SYS_clone3, &a, sizeof a);
   if (r < 0) {
-    if (errno == EEXIST) return errf("PID %d is in use; cannot restore the process with its PID", pid);
-    if (errno == EPERM) return errf("restoring PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", pid);
+    if (errno == EEXIST) return errk(ErrKind::InUse, "PID %d is in use; cannot restore the process with its PID", pid);
+    if (errno == EPERM) return errk(ErrKind::NotPermitted, "restoring PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", pid);
     return sys_err("clone3 with PID %d", pid);
   }
   *out = (int)r;

@@ -1,17 +1,13 @@
-// aarch64: everything chkpt needs to know about this architecture.
-// The same set of names exists in every arch/<arch>/arch.h; src/ uses only these.
+// aarch64: this architecture's part of the contract in src/arch_api.h (included
+// only from there). Overrides arch/generic/syscall_restart.h, regset.cpp and
+// sha256.cpp (ARMv8 SHA2).
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base.h"
-#include "regset.h"
-
-class Tracee;
-
 namespace arch {
 
-constexpr uint16_t kImageArch = 2;  // ImageArch::kArchAarch64 (src/image.h)
+constexpr uint16_t kImageArch = kArchAarch64;
 constexpr const char *kName = "aarch64";
 constexpr bool kBigEndian = false;
 
@@ -53,17 +49,5 @@ inline void prepare_syscall(Regs &r, uint64_t insn, long nr, const uint64_t a[6]
   for (int i = 0; i < 6; i++) r.x[i] = a[i];
 }
 inline int64_t syscall_result(const Regs &r) { return (int64_t)r.x[0]; }
-
-// Called once a thread is frozen (PTRACE_INTERRUPT stop in get_signal()).
-// arm64 has already rewound an interrupted syscall at that point (pc on the
-// svc, x0 = its first argument again) but keeps "restart it through
-// restart_syscall" in locals that injecting syscalls would lose; this puts the
-// thread back in the same stop with x8 = the number it would really enter
-// (cpu.cpp says how).
-Err settle_after_freeze(Tracee &t);
-
-// Can an extra register set saved on another CPU be loaded here? `img` is the
-// saved blob, `cur` the same set read from a live thread on this machine.
-Err check_regset(const ExtraRegset &set, const uint8_t *img, size_t n, const uint8_t *cur, size_t cur_n);
 
 }  // namespace arch

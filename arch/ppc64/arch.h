@@ -1,19 +1,14 @@
 // ppc64 (little-endian ppc64le, and big-endian ppc64 with the ELFv2 ABI that
-// musl requires): everything chkpt needs to know about this architecture.
-// The same set of names exists in every arch/<arch>/arch.h; src/ uses only these.
+// musl requires): this architecture's part of the contract in src/arch_api.h
+// (included only from there). Everything else is arch/generic's.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base.h"
-#include "regset.h"
-
-class Tracee;
-
 namespace arch {
 
 constexpr bool kBigEndian = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
-constexpr uint16_t kImageArch = kBigEndian ? 4 : 3;  // ImageArch::kArchPpc64 / kArchPpc64le (src/image.h)
+constexpr uint16_t kImageArch = kBigEndian ? kArchPpc64 : kArchPpc64le;
 constexpr const char *kName = kBigEndian ? "ppc64" : "ppc64le";
 
 // NT_PRSTATUS holds struct user_pt_regs (arch/powerpc/include/uapi/asm/ptrace.h),
@@ -66,13 +61,5 @@ inline long interrupted_syscall(const Regs &r) {
   return trap_type(r) == 0xc00 || trap_type(r) == 0x3000 ? (long)r.gpr[0] : -1;
 }
 inline long syscall_return(const Regs &r) { return trap_type(r) == 0x3000 ? (long)r.gpr[3] : (long)syscall_result(r); }
-
-// Nothing to do on ppc64: the kernel's restart code runs after get_signal()
-// returns and reads only registers that travel in NT_PRSTATUS.
-inline Err settle_after_freeze(Tracee &) { return ok(); }
-
-// Can an extra register set saved on another CPU be loaded here? `img` is the
-// saved blob, `cur` the same set read from a live thread on this machine.
-Err check_regset(const ExtraRegset &set, const uint8_t *img, size_t n, const uint8_t *cur, size_t cur_n);
 
 }  // namespace arch

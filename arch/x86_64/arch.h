@@ -1,18 +1,14 @@
-// x86_64: everything chkpt needs to know about this architecture.
-// The same set of names exists in every arch/<arch>/arch.h; src/ uses only these.
+// x86_64: this architecture's part of the contract in src/arch_api.h (included
+// only from there). Overrides arch/generic/regset.cpp (XSAVE features) and
+// sha256.cpp (SHA-NI).
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/user.h>
 
-#include "base.h"
-#include "regset.h"
-
-class Tracee;
-
 namespace arch {
 
-constexpr uint16_t kImageArch = 1;  // ImageArch::kArchX86_64 (src/image.h)
+constexpr uint16_t kImageArch = kArchX86_64;
 constexpr const char *kName = "x86_64";
 constexpr bool kBigEndian = false;
 
@@ -54,13 +50,5 @@ inline int64_t syscall_result(const Regs &r) { return (int64_t)r.rax; }
 // e.g. -ERESTARTSYS (-512) while the kernel intends to restart it.
 inline long interrupted_syscall(const Regs &r) { return (long)r.orig_rax; }
 inline long syscall_return(const Regs &r) { return (long)r.rax; }
-
-// Nothing to do on x86_64: the kernel's restart code runs after get_signal()
-// returns and reads only registers that travel in NT_PRSTATUS (rax, orig_rax).
-inline Err settle_after_freeze(Tracee &) { return ok(); }
-
-// Can an extra register set saved on another CPU be loaded here? `img` is the
-// saved blob, `cur` the same set read from a live thread on this machine.
-Err check_regset(const ExtraRegset &set, const uint8_t *img, size_t n, const uint8_t *cur, size_t cur_n);
 
 }  // namespace arch

@@ -44,7 +44,7 @@ bool valid(const FdescRec &f) {
 Err open_device(OpenCtx &c, size_t i) {
   const FdescRec &f = c.set.fdescs[i];
   uint64_t rdev;
-  if (!rdev_of(f, &rdev)) return errf("bad image: device description %u", (unsigned)i);
+  if (!rdev_of(f, &rdev)) return bad_image("device description %u", (unsigned)i);
   int flags = (int)(f.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_NOCTTY | O_CLOEXEC;
   Fd fd(open(f.path.c(), flags));
   if (!fd.ok()) return sys_err("cannot reopen %s", f.path.c());

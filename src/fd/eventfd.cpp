@@ -41,7 +41,7 @@ bool valid(const FdescRec &f) {
 // as the total stays within kMaxCount.
 Err open_eventfd(OpenCtx &c, size_t i) {
   uint64_t count;
-  if (!count_of(c.set.fdescs[i], &count)) return errf("bad image: eventfd description %u", (unsigned)i);
+  if (!count_of(c.set.fdescs[i], &count)) return bad_image("eventfd description %u", (unsigned)i);
   uint32_t first = count > 0xffffffffull ? 0xffffffffu : (uint32_t)count;
   int fd = eventfd(first, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) return sys_err("eventfd");

@@ -90,7 +90,7 @@ Err dump_mapped(int pid, const VmaRec &v, FdescRec *f) {
 Err open_memfd(OpenCtx &c, size_t i) {
   const FdescRec &f = c.set.fdescs[i];
   MemfdFields m;
-  if (!fields(f, &m)) return errf("bad image: memfd description %u", (unsigned)i);
+  if (!fields(f, &m)) return bad_image("memfd description %u", (unsigned)i);
   char name[256];
   memfd_name(f.path.c(), name, sizeof name);
   Fd fd(memfd_create(name, MFD_CLOEXEC | (m.seals ? MFD_ALLOW_SEALING : 0)));

@@ -111,7 +111,7 @@ bool peer_outside(const SetImage &set, const FdescRec &f, PeerWanted *w) {
 // is an error, never a hang.
 Err fill(int wr, const FdescRec &f) {
   PipeEnd p;
-  if (!fields(f, &p)) return errf("bad image: pipe description %u", f.id);
+  if (!fields(f, &p)) return bad_image("pipe description %u", f.id);
   if (p.size && fcntl(wr, F_SETPIPE_SZ, (int)p.size) < 0) return sys_err("F_SETPIPE_SZ %u", p.size);
   if (!p.len) return ok();
   int fl = fcntl(wr, F_GETFL);

@@ -38,7 +38,7 @@ bool valid(const FdescRec &f) {
 
 Err open_signalfd(OpenCtx &c, size_t i) {
   uint64_t mask;
-  if (!mask_of(c.set.fdescs[i], &mask)) return errf("bad image: signalfd description %u", (unsigned)i);
+  if (!mask_of(c.set.fdescs[i], &mask)) return bad_image("signalfd description %u", (unsigned)i);
   // The raw call takes the kernel's 8-byte sigset (libc's sigset_t is larger).
   long fd = syscall(SYS_signalfd4, -1, &mask, sizeof mask, O_CLOEXEC);
   if (fd < 0) return sys_err("signalfd");

@@ -222,13 +222,13 @@ void set_bufs(int sk, const SockFields &s) {
 
 Err open_pair(OpenCtx &c, size_t i) {
   SockFields a, b;
-  if (!fields(c.set.fdescs[i], &a)) return errf("bad image: socket description %u", (unsigned)i);
+  if (!fields(c.set.fdescs[i], &a)) return bad_image("socket description %u", (unsigned)i);
   int sv[2];
   if (socketpair(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0, sv) < 0) return sys_err("socketpair");
   Fd s0(sv[0]), s1(sv[1]);
   int peer = a.peer ? desc_with_ino(c.set, a.peer) : -1;
   if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type))
-    return errf("bad image: socket description %d does not match its peer", peer);
+    return bad_image("socket description %d does not match its peer", peer);
   set_bufs(s0.get(), a);
   if (peer >= 0) set_bufs(s1.get(), b);
   TRY(send_queue(s1.get(), a, peer >= 0 ? &b : nullptr));  // a's receive queue came from its peer

@@ -175,6 +175,36 @@ t_help() {
 	pass
 }
 
+# A usage error: one uniform line on stderr, exit 1, nothing on stdout.
+# usage_says EXPECTED CMD ARGS...
+usage_says() {
+	_want=$1
+	shift
+	run 10 /dev/null "$D/out" "$D/err" "$@"
+	WHY="$*: exit $RC, stderr '$(cat "$D/err")', expected '$_want'"
+	[ "$RC" = 1 ] && [ "$(cat "$D/err")" = "$_want" ] && [ ! -s "$D/out" ]
+}
+
+t_usage() {
+	need usage_says "chkpt: unknown option --bogus (see --help)" "$BIN/chkpt" --bogus 1 &&
+		need usage_says "chkpt: -o needs a value (see --help)" "$BIN/chkpt" 1 -o &&
+		need usage_says "chkpt: no process ID given (see --help)" "$BIN/chkpt" --single &&
+		need usage_says "rstrt: unknown option --bogus (see --help)" "$BIN/rstrt" --bogus x.img &&
+		need usage_says "rstrt: unexpected argument 'y.img' (see --help)" "$BIN/chkpt" rstrt x.img y.img &&
+		need usage_says "chkpt info: no image given (see --help)" "$BIN/chkpt" info &&
+		need usage_says "migrate: --key needs a value (see --help)" "$BIN/migrate" 1 host --key &&
+		need usage_says "migrate: --timeout needs a value (see --help)" "$BIN/chkpt" migrate --timeout &&
+		need usage_says "restartd: unknown option --bogus (see --help)" "$BIN/restartd" --bogus &&
+		need usage_says "restartd: --dir needs a value (see --help)" "$BIN/restartd" --key k --dir || return
+	# chkpt --help lists every other command
+	run 10 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --help
+	for _c in info rstrt migrate restartd; do
+		WHY="chkpt --help does not list $_c"
+		need grep -q "^  $_c  " "$D/out" || return
+	done
+	pass
+}
+
 # Start a counter and wait until it is well under way.
 counter_running() {
 	start counter "$@"
@@ -636,7 +666,7 @@ t_chpox_handler() { chpox_run handler; }
 
 # --- main ----------------------------------------------------------------------
 
-TESTS=${E2E_TESTS:-"help counter_kill counter_append counter_default counter_stop memsum simd sigs
+TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
 	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs zombies cow err_single pgrp session

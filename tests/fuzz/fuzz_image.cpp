@@ -8,8 +8,8 @@
 // the checksum; the checksum path itself is covered by tests/unit and
 // tests/faults/badimg.sh. What is checked besides "no crash, no leak, no
 // undefined behaviour" (ASan, UBSan): every refusal is one line that rstrt
-// reports with exit status 2, i.e. starts with "bad image" or "not a chkpt
-// image".
+// reports with exit status 2: of kind ErrKind::BadImage (src/base.h), and
+// saying so, i.e. starting with "bad image" or "not a chkpt image".
 //
 // Build and run: make fuzz FUZZ_SECONDS=N (tests/fuzz/run.sh).
 #include <stdint.h>
@@ -22,8 +22,11 @@
 #include "crc32c.h"
 #include "restore.h"
 
-// The product's commands report through complain() (main.cpp, not linked here).
+// The product's commands report through complain() and fail() and chkpt
+// --help lists the commands with print_commands() (main.cpp, not linked here).
 void complain(const char *, const char *) {}
+int fail(const char *, const Err &e) { return exit_status(e); }
+void print_commands(int) {}
 
 namespace {
 void fix_crcs(uint8_t *p, size_t n) {
@@ -48,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (ftruncate(fd, 0) < 0 || pwrite(fd, copy, size, 0) != (ssize_t)size || lseek(fd, 0, SEEK_SET) < 0) abort();
   free(copy);
   Err e = check_image(fd);
-  if (e && (strchr(e.msg, '\n') || !(starts(e.msg, "bad image") || starts(e.msg, "not a chkpt image")))) {
+  bool says_bad = starts(e.msg, "bad image") || starts(e.msg, "not a chkpt image");
+  if (e && (strchr(e.msg, '\n') || !says_bad || exit_status(e) != 2)) {
     fprintf(stderr, "refusal that rstrt would not report as a bad image: %s\n", e.msg);
     abort();
   }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "arch_api.h"
 #include "image.h"
 
 namespace {

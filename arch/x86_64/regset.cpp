@@ -1,6 +1,6 @@
 // x86_64 CPU state compatibility: an XSAVE image may only be loaded on a CPU
 // whose enabled features (XCR0) include every component the image holds.
-#include "arch.h"
+#include "arch_api.h"
 #include "codec.h"
 
 namespace arch {

@@ -1,10 +1,9 @@
-// aarch64: settling a frozen thread's interrupted syscall, and register set
-// compatibility.
+// aarch64: settling a frozen thread's interrupted syscall (syscall_restart.h).
 #include <errno.h>
 #include <string.h>
 #include <sys/ptrace.h>
 
-#include "arch.h"
+#include "arch_api.h"
 #include "ptrace.h"
 
 namespace arch {
@@ -74,14 +73,6 @@ Err settle_after_freeze(Tracee &t) {
   Err e = settle_at_svc(t, r, mask);
   if (e) (void)t.set_sigmask(mask);  // best effort: never leave the thread with everything blocked
   return e;
-}
-
-// FPSIMD has one layout on every arm64 CPU; the TLS set grows by tpidr2_el0
-// with SME. A set no larger than this kernel's loads (the rest stays zero).
-Err check_regset(const ExtraRegset &set, const uint8_t *img, size_t n, const uint8_t *cur, size_t cur_n) {
-  if (n == 0 || n > cur_n)
-    return errf("%s register set in the image is %zu bytes, this machine's is %zu", set.name, n, cur_n);
-  return ok();
 }
 
 }  // namespace arch
