@@ -71,6 +71,9 @@ static_assert(known_image_arch(arch::kImageArch), "arch::kImageArch: add the id 
 static_assert(same_str(arch::kName, arch_name(arch::kImageArch)), "arch::kName must be kImageArchNames[kImageArch]");
 static_assert(is<decltype(arch::kBigEndian), const bool>, "arch::kBigEndian: constexpr bool");
 static_assert(arch::kBigEndian == (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__), "arch::kBigEndian: the compiler's byte order");
+//   kUserSpaceEnd: no user mapping reaches above it (TASK_SIZE)
+static_assert(is<decltype(arch::kUserSpaceEnd), const uint64_t>, "arch::kUserSpaceEnd: constexpr uint64_t");
+static_assert(arch::kUserSpaceEnd >= (1ull << 38) && arch::kUserSpaceEnd <= (1ull << 57), "arch::kUserSpaceEnd: 38 to 57 bits");
 //   Regs, kNtPrstatus: the general registers as PTRACE_GETREGSET NT_PRSTATUS
 //   gives them; saved as a blob in THREAD, so plain bytes of fixed size
 static_assert(std::is_trivially_copyable<arch::Regs>::value, "arch::Regs: plain data (saved as bytes)");

@@ -73,22 +73,69 @@ Err describe(int pidfd, const FdProbe &p, FdescRec *f) {
   return kind->dump(p, f);
 }
 
-// The description this fd refers to, if the set has seen it already.
-int find_shared(const DescIndex &idx, const SetImage &set, int pid, int fd, const struct stat &st) {
-  for (size_t i = 0; i < set.fdescs.size(); i++) {
-    const FdescRec &d = set.fdescs[i];
-    if (d.ino != st.st_ino || d.dev != st.st_dev) continue;
-    if (idx.rep_fd[i] < 0) return (int)i;  // a memfd seen only mapped so far: the same object
-    if (syscall(SYS_kcmp, pid, idx.rep_pid[i], kKcmpFile, fd, idx.rep_fd[i]) == 0) return (int)i;
+// Where (pid, fd) of file st stands against description i: <0 before it, 0 the
+// same open file description, >0 after it. kcmp(2) KCMP_FILE orders open files
+// (by their obfuscated kernel pointers), so the set's descriptions can be
+// searched in O(log n) kcmp calls: thousands of fds on one file are no
+// quadratic cost. *unordered: kcmp could not order these two.
+int compare_desc(const DescIndex &idx, const SetImage &set, size_t i, int pid, int fd, const struct stat &st,
+                 bool *unordered) {
+  const FdescRec &d = set.fdescs[i];
+  if (st.st_dev != d.dev) return st.st_dev < d.dev ? -1 : 1;
+  if (st.st_ino != d.ino) return st.st_ino < d.ino ? -1 : 1;
+  long r = syscall(SYS_kcmp, pid, idx.rep_pid[i], kKcmpFile, fd, idx.rep_fd[i]);
+  if (r == 0) return 0;
+  if (r == 1 || r == 2) return r == 1 ? -1 : 1;
+  *unordered = true;
+  return 1;
+}
+
+// Index in idx.sorted of the first description not before (pid, fd); *same
+// if it is the one.
+size_t lower_bound(const DescIndex &idx, const SetImage &set, int pid, int fd, const struct stat &st, bool *same,
+                   bool *unordered) {
+  size_t lo = 0, hi = idx.sorted.size();
+  *same = false;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = compare_desc(idx, set, idx.sorted[mid], pid, fd, st, unordered);
+    if (c == 0) { *same = true; return mid; }
+    if (c < 0) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+// The description this fd refers to, if the set has seen it already; else -1
+// and *at, where a new one goes in idx.sorted.
+int find_shared(const DescIndex &idx, const SetImage &set, int pid, int fd, const struct stat &st, size_t *at) {
+  *at = SIZE_MAX;
+  for (size_t i = 0; i < set.fdescs.size(); i++)  // memfds seen only mapped so far (few): the same object
+    if (idx.rep_fd[i] < 0 && set.fdescs[i].ino == st.st_ino && set.fdescs[i].dev == st.st_dev) return (int)i;
+  bool same, unordered = false;
+  *at = lower_bound(idx, set, pid, fd, st, &same, &unordered);
+  if (same) return (int)idx.sorted[*at];
+  for (size_t k = 0; unordered && k < idx.sorted.size(); k++) {  // kcmp gave no order: compare one by one
+    size_t i = idx.sorted[k];
+    if (set.fdescs[i].ino == st.st_ino && set.fdescs[i].dev == st.st_dev &&
+        syscall(SYS_kcmp, pid, idx.rep_pid[i], kKcmpFile, fd, idx.rep_fd[i]) == 0)
+      return (int)i;
   }
   return -1;
 }
 
-Err add_desc(SetImage &set, DescIndex &idx, FdescRec &&d, int pid, int fd) {
-  d.id = (uint32_t)set.fdescs.size();
+// A new description; `at` is its place in idx.sorted (find_shared), or
+// SIZE_MAX for one with no fd (a file seen only mapped).
+Err add_desc(SetImage &set, DescIndex &idx, FdescRec &&d, int pid, int fd, size_t at) {
+  size_t i = set.fdescs.size();
+  d.id = (uint32_t)i;
   set.fdescs.push(std::move(d));
   idx.rep_pid.push(pid);
   idx.rep_fd.push(fd);
+  if (at == SIZE_MAX) return ok();
+  idx.sorted.push(0);
+  for (size_t k = idx.sorted.size() - 1; k > at; k--) idx.sorted[k] = idx.sorted[k - 1];
+  idx.sorted[at] = (uint32_t)i;
   return ok();
 }
 
@@ -105,7 +152,8 @@ Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *
   if (!parse_fdinfo(info.c(), &fi)) return errf("cannot parse %s", path);
   out->fd = fd;
   out->fd_flags = (fi.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
-  int shared = find_shared(idx, set, pid, fd, st);
+  size_t at;
+  int shared = find_shared(idx, set, pid, fd, st, &at);
   if (shared >= 0) {
     out->desc = set.fdescs[shared].id;
     return ok();
@@ -114,7 +162,7 @@ Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *
   FdProbe probe = {pid, fd, link, &st, info.c()};
   TRY(describe(pidfd, probe, &d));
   out->desc = (uint32_t)set.fdescs.size();
-  return add_desc(set, idx, std::move(d), pid, fd);
+  return add_desc(set, idx, std::move(d), pid, fd, at);
 }
 
 bool in_tree(const SetImage &set, int pid) {
@@ -254,7 +302,7 @@ Err dump_mapped_files(int pid, const Vec<VmaRec> &vmas, SetImage &set, DescIndex
       f.ino = v.ino;
       f.path = Str(v.name.c());
       TRY(kinds[k]->dump_mapped(pid, v, &f));
-      TRY(add_desc(set, idx, std::move(f), pid, -1));
+      TRY(add_desc(set, idx, std::move(f), pid, -1, SIZE_MAX));
     }
   }
   return ok();

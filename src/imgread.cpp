@@ -125,10 +125,12 @@ class Walker {
   uint32_t type_ = 0, len_ = 0;
 };
 
-// A mapping is page-aligned user memory above the one before it (smaps order).
-Err check_vma(ImageReader &rd, const VmaRec &v, const Vec<VmaRec> &before) {
+// A mapping is page-aligned user memory above the one before it (smaps
+// order), between vm.mmap_min_addr (which the kernel would refuse) and the end
+// of user space.
+Err check_vma(ImageReader &rd, const VmaRec &v, const Vec<VmaRec> &before, uint64_t min_addr) {
   const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-  if (v.start % page || v.end % page || v.end > (1ull << 56))
+  if (v.start % page || v.end % page || v.start < min_addr || v.end > arch::kUserSpaceEnd)
     return rd.bad("mapping 0x%llx-0x%llx is not page-aligned user memory", (unsigned long long)v.start,
                   (unsigned long long)v.end);
   if (!before.empty() && v.start < before[before.size() - 1].end)
@@ -147,7 +149,7 @@ Err check_process(const ProcImage &img, const TreeEntry &te, const SetImage &set
   return ok();
 }
 
-Err decode_into(ImageReader &rd, uint32_t type, const uint8_t *p, uint32_t n, ProcImage *img) {
+Err decode_into(ImageReader &rd, uint32_t type, const uint8_t *p, uint32_t n, ProcImage *img, uint64_t min_addr) {
   bool good = false, newer = newer_minor(rd);
   switch ((Rec)type) {
     case Rec::Process: good = decode_process(p, n, &img->proc, newer); break;
@@ -160,7 +162,7 @@ Err decode_into(ImageReader &rd, uint32_t type, const uint8_t *p, uint32_t n, Pr
     case Rec::Vma: {
       VmaRec v;
       good = decode_vma(p, n, &v, newer);
-      if (good) TRY(check_vma(rd, v, img->vmas));
+      if (good) TRY(check_vma(rd, v, img->vmas, min_addr));
       if (good) img->vmas.push(std::move(v));
       break;
     }
@@ -175,7 +177,20 @@ Err walk_image(ImageReader &rd, ImageVisitor &v) {
   return w.run();
 }
 
+namespace {
+// vm.mmap_min_addr (Documentation/admin-guide/sysctl/vm.rst): what mmap
+// refuses below, even MAP_FIXED; a page if unreadable.
+uint64_t read_mmap_min_addr() {
+  char buf[32];
+  uint64_t v = 0;
+  if (read_text("/proc/sys/vm/mmap_min_addr", buf, sizeof buf)) return 4096;
+  buf[strcspn(buf, "\n")] = 0;
+  return parse_u64(buf, &v) && v ? v : 4096;
+}
+}  // namespace
+
 Err SetReader::header(ImageReader &rd, const ImageHeader &h) {
+  mmap_min_addr_ = read_mmap_min_addr();
   if (h.arch != arch::kImageArch) return bad_image("it is for %s, this is %s", arch_name(h.arch), arch::kName);
   if (h.big_endian != arch::kBigEndian) return bad_image("byte order differs from this machine's");
   if (h.page_size != (uint32_t)sysconf(_SC_PAGESIZE))
@@ -202,7 +217,7 @@ Err SetReader::fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) {
 }
 
 Err SetReader::meta(ImageReader &rd, size_t k, uint32_t type, const uint8_t *p, uint32_t n) {
-  return decode_into(rd, type, p, n, &set.procs[k]);
+  return decode_into(rd, type, p, n, &set.procs[k], mmap_min_addr_);
 }
 
 Err SetReader::metadata_done(ImageReader &rd) {
@@ -211,6 +226,13 @@ Err SetReader::metadata_done(ImageReader &rd) {
   return ok();
 }
 
+void SetReader::sources_before(size_t k, Vec<int> *out) const {
+  for (size_t j = 0; j < k; j++)
+    if (!set.tree[j].zombie()) out->push(set.tree[j].pid);
+}
+
 Err SetReader::pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) {
-  return restore_pages(rd, nullptr, set.procs[k].vmas, type, len);
+  Vec<int> sources;
+  sources_before(k, &sources);
+  return restore_pages(rd, nullptr, set.procs[k].vmas, sources, type, len);
 }

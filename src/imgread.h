@@ -55,4 +55,9 @@ class SetReader : public ImageVisitor {
   Err pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) override;
 
   SetImage set;
+
+ protected:
+  // The processes before entry k (live ones) that PAGES_FROM may name.
+  void sources_before(size_t k, Vec<int> *out) const;
+  uint64_t mmap_min_addr_ = 0;
 };

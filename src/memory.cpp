@@ -390,9 +390,11 @@ Err map_shared_from(Remote &rc, const VmaRec &v, int opid, const VmaRec &owner) 
   return ok();
 }
 
+// The mapping that holds all of [a, a + len), if one does (no wrap-around:
+// a must lie inside the mapping before its end is subtracted from).
 const VmaRec *vma_of(const Vec<VmaRec> &vmas, uint64_t a, uint64_t len) {
   for (auto &v : vmas)
-    if (a >= v.start && len <= v.end - a) return &v;
+    if (a >= v.start && a < v.end && len <= v.end - a) return &v;
   return nullptr;
 }
 }  // namespace
@@ -465,14 +467,27 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<u
 }
 
 // Each distinct mapped file gets one fd slot; mappings of the same file share it.
+// A hash table of the first mapping of each file (open addressing), so that
+// tens of thousands of mappings cost linear time, not quadratic.
+uint64_t file_hash(const VmaRec &v) {
+  uint64_t h = 0xcbf29ce484222325ull ^ v.shared;  // FNV-1a
+  for (const char *s = v.name.c(); *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+  return h;
+}
+
 void assign_file_slots(const Vec<VmaRec> &vmas, Vec<int> *slots, int *count) {
   *count = 0;
+  size_t cap = 16;
+  while (cap < 2 * vmas.size()) cap <<= 1;
+  Vec<int> first;  // index of the first mapping of a file, -1 for a free entry
+  for (size_t i = 0; i < cap; i++) first.push(-1);
   for (size_t i = 0; i < vmas.size(); i++) {
     int slot = -1;
     if (vmas[i].kind == VmaKind::File) {
-      for (size_t j = 0; j < i && slot < 0; j++)
-        if (same_file(vmas[j], vmas[i])) slot = (*slots)[j];
-      if (slot < 0) slot = (*count)++;
+      size_t h = file_hash(vmas[i]) & (cap - 1);
+      while (first[h] >= 0 && !same_file(vmas[first[h]], vmas[i])) h = (h + 1) & (cap - 1);
+      if (first[h] >= 0) slot = (*slots)[first[h]];
+      else { first[h] = (int)i; slot = (*count)++; }
     }
     slots->push(slot);
   }
@@ -614,12 +629,23 @@ Err restore_from_run(ImageReader &rd, const ProcMem &mem, uint64_t addr, uint64_
 }
 }  // namespace
 
-Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, uint32_t *type, uint32_t *len) {
+bool has_pid(const Vec<int> &v, int pid) {
+  for (int p : v)
+    if (p == pid) return true;
+  return false;
+}
+
+Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, const Vec<int> &sources,
+                  uint32_t *type, uint32_t *len) {
   const uint64_t ps = page_size();
   uint8_t *buf = static_cast<uint8_t *>(malloc(kMaxPagesBytes > ps ? kMaxPagesBytes : ps));
   if (!buf) return errf("out of memory");
   Err e = ok();
-  while (!e && (*type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom)) {
+  while (!e && ((*type & kRecOptional) || *type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom)) {
+    if (*type & kRecOptional) {  // FORMAT.md: skipped wherever it stands
+      if (!(e = rd.skip())) e = rd.next(type, len);
+      continue;
+    }
     uint64_t addr = 0, n = 0;
     uint32_t aux = 0;
     if ((e = page_run_header(rd, *len, &addr, &n, &aux))) break;
@@ -629,6 +655,7 @@ Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, 
     }
     if (*type == (uint32_t)Rec::Pages) e = restore_data_run(rd, mem, addr, n * ps, *len, buf);
     else if (*len != 16) e = rd.bad("bad length");
+    else if (!has_pid(sources, (int)aux)) e = rd.bad("pages from process %u, which is not restored before this one", aux);
     else e = mem ? restore_from_run(rd, *mem, addr, n * ps, (int)aux, buf) : rd.finish();
     if (!e) e = rd.next(type, len);
   }

@@ -6,6 +6,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -152,12 +154,102 @@ Err dump_brk(Remote &rc, MmRec *mm) {
 // The new processes run with rstrt's credentials. For a caller other than root
 // that means a process that ran as someone else would come back as the caller,
 // short of the rights it had; refuse that plainly. (Root may restore anyone's.)
-Err check_restore_rights(const ProcessRec &p) {
+namespace {
+// Field n (0-based) of a colon-separated /etc line, as [s, s+len).
+bool etc_field(const char *line, int n, const char **s, size_t *len) {
+  for (; n > 0; n--) {
+    line = strchr(line, ':');
+    if (!line) return false;
+    line++;
+  }
+  *s = line;
+  *len = strcspn(line, ":\n");
+  return true;
+}
+
+uint64_t etc_number(const char *line, int n) {
+  const char *s;
+  size_t len;
+  return etc_field(line, n, &s, &len) && len ? strtoull(s, nullptr, 10) : ~0ull;
+}
+
+// Does the comma-separated member list [s, s+len) name `name`?
+bool lists(const char *s, size_t len, const char *name) {
+  size_t k = strlen(name);
+  for (const char *end = s + len; s < end;) {
+    size_t n = strcspn(s, ",\n:");
+    if (n == k && !strncmp(s, name, k)) return true;
+    s += n + 1;
+  }
+  return false;
+}
+}  // namespace
+
+// /etc/passwd and /etc/group, read directly: a static binary has no NSS.
+Err user_groups(uint32_t uid, Vec<uint32_t> *out) {
+  Str passwd, group;
+  char name[256] = "";
+  if (!read_whole("/etc/passwd", &passwd)) {
+    for (const char *l = passwd.c(); *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+      const char *s;
+      size_t len;
+      if (etc_number(l, 2) != uid || !etc_field(l, 0, &s, &len) || len >= sizeof name) continue;
+      snprintf(name, sizeof name, "%.*s", (int)len, s);
+      out->push((uint32_t)etc_number(l, 3));
+      break;
+    }
+  }
+  if (!name[0] || read_whole("/etc/group", &group)) return ok();
+  for (const char *l = group.c(); *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+    const char *s;
+    size_t len;
+    if (etc_field(l, 3, &s, &len) && lists(s, len, name) && etc_number(l, 2) <= 0xffffffffull)
+      out->push((uint32_t)etc_number(l, 2));
+  }
+  return ok();
+}
+
+Err image_trust(int fd, bool trusted_stream, ImageTrust *t) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) return sys_err("the image");
+  t->uid = trusted_stream ? 0 : S_ISREG(st.st_mode) ? st.st_uid : getuid();
+  t->from_file = S_ISREG(st.st_mode);
+  if (t->uid == 0) return ok();
+  return user_groups(t->uid, &t->groups);
+}
+
+bool has_group(const Vec<uint32_t> &groups, uint32_t gid) {
+  for (uint32_t g : groups)
+    if (g == gid) return true;
+  return false;
+}
+
+// A caller other than root restores only its own processes (the new processes
+// run with its credentials). Root restores an image as the user it trusts
+// (image_trust): any process if that is root, else only that user's own, in
+// one of that user's groups: an image is data its owner could have written.
+Err check_restore_rights(const ProcessRec &p, const ImageTrust &t) {
   uid_t uid = getuid();
   gid_t gid = getgid();
-  if (geteuid() == 0 || (p.uid == uid && p.gid == gid)) return ok();
-  return errf("process %d ran as uid %u gid %u; as uid %u gid %u you can restore only your own processes", p.pid,
-              p.uid, p.gid, (unsigned)uid, (unsigned)gid);
+  if (geteuid() != 0 && (p.uid != uid || p.gid != gid))
+    return errk(ErrKind::NotPermitted, "process %d ran as uid %u gid %u; as uid %u gid %u you can restore only your own processes",
+                p.pid, p.uid, p.gid, (unsigned)uid, (unsigned)gid);
+  if (t.uid == 0 || (p.uid == t.uid && has_group(t.groups, p.gid))) return ok();
+  return errk(ErrKind::NotPermitted, "process %d runs as uid %u gid %u, but the image %s uid %u: an image is restored only as its owner's own processes",
+              p.pid, p.uid, p.gid, t.from_file ? "file belongs to" : "stream comes from", t.uid);
+}
+
+// Open files with the restored user's rights, so the kernel checks them:
+// fs ids and groups only, which leave rstrt's other privileges (set_tid,
+// ptrace) as they are (setfsuid(2)).
+Err adopt_fs_creds(uint32_t uid, uint32_t gid, const Vec<uint32_t> &groups) {
+  if (geteuid() != 0) return ok();  // a user restores only its own processes: its rights are theirs
+  if (setgroups(groups.size(), groups.size() ? groups.begin() : nullptr) < 0) return sys_err("setgroups");
+  setfsgid(gid);
+  setfsuid(uid);
+  if ((uint32_t)setfsgid((gid_t)-1) != gid || (uint32_t)setfsuid((uid_t)-1) != uid)
+    return errk(ErrKind::NotPermitted, "cannot take the file rights of uid %u gid %u", uid, gid);
+  return ok();
 }
 
 // When root restores another user's process, the process gets that user's ids

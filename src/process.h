@@ -36,7 +36,20 @@ class Remote;
 Err check_target(int pid);
 Err dump_process(int pid, ProcImage *img);
 Err dump_brk(Remote &rc, MmRec *mm);
-Err check_restore_rights(const ProcessRec &p);
+// Who an image's processes may be: root (any), or its file's owner (only
+// that user's processes); a stream counts as the caller's, an authenticated
+// migration as root's (docs/ROBUSTNESS.md, "trust model").
+struct ImageTrust {
+  uint32_t uid = 0;
+  bool from_file = false;
+  Vec<uint32_t> groups;  // the user's groups (/etc/passwd, /etc/group), uid != 0
+};
+Err image_trust(int fd, bool trusted_stream, ImageTrust *t);
+Err check_restore_rights(const ProcessRec &p, const ImageTrust &t);
+// A user's groups: the primary one, then those /etc/group lists them in.
+Err user_groups(uint32_t uid, Vec<uint32_t> *out);
+// fsuid, fsgid and groups of the calling process (opens happen as that user).
+Err adopt_fs_creds(uint32_t uid, uint32_t gid, const Vec<uint32_t> &groups);
 Err restore_creds(Remote &rc, const ProcessRec &p);
 Err restore_identity_child(const ProcImage &img);
 Err restore_rlimits_child(const RlimitsRec &r);
@@ -44,7 +57,8 @@ Err restore_mm(Remote &rc, const MmRec &mm, int exe_fd);
 
 // files.cpp: fd tables and open file descriptions (each kind in src/fd/)
 struct DescIndex {  // for each FdescRec of the set, one (pid, fd) that refers to it (for kcmp)
-  Vec<int> rep_pid, rep_fd;
+  Vec<int> rep_pid, rep_fd;  // rep_fd -1: a file seen only mapped (a memfd), known by its inode
+  Vec<uint32_t> sorted;      // the descriptions with an fd, by (dev, ino, kcmp order)
 };
 Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out);
 // Descriptions for files that are mapped but no longer open (memfds).
@@ -97,4 +111,6 @@ Err restore_layout(Remote &rc, int pid, const Vec<VmaRec> &vmas, int first_slot,
 // Reads PAGES/PAGES_FROM records (the current one, whose header `type`/`len` was
 // just read) until another record type comes; leaves that one's header in type/len.
 // mem == nullptr only checks the records.
-Err restore_pages(ImageReader &r, const ProcMem *mem, const Vec<VmaRec> &vmas, uint32_t *type, uint32_t *len);
+// PAGES_FROM may name only `sources`: processes of the image restored before.
+Err restore_pages(ImageReader &r, const ProcMem *mem, const Vec<VmaRec> &vmas, const Vec<int> &sources,
+                  uint32_t *type, uint32_t *len);

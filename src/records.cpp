@@ -2,6 +2,8 @@
 // the same field lists). Decoders check every length against the input and the
 // limits here; a false return means "malformed", reported by the caller with the
 // record type and offset.
+#include <algorithm>
+
 #include "codec.h"
 #include "image.h"
 #include "model.h"
@@ -9,6 +11,8 @@
 namespace {
 constexpr uint32_t kMaxPath = 4096;     // PATH_MAX
 constexpr uint32_t kMaxCmdline = 64 << 10;
+constexpr int32_t kPidMax = 4 << 20;  // PID_MAX_LIMIT (include/linux/threads.h)
+bool id_ok(int32_t id, bool zero_ok) { return id <= kPidMax && (id > 0 || (zero_ok && id == 0)); }
 
 bool str_ok(Dec &d, Str *out, uint32_t max) {
   *out = d.str();
@@ -46,9 +50,7 @@ bool decode_process(const uint8_t *p, size_t n, ProcessRec *r, bool newer) {
   uint32_t len;
   const uint8_t *cl = d.blob(&len, kMaxCmdline);
   r->cmdline = Str(reinterpret_cast<const char *>(cl ? cl : p), cl ? len : 0);
-  const int32_t pid_max = 4 << 20;  // PID_MAX_LIMIT (include/linux/threads.h)
-  bool ids_ok = r->pid > 0 && r->pid <= pid_max && r->ppid >= 0 && r->ppid <= pid_max && r->pgid >= 0 &&
-                r->pgid <= pid_max && r->sid >= 0 && r->sid <= pid_max;
+  bool ids_ok = id_ok(r->pid, false) && id_ok(r->ppid, true) && id_ok(r->pgid, true) && id_ok(r->sid, true);
   bool paths_ok = r->cwd.c()[0] == '/' && r->exe.c()[0] == '/';  // chdir/open must not depend on rstrt's cwd
   return d.at_end() && ids_ok && paths_ok && r->umask <= 0777;
 }
@@ -100,9 +102,24 @@ size_t encode_tree(const Vec<TreeEntry> &t, uint8_t *buf, size_t cap) {
   return e.overflow() ? 0 : e.len();
 }
 
+// Every pid and tid is a possible id and appears once in the whole tree.
+bool ids_unique(const Vec<TreeEntry> &t) {
+  Vec<int32_t> all;
+  for (auto &e : t) {
+    if (!id_ok(e.pid, false) || !id_ok(e.ppid, true) || !id_ok(e.pgid, true) || !id_ok(e.sid, true)) return false;
+    for (size_t k = 1; k < e.tids.size(); k++) all.push(e.tids[k]);  // tids[0] is the pid
+    all.push(e.pid);
+  }
+  std::sort(all.begin(), all.end());
+  for (size_t i = 0; i < all.size(); i++)
+    if (!id_ok(all[i], false) || (i && all[i] == all[i - 1])) return false;
+  return true;
+}
+
 // Parents come before their children, every pid once, thread lists start with
 // the pid. A zombie has no threads and no children, and its parent is in the set.
 bool tree_order_ok(const Vec<TreeEntry> &t) {
+  if (!ids_unique(t)) return false;
   for (size_t i = 0; i < t.size(); i++) {
     if (t[i].pid <= 0 || (!t[i].zombie() && t[i].tids[0] != t[i].pid)) return false;
     bool parent_in = false;

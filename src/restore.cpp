@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -59,9 +60,25 @@ void reap_made(int pid) {
   }
 }
 
+// Whose rights a process's files are opened with, and a way back to rstrt's own.
+struct FsCreds {
+  uint32_t uid = 0, gid = 0;
+  Vec<uint32_t> groups;
+};
+
+Err current_fs_creds(FsCreds *c) {
+  c->uid = (uint32_t)setfsuid((uid_t)-1);
+  c->gid = (uint32_t)setfsgid((gid_t)-1);
+  gid_t g[256];
+  int n = getgroups(256, g);
+  if (n < 0) return sys_err("getgroups");
+  for (int i = 0; i < n; i++) c->groups.push((uint32_t)g[i]);
+  return ok();
+}
+
 class Restorer : public SetReader {
  public:
-  explicit Restorer(const RestoreOptions &opt) : opt_(opt) {}
+  Restorer(const RestoreOptions &opt, const ImageTrust &trust) : opt_(opt), trust_(trust) {}
   Err metadata_done(ImageReader &rd) override;
   Err pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) override;
   Err end(ImageReader &rd) override;
@@ -72,6 +89,8 @@ class Restorer : public SetReader {
 
  private:
   // ---- planning (rstrt, before the first clone)
+  Err plan_creds();
+  Err open_shared();
   Err make_plan();
   void drop_plan_fds();
   // ---- the new processes (rstrt's code, before they stop)
@@ -92,6 +111,10 @@ class Restorer : public SetReader {
   Err hand_over(size_t k);
 
   const RestoreOptions &opt_;
+  const ImageTrust &trust_;
+  Vec<FsCreds> creds_;         // per process: its file rights
+  FsCreds own_;                // rstrt's, to go back to after opening files with the processes' rights
+  int shared_creds_ = -1;      // the process whose rights open the shared descriptions (-1: rstrt's)
   Vec<int> desc_fds_;          // one fd per FdescRec, all >= fd_floor_
   Vec<int> go_r_, go_w_;       // per process: rstrt says "go" once it traces it
   Vec<uint64_t> gadget_;       // per process
@@ -103,6 +126,44 @@ class Restorer : public SetReader {
 };
 
 // ---- planning -------------------------------------------------------------------
+
+// Every file is opened with the rights of the user whose process it belongs
+// to, so the kernel decides what an image may open (an image is untrusted).
+// Each new process takes its own while it opens its files and enters its
+// working directory; rstrt opens the shared descriptions with the set's user's
+// rights when the set has one user (a set of several users is root's image:
+// opened with rstrt's rights). Both go back to rstrt's own rights right after:
+// /proc/PID/mem and map_files need them.
+Err Restorer::plan_creds() {
+  TRY(current_fs_creds(&own_));
+  bool one_user = true;
+  for (size_t k = 0; k < set.procs.size(); k++) {
+    FsCreds c;
+    const ProcessRec &p = set.procs[k].proc;
+    c.uid = p.uid;
+    c.gid = p.gid;
+    if (!set.tree[k].zombie() && c.uid != 0) {
+      if (c.uid == trust_.uid) for (uint32_t g : trust_.groups) c.groups.push(g);
+      else TRY(user_groups(c.uid, &c.groups));
+    }
+    if (!set.tree[k].zombie() && !creds_.empty() && (creds_[0].uid != c.uid || creds_[0].gid != c.gid)) one_user = false;
+    creds_.push(std::move(c));
+  }
+  size_t first = 0;
+  while (first < set.tree.size() && set.tree[first].zombie()) first++;
+  if (one_user && first < set.tree.size()) shared_creds_ = (int)first;
+  return ok();
+}
+
+// The shared descriptions, opened with the set's user's rights.
+Err Restorer::open_shared() {
+  if (shared_creds_ < 0) return open_fdescs(set, first_tty(), fd_floor_, &desc_fds_);
+  const FsCreds &c = creds_[shared_creds_];
+  TRY(adopt_fs_creds(c.uid, c.gid, c.groups));
+  Err e = open_fdescs(set, first_tty(), fd_floor_, &desc_fds_);
+  Err back = adopt_fs_creds(own_.uid, own_.gid, own_.groups);
+  return e ? e : back;
+}
 
 Err Restorer::make_plan() {
   page_ = (uint64_t)sysconf(_SC_PAGESIZE);
@@ -121,7 +182,7 @@ Err Restorer::make_plan() {
   getrlimit(RLIMIT_NOFILE, &nofile);
   nofile.rlim_cur = nofile.rlim_max;
   setrlimit(RLIMIT_NOFILE, &nofile);
-  TRY(open_fdescs(set, first_tty(), fd_floor_, &desc_fds_));
+  TRY(open_shared());
   TRY(pipe_above(fd_floor_, &err_r_, &err_w_));
   TRY(pipe_above(fd_floor_, &report_r_, &report_w_));
   for (size_t k = 0; k < set.tree.size(); k++) {
@@ -180,12 +241,14 @@ Err Restorer::setup_self(size_t k) {
   const ProcImage &img = set.procs[k];
   if (syscall(SYS_close_range, 0, fd_floor_ - 1, 0) < 0) return sys_err("close_range");
   TRY(restore_files_child(set, k, desc_fds_));
+  TRY(adopt_fs_creds(creds_[k].uid, creds_[k].gid, creds_[k].groups));
   TRY(open_vma_files_child(img.vmas, first_slot_[k], set, desc_fds_, opt_.allow_changed_files));
   int exe = open(img.proc.exe.c(), O_RDONLY | O_CLOEXEC);
   if (exe < 0) return sys_err("cannot open the program %s", img.proc.exe.c());
   TRY(place_fd(exe, exe_slot_[k], FD_CLOEXEC));
   TRY(close_plan_fds());
   TRY(restore_identity_child(img));
+  TRY(adopt_fs_creds(own_.uid, own_.gid, own_.groups));
   TRY(restore_sigacts_child(img.sigacts));
   TRY(map_gadget(k));
   return restore_rlimits_child(img.rlimits);
@@ -297,8 +360,9 @@ void Restorer::roots(Vec<int> *out) const {
 Err Restorer::metadata_done(ImageReader &rd) {
   TRY(SetReader::metadata_done(rd));
   for (size_t k = 0; k < set.procs.size(); k++)
-    if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k].proc));
+    if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k].proc, trust_));
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
+  TRY(plan_creds());
   TRY(make_plan());
   return create_tree();
 }
@@ -313,7 +377,9 @@ Err Restorer::pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) {
   Remote rc(t, mem, gadget_at(gadget_[k], page_));
   TRY(rc.begin());
   TRY(restore_layout(rc, img.proc.pid, img.vmas, first_slot_[k], set, k));
-  return restore_pages(rd, &mem, img.vmas, type, len);
+  Vec<int> sources;
+  sources_before(k, &sources);
+  return restore_pages(rd, &mem, img.vmas, sources, type, len);
 }
 
 Err Restorer::resume_thread(Remote &rc, const ThreadRec &th, const ProcessRec &p) {
@@ -370,8 +436,10 @@ Err check_image(int fd) {
 }
 
 Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots) {
+  ImageTrust trust;
+  TRY(image_trust(fd, opt.trusted_stream, &trust));
   ImageReader rd(fd);
-  Restorer r(opt);
+  Restorer r(opt, trust);
   Err e = walk_image(rd, r);
   if (e) {
     r.kill_all();

@@ -5,6 +5,10 @@
 struct RestoreOptions {
   bool detach = false;               // -d: do not wait for the restored process
   bool allow_changed_files = false;  // map files that changed since the checkpoint anyway
+  // The image comes from an authenticated stream (restartd): trusted as
+  // root's. Otherwise a file is trusted as its owner's, a pipe or socket as
+  // the caller's (docs/ROBUSTNESS.md).
+  bool trusted_stream = false;
 };
 // Restore the image read from fd. `roots` gets the restored processes whose
 // parent was not checkpointed with them (they are children of the caller now).

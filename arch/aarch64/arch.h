@@ -10,6 +10,9 @@ namespace arch {
 constexpr uint16_t kImageArch = kArchAarch64;
 constexpr const char *kName = "aarch64";
 constexpr bool kBigEndian = false;
+// The end of user space with 48-bit virtual addresses (Debian's VA_BITS; a
+// 52-bit kernel maps above it only on request: arch/arm64/include/asm/processor.h).
+constexpr uint64_t kUserSpaceEnd = 1ull << 48;
 
 // NT_PRSTATUS holds struct user_pt_regs (arch/arm64/include/uapi/asm/ptrace.h).
 // TLS (tpidr_el0) is not in it: it is the NT_ARM_TLS set below.

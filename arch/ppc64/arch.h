@@ -10,6 +10,8 @@ namespace arch {
 constexpr bool kBigEndian = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
 constexpr uint16_t kImageArch = kBigEndian ? kArchPpc64 : kArchPpc64le;
 constexpr const char *kName = kBigEndian ? "ppc64" : "ppc64le";
+// The end of user space: TASK_SIZE_4PB (arch/powerpc/include/asm/task_size_64.h).
+constexpr uint64_t kUserSpaceEnd = 1ull << 52;
 
 // NT_PRSTATUS holds struct user_pt_regs (arch/powerpc/include/uapi/asm/ptrace.h),
 // padded to ELF_NGREG (48) words. r13 is the TLS pointer. Besides the registers

@@ -11,6 +11,10 @@ namespace arch {
 constexpr uint16_t kImageArch = kArchX86_64;
 constexpr const char *kName = "x86_64";
 constexpr bool kBigEndian = false;
+// The end of user space: TASK_SIZE_MAX with 4-level page tables
+// (arch/x86/include/asm/page_64_types.h). Mappings above it (5-level paging
+// hands them out only to who asks) are refused as bad images.
+constexpr uint64_t kUserSpaceEnd = 1ull << 47;
 
 // NT_PRSTATUS holds struct user_regs_struct (arch/x86/include/asm/user_64.h),
 // including fs_base/gs_base, so TLS travels with the general registers.
