@@ -134,7 +134,7 @@ Err collect(FrozenSet &fs, SetImage *set) {
 }
 
 Err write_pages(ImageWriter &w, SetImage &set, DumpStats *stats) {
-  Vec<uint64_t> dumped_shm;
+  Vec<ShmSaved> dumped_shm;
   for (size_t i = 0; i < set.procs.size(); i++) {
     TRY(check_abort());
     if (set.tree[i].zombie()) continue;  // a zombie has no memory

@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "codec.h"
 #include "process.h"
 #include "procfs.h"
@@ -60,6 +62,12 @@ Err classify(int pid, const MapsLine &m, VmaRec *v, bool *keep) {
     v->kind = VmaKind::SharedAnon;  // its shmem object's identity tells who shares it
     v->dev = makedev(m.dev_major, m.dev_minor);
     v->ino = m.inode;
+    // The object's size: mappings may show only parts of it (mremap).
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)m.start,
+             (unsigned long long)m.end);
+    struct stat st;
+    v->size = stat(path, &st) == 0 ? (uint64_t)st.st_size : m.offset + (m.end - m.start);
     return ok();
   }
   if (p[0] != '/' || m.inode == 0) { v->kind = VmaKind::Anon; return ok(); }
@@ -214,19 +222,20 @@ Err dump_vma_pages(PageScan &sc, VmaRec &v) {
 
 // Shared anonymous memory lives in a shmem file: walk its data ranges
 // (SEEK_DATA/SEEK_HOLE, so swapped-out pages count too) through map_files.
-Err dump_shared_anon(int pid, VmaRec &v, PageRun &run) {
+// The object's offsets [lo, hi), which v maps, as pages of v.
+Err dump_shared_anon(int pid, VmaRec &v, PageRun &run, uint64_t lo, uint64_t hi) {
   const uint64_t ps = page_size();
   char path[96];
   snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)v.start,
            (unsigned long long)v.end);
   Fd fd(open(path, O_RDONLY | O_CLOEXEC));
   if (!fd.ok()) return sys_err("shared memory at 0x%llx", (unsigned long long)v.start);
-  uint64_t len = v.end - v.start, base = v.pgoff;
-  for (off_t off = (off_t)base; (uint64_t)off < base + len;) {
+  const uint64_t base = v.pgoff;
+  for (off_t off = (off_t)lo; (uint64_t)off < hi;) {
     off_t data = lseek(fd.get(), off, SEEK_DATA);
-    if (data < 0 || (uint64_t)data >= base + len) break;
+    if (data < 0 || (uint64_t)data >= hi) break;
     off_t hole = lseek(fd.get(), data, SEEK_HOLE);
-    if (hole < 0 || (uint64_t)hole > base + len) hole = (off_t)(base + len);
+    if (hole < 0 || (uint64_t)hole > hi) hole = (off_t)hi;
     for (off_t o = data & ~(off_t)(ps - 1); o < hole; o += ps) {
       uint8_t *dst = run.slot(v.start + (o - base), ps);
       TRY(run.pending_error());
@@ -331,6 +340,7 @@ Err map_one(Remote &t, const VmaRec &v, int fd) {
   uint32_t prot = v.prot;
   if (!v.shared && (v.vmflags & kVmAccount)) prot |= PROT_WRITE;
   if (!v.shared && (v.prot & PROT_WRITE) && !(v.vmflags & kVmAccount)) flags |= MAP_NORESERVE;
+  if (v.vmflags & kVmDroppable) flags = (flags & ~(MAP_PRIVATE | MAP_SHARED)) | 0x08;  // MAP_DROPPABLE (a type of its own)
   int64_t r;
   TRY(t.call(SYS_mmap, &r, v.start, v.end - v.start, prot, flags, v.kind == VmaKind::File ? fd : -1,
                 v.kind == VmaKind::File ? v.pgoff : 0));
@@ -344,41 +354,48 @@ Err map_one(Remote &t, const VmaRec &v, int fd) {
 }
 
 // madvise flags that shape later behaviour (fork, core dumps, THP).
+// madvise(2) flags that shape later behaviour (fork, core dumps, THP, KSM,
+// read-ahead), and mlock(2)/mlock2(2) (within the restored RLIMIT_MEMLOCK).
 Err advise_one(Remote &t, const VmaRec &v) {
   static const struct { uint32_t flag; int advice; } table[] = {
       {kVmDontCopy, MADV_DONTFORK}, {kVmDontDump, MADV_DONTDUMP}, {kVmWipeOnFork, 18 /* MADV_WIPEONFORK */},
-      {kVmHugePage, MADV_HUGEPAGE}, {kVmNoHugePage, MADV_NOHUGEPAGE}};
+      {kVmHugePage, MADV_HUGEPAGE}, {kVmNoHugePage, MADV_NOHUGEPAGE}, {kVmSeqRead, MADV_SEQUENTIAL},
+      {kVmRandRead, MADV_RANDOM},   {kVmMergeable, 12 /* MADV_MERGEABLE */}};
   for (auto &a : table) {
     if (!(v.vmflags & a.flag)) continue;
     int64_t r;
     TRY(t.call(SYS_madvise, &r, v.start, v.end - v.start, a.advice));
     if (r < 0) return errf("madvise(%d) at 0x%llx: %s", a.advice, (unsigned long long)v.start, strerror((int)-r));
   }
+  if (v.vmflags & (kVmLocked | kVmLockOnFault)) {
+    int64_t r;
+    TRY(t.call(SYS_mlock2, &r, v.start, v.end - v.start, (v.vmflags & kVmLockOnFault) ? 1 /* MLOCK_ONFAULT */ : 0));
+    if (r < 0) return errf("mlock at 0x%llx: %s (RLIMIT_MEMLOCK?)", (unsigned long long)v.start, strerror((int)-r));
+  }
   return ok();
 }
 
-// The first mapping of the same shmem object in a process restored earlier.
-const VmaRec *shm_owner(const SetImage &set, size_t self, const VmaRec &v) {
-  for (size_t p = 0; p < self; p++)
-    for (auto &o : set.procs[p].vmas)
-      if (o.kind == VmaKind::SharedAnon && o.dev == v.dev && o.ino == v.ino) return &o;
-  return nullptr;
+bool same_object(const VmaRec &a, const VmaRec &b) {
+  return a.kind == VmaKind::SharedAnon && b.kind == VmaKind::SharedAnon && a.dev == b.dev && a.ino == b.ino;
 }
 
-int owner_pid(const SetImage &set, const VmaRec *owner) {
-  for (auto &p : set.procs)
-    for (auto &o : p.vmas)
-      if (&o == owner) return p.proc.pid;
-  return -1;
+// The first mapping of the same shmem object made before mapping i of process
+// self (in an earlier process, or earlier in this one); *proc is its process.
+const VmaRec *shm_owner(const SetImage &set, size_t self, size_t i, size_t *proc) {
+  const VmaRec &v = set.procs[self].vmas[i];
+  for (size_t p = 0; p <= self; p++)
+    for (size_t j = 0; j < set.procs[p].vmas.size() && (p < self || j < i); j++)
+      if (same_object(set.procs[p].vmas[j], v)) { *proc = p; return &set.procs[p].vmas[j]; }
+  return nullptr;
 }
 
 // Shared anonymous memory already rebuilt in another process of the set: open
 // its shmem object through /proc/OWNER/map_files (as the mapping's own file, so
 // maps still says /dev/zero (deleted)) in the target, and map that.
-Err map_shared_from(Remote &rc, const VmaRec &v, int opid, const VmaRec &owner) {
+Err map_shared_from(Remote &rc, const VmaRec &v, int opid, uint64_t owner_start, uint64_t owner_end) {
   char path[96];
-  int n = snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", opid, (unsigned long long)owner.start,
-                   (unsigned long long)owner.end);
+  int n = snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", opid, (unsigned long long)owner_start,
+                   (unsigned long long)owner_end);
   TRY(rc.put(0, path, (size_t)n + 1));
   int64_t fd, r;
   TRY(rc.call(SYS_openat, &fd, (uint64_t)AT_FDCWD, rc.at(0), (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY));
@@ -392,6 +409,23 @@ Err map_shared_from(Remote &rc, const VmaRec &v, int opid, const VmaRec &owner) 
 
 // The mapping that holds all of [a, a + len), if one does (no wrap-around:
 // a must lie inside the mapping before its end is subtracted from).
+// The first mapping of a shmem object: a plain shared anonymous mapping when
+// it maps the whole object from its start; otherwise the object is made whole
+// somewhere the kernel picks (nothing is mapped there yet that the rest of
+// the layout needs: that is mapped after), mapped from there, and let go.
+Err make_shared_object(Remote &rc, int pid, const VmaRec &v) {
+  const uint64_t len = v.end - v.start, ps = page_size();
+  uint64_t size = v.size > v.pgoff + len ? v.size : v.pgoff + len;
+  size = (size + ps - 1) / ps * ps;
+  if (v.pgoff == 0 && size == len) return map_one(rc, v, -1);
+  int64_t tmp, r;
+  TRY(rc.call(SYS_mmap, &tmp, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, (uint64_t)-1, 0));
+  if (tmp < 0) return errf("making shared memory of %llu bytes: %s", (unsigned long long)size, strerror((int)-tmp));
+  Err e = map_shared_from(rc, v, pid, (uint64_t)tmp, (uint64_t)tmp + size);
+  TRY(rc.call(SYS_munmap, &r, (uint64_t)tmp, size));
+  return e;
+}
+
 const VmaRec *vma_of(const Vec<VmaRec> &vmas, uint64_t a, uint64_t len) {
   for (auto &v : vmas)
     if (a >= v.start && a < v.end && len <= v.end - a) return &v;
@@ -410,7 +444,10 @@ Err dump_vmas(int pid, Vec<VmaRec> *out) {
     } else if (keep && starts_with(line, "VmFlags:")) {
       VmaRec &v = out->back();
       v.vmflags = parse_vmflags(line + 8);
-      if ((v.vmflags & kVmIo) && v.kind != VmaKind::Vvar && v.kind != VmaKind::Vdso) return errf("mapping %s at 0x%llx is device memory: not supported", v.name.c(), (unsigned long long)v.start);
+      if ((v.vmflags & kVmIo) && v.kind != VmaKind::Vvar && v.kind != VmaKind::Vdso) return errf("process %d: mapping %s at 0x%llx is device memory: not supported", pid, v.name.c(), (unsigned long long)v.start);
+      if (v.vmflags & kVmUnsaved)
+        return errf("process %d: mapping at 0x%llx is registered with userfaultfd, a shadow stack, MTE-tagged or sealed (VmFlags %s): not supported yet",
+                    pid, (unsigned long long)v.start, line + 8);
     }
   }
   if (lr.error()) return errf("reading /proc/%d/smaps", pid);
@@ -434,13 +471,29 @@ Err find_syscall_insn(const ProcMem &mem, const Vec<VmaRec> &vmas, uint64_t *add
   return errf("no syscall instruction found in the target's vDSO");
 }
 
-bool contains(const Vec<uint64_t> &v, uint64_t x) {
-  for (uint64_t y : v)
-    if (y == x) return true;
-  return false;
+namespace {
+// The parts of the object's offsets [a, b) that no earlier mapping saved:
+// each is dumped through v, then all of [a, b) counts as saved.
+Err dump_shared_unsaved(int pid, VmaRec &v, PageRun &run, Vec<ShmSaved> &saved) {
+  const uint64_t a = v.pgoff, b = v.pgoff + (v.end - v.start);
+  Vec<ShmSaved> mine;  // the object's saved ranges, by start
+  for (auto &s : saved)
+    if (s.dev == v.dev && s.ino == v.ino) mine.push(s);
+  std::sort(mine.begin(), mine.end(), [](const ShmSaved &x, const ShmSaved &y) { return x.lo < y.lo; });
+  uint64_t cur = a;
+  for (auto &s : mine) {
+    if (s.hi <= cur) continue;
+    if (s.lo >= b) break;
+    if (s.lo > cur) TRY(dump_shared_anon(pid, v, run, cur, s.lo));
+    cur = s.hi;
+  }
+  if (cur < b) TRY(dump_shared_anon(pid, v, run, cur, b));
+  saved.push(ShmSaved{v.dev, v.ino, a, b});
+  return ok();
 }
+}  // namespace
 
-Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<uint64_t> &dumped_shm, ImageWriter &w) {
+Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<ShmSaved> &dumped_shm, ImageWriter &w) {
   Fd pagemap, parent_pagemap;
   TRY(open_proc(pid, "pagemap", &pagemap));
   if (parent > 0) TRY(open_proc(parent, "pagemap", &parent_pagemap));
@@ -452,9 +505,8 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<u
   PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), mem, run, from, tmp};
   Err e = ok();
   for (auto &v : vmas) {
-    if (v.kind == VmaKind::SharedAnon && !contains(dumped_shm, v.ino)) {
-      e = dump_shared_anon(pid, v, run);
-      dumped_shm.push(v.ino);
+    if (v.kind == VmaKind::SharedAnon) {
+      e = dump_shared_unsaved(pid, v, run, dumped_shm);
     } else if (v.kind == VmaKind::Anon || (v.kind == VmaKind::File && !v.shared)) {
       e = dump_vma_pages(sc, v);
     }
@@ -577,8 +629,10 @@ Err restore_layout(Remote &rc, int pid, const Vec<VmaRec> &vmas, int first_slot,
     const VmaRec &v = vmas[i];
     if (v.kind == VmaKind::Vdso || v.kind == VmaKind::Vvar) continue;
     int slot = slots[i];
-    const VmaRec *owner = v.kind == VmaKind::SharedAnon ? shm_owner(set, self, v) : nullptr;
-    if (owner) TRY(map_shared_from(rc, v, owner_pid(set, owner), *owner));
+    size_t p = 0;
+    const VmaRec *owner = v.kind == VmaKind::SharedAnon ? shm_owner(set, self, i, &p) : nullptr;
+    if (owner) TRY(map_shared_from(rc, v, set.procs[p].proc.pid, owner->start, owner->end));
+    else if (v.kind == VmaKind::SharedAnon) TRY(make_shared_object(rc, pid, v));
     else TRY(map_one(rc, v, slot < 0 ? -1 : first_slot + slot));
     TRY(advise_one(rc, v));
   }

@@ -122,6 +122,11 @@ Err dump_process(int pid, ProcImage *img) {
   comm[strcspn(comm, "\n")] = 0;
   p.comm = Str(comm);
   TRY(read_link_str(pid, "cwd", &p.cwd));
+  if (ends_with(p.cwd.c(), " (deleted)"))
+    return errf("process %d: its working directory %s was deleted: not supported yet", pid, p.cwd.c());
+  Str root;
+  TRY(read_link_str(pid, "root", &root));
+  if (!(root == "/")) return errf("process %d runs in a chroot (%s): not supported yet", pid, root.c());
   TRY(read_link_str(pid, "exe", &p.exe));
   size_t n = 0;
   char path[64];

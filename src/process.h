@@ -94,8 +94,11 @@ Err dump_vmas(int pid, Vec<VmaRec> *out);
 Err find_syscall_insn(const ProcMem &mem, const Vec<VmaRec> &vmas, uint64_t *addr);
 // Pages of one process. `parent` (0: none in the set) is an earlier process whose
 // pages this one may still share copy-on-write: those are written as PAGES_FROM.
-// `dumped_shm` lists shmem objects (inode) whose pages an earlier process wrote.
-Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<uint64_t> &dumped_shm, ImageWriter &w);
+// `dumped_shm` lists the ranges of shmem objects whose pages are written already.
+struct ShmSaved {
+  uint64_t dev, ino, lo, hi;  // object offsets [lo, hi)
+};
+Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<ShmSaved> &dumped_shm, ImageWriter &w);
 // VMA files are opened by the child at fds first_slot + i (i: index among distinct files).
 int count_vma_files(const Vec<VmaRec> &vmas);
 // A private mapping's file must be unchanged (size, mtime, inode) unless allow_changed.

@@ -61,7 +61,10 @@ uint32_t parse_vmflags(const char *v) {
   static const struct { char name[3]; uint32_t bit; } table[] = {
       {"gd", kVmGrowsDown}, {"dc", kVmDontCopy}, {"dd", kVmDontDump}, {"wf", kVmWipeOnFork},
       {"hg", kVmHugePage},  {"nh", kVmNoHugePage}, {"mw", kVmMayWrite}, {"lo", kVmLocked},
-      {"io", kVmIo},        {"pf", kVmIo},         {"ac", kVmAccount}};
+      {"io", kVmIo},        {"pf", kVmIo},         {"ac", kVmAccount}, {"lf", kVmLockOnFault},
+      {"sr", kVmSeqRead},   {"rr", kVmRandRead},   {"mg", kVmMergeable}, {"dp", kVmDroppable},
+      {"um", kVmUnsaved},   {"uw", kVmUnsaved},    {"ui", kVmUnsaved}, {"ss", kVmUnsaved},
+      {"mt", kVmUnsaved},   {"sl", kVmUnsaved}};
   uint32_t flags = 0;
   for (const char *s = v; *s;) {
     skip_spaces(s);

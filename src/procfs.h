@@ -29,6 +29,12 @@ enum VmFlag : uint32_t {
   kVmLocked = 1 << 7,      // lo
   kVmIo = 1 << 8,          // io / pf: device memory, cannot be saved
   kVmAccount = 1 << 9,     // ac: charged to overcommit accounting (private writable, now or once)
+  kVmLockOnFault = 1 << 10,  // lf: mlock2(MLOCK_ONFAULT)
+  kVmSeqRead = 1 << 11,    // sr: MADV_SEQUENTIAL
+  kVmRandRead = 1 << 12,   // rr: MADV_RANDOM
+  kVmMergeable = 1 << 13,  // mg: MADV_MERGEABLE (KSM)
+  kVmDroppable = 1 << 14,  // dp: MAP_DROPPABLE (Linux 6.11)
+  kVmUnsaved = 1u << 31,   // um uw ui ss mt sl: userfaultfd, shadow stack, MTE, mseal: refused
 };
 uint32_t parse_vmflags(const char *value);
 

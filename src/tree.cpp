@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "process.h"
 #include "procfs.h"
 
@@ -144,6 +146,28 @@ Err check_relations(const Vec<TreeEntry> &tree) {
   return ok();
 }
 
+// Processes (not threads) of the set that share their memory, fd table,
+// filesystem context or signal handlers (clone(2) CLONE_VM, CLONE_FILES,
+// CLONE_FS, CLONE_SIGHAND without CLONE_THREAD) would come back with each its
+// own: refused. kcmp(2) orders these objects, so sorting by it finds equal
+// neighbours in O(n log n) calls.
+Err check_unshared(const Vec<TreeEntry> &tree) {
+  static const struct { int type; const char *what; } kinds[] = {
+      {1 /* KCMP_VM */, "memory (CLONE_VM)"}, {2 /* KCMP_FILES */, "fd table (CLONE_FILES)"},
+      {3 /* KCMP_FS */, "working directory and umask (CLONE_FS)"}, {4 /* KCMP_SIGHAND */, "signal handlers (CLONE_SIGHAND)"}};
+  Vec<int> pids;
+  for (auto &e : tree)
+    if (!e.zombie()) pids.push(e.pid);
+  for (auto &k : kinds) {
+    int type = k.type;
+    std::sort(pids.begin(), pids.end(), [type](int a, int b) { return syscall(SYS_kcmp, a, b, type, 0, 0) == 1; });
+    for (size_t i = 1; i < pids.size(); i++)
+      if (syscall(SYS_kcmp, pids[i - 1], pids[i], type, 0, 0) == 0)
+        return errf("processes %d and %d share their %s: not supported yet", pids[i - 1], pids[i], k.what);
+  }
+  return ok();
+}
+
 Err build_tree(const Vec<int> &pids, const FrozenSet &set, Vec<TreeEntry> *tree) {
   for (int pid : pids) {
     TreeEntry e;
@@ -164,6 +188,7 @@ Err build_tree(const Vec<int> &pids, const FrozenSet &set, Vec<TreeEntry> *tree)
     tree->push(std::move(e));
   }
   topo_sort(tree);
+  TRY(check_unshared(*tree));
   return check_relations(*tree);
 }
 

@@ -609,6 +609,36 @@ t_err_single() {
 	need [ "$RC" = 0 ] && need verdict "$D/log" "tree ok" && pass
 }
 
+# refused_share HOW WANT: sharing.c HOW is refused at checkpoint with one line
+# containing WANT, and left untouched.
+refused_share() {
+	start sharing "$D/log.$1" "$1"
+	need ready 20 "$D/log.$1" || return 1
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a process with shared $1" || return 1
+	WHY="message does not say '$2': $(first_err)"
+	need grep -q -- "$2" "$D/err" && need untouched "$PID" "chkpt" && need empty_dir "$D/img" || return 1
+	kill -KILL "$PID" $(descendants "$PID")
+	reap "$PID"
+}
+
+# Shared fd tables, filesystem contexts and signal handlers between processes
+# (not threads) cannot be given back shared: refused, naming both processes.
+t_err_shared() {
+	refused_share files "fd table (CLONE_FILES)" && refused_share fs "(CLONE_FS)" &&
+		refused_share sighand "share their" && pass
+}
+
+# A deleted working directory could not be entered again: refused at checkpoint.
+t_err_deleted_cwd() { refused_share cwd "working directory .* was deleted" && pass; }
+
+# A shared anonymous object seen through mappings at two offsets (and a
+# child); mlock and madvise flags (memattrs.c).
+t_memattrs() {
+	start memattrs "$D/log"
+	kill_set_restore_d && usr2_verdict "memattrs ok" && pass
+}
+
 # chkpt --pgrp / --session: a tree in its own session (setsid), whole group.
 scope_test() {
 	command -v setsid >/dev/null || { skip "no setsid"; return; }
@@ -669,7 +699,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
