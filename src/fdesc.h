@@ -16,7 +16,7 @@
 
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
-  Signalfd = 9,
+  Signalfd = 9, Timerfd = 10, Epoll = 11,
 };
 
 struct FdescRec {  // Rec::Fdesc
@@ -90,13 +90,22 @@ struct FdKind {
   // one whose file no fd holds any more.
   bool (*maps)(const VmaRec &v);
   Err (*dump_mapped)(int pid, const VmaRec &v, FdescRec *f);
+  // Optional: at checkpoint, once the whole set is collected: what this
+  // description needs of the set is there (an epoll's targets are fds of its
+  // process), or the checkpoint is refused naming it.
+  Err (*check)(const SetImage &set, size_t i);
+  // Optional: in new process k once all its fds exist, for the description's
+  // first fd in the set (`fd`): what needs the other fds (epoll registrations).
+  Err (*in_process)(const SetImage &set, size_t k, const FdescRec &f, int fd);
 };
 
 // The table (src/fd/table.cpp); nullptr for a kind it does not know.
 const FdKind *fd_kind(FileKind k);
 const FdKind *const *fd_kinds(size_t *n);
 
-// Shared by kinds (files.cpp).
+// Shared by kinds (files.cpp). The process and fd that first hold description
+// `desc` in the set (TREE order, lowest fd): false if none does.
+bool first_holder(const SetImage &set, uint32_t desc, size_t *proc, int *fd);
 bool starts_with(const char *s, const char *prefix);
 bool ends_with(const char *s, const char *suffix);
 // payload = the fixed fields encoded in `fields`, then `blob data` (n bytes).

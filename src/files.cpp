@@ -323,6 +323,7 @@ Err finish_fdescs(SetImage &set) {
     const FdKind *kind = fd_kind(set.fdescs[i].kind);
     if (kind->after_collect) kind->after_collect(set, i);
     TRY(check_owner(set, set.fdescs[i]));
+    if (kind->check) TRY(kind->check(set, i));
     Outside o = {{nullptr, 0}, 0, -1};
     if (!kind->peer_outside || !kind->peer_outside(set, set.fdescs[i], &o.want)) continue;
     holder(set, set.fdescs[i].id, &o.pid, &o.fd);
@@ -379,26 +380,37 @@ Err restore_owners(const SetImage &set, const Vec<int> &fds) {
   return ok();
 }
 
-namespace {
-// The fd that sets O_ASYNC on a description: its first one in TREE order (the
-// lowest fd of the first process holding it).
-bool sets_async(const SetImage &set, size_t k, const FileRec &mine) {
-  for (size_t p = 0; p <= k; p++)
+bool first_holder(const SetImage &set, uint32_t desc, size_t *proc, int *fd) {
+  for (size_t p = 0; p < set.procs.size(); p++) {
+    int best = -1;
     for (auto &f : set.procs[p].files)
-      if (f.desc == mine.desc && (p < k || f.fd < mine.fd)) return false;
-  return true;
+      if (f.desc == desc && (best < 0 || f.fd < best)) best = f.fd;
+    if (best >= 0) { *proc = p; *fd = best; return true; }
+  }
+  return false;
 }
-}  // namespace
 
-// In new process k, whose fds below the descriptions' are all closed.
+// In new process k, whose fds below the descriptions' are all closed. What a
+// description needs done by a process is done by its first holder, once all
+// of that process's fds exist: O_ASYNC (the kernel records the fd number that
+// set it and reports it as si_fd), the kind's own step (epoll targets).
 Err restore_files_child(const SetImage &set, size_t k, const Vec<int> &desc_fds) {
   for (auto &f : set.procs[k].files) {
     if (f.desc >= desc_fds.size()) return errf("fd %d refers to a missing description", f.fd);
     if (dup2(desc_fds[f.desc], f.fd) < 0) return sys_err("dup2 to fd %d", f.fd);
     if (fcntl(f.fd, F_SETFD, (int)f.fd_flags) < 0) return sys_err("fcntl fd %d", f.fd);
-    if (!(set.fdescs[f.desc].flags & O_ASYNC) || !sets_async(set, k, f)) continue;
-    int fl = fcntl(f.fd, F_GETFL);
-    if (fl < 0 || fcntl(f.fd, F_SETFL, fl | O_ASYNC) < 0) return sys_err("O_ASYNC on fd %d", f.fd);
+  }
+  for (auto &f : set.procs[k].files) {
+    size_t p;
+    int fd;
+    if (!first_holder(set, f.desc, &p, &fd) || p != k || fd != f.fd) continue;
+    const FdescRec &d = set.fdescs[f.desc];
+    if (d.flags & O_ASYNC) {
+      int fl = fcntl(f.fd, F_GETFL);
+      if (fl < 0 || fcntl(f.fd, F_SETFL, fl | O_ASYNC) < 0) return sys_err("O_ASYNC on fd %d", f.fd);
+    }
+    const FdKind *kind = fd_kind(d.kind);
+    if (kind->in_process) TRY(kind->in_process(set, k, d, f.fd));
   }
   return ok();
 }

@@ -4,12 +4,12 @@
 #include "fdesc.h"
 
 extern const FdKind kPipeKind, kUnixKind, kEventfdKind, kMemfdKind, kRegularKind, kDirectoryKind, kTerminalKind,
-    kCharDevKind, kSignalfdKind;
+    kCharDevKind, kSignalfdKind, kTimerfdKind, kEpollKind;
 
 namespace {
 const FdKind *const kKinds[] = {
     &kPipeKind, &kUnixKind, &kEventfdKind, &kMemfdKind, &kRegularKind, &kDirectoryKind, &kTerminalKind, &kCharDevKind,
-    &kSignalfdKind,
+    &kSignalfdKind, &kTimerfdKind, &kEpollKind,
 };
 }  // namespace
 

@@ -554,6 +554,13 @@ t_fdattrs() {
 	kill_set_restore_d && usr2_verdict "fdattrs ok" && pass
 }
 
+# epoll (edge-triggered, one-shot, nested), timerfds (unread expirations,
+# absolute, disarmed), signalfd: an event loop's descriptors (evloop.c).
+t_evloop() {
+	start evloop "$D/log"
+	kill_set_restore_d && usr2_verdict "evloop ok" && pass
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -699,7 +706,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
