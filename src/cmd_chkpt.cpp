@@ -31,13 +31,18 @@ static const char kHelp[] =
     "             a crash or power cut leaves only complete generations under\n"
     "             their final names. `rstrt DIR` restores the newest one.\n"
     "  --keep N   with --every: keep the newest N generations (default 3)\n"
+    "  --ghost-limit BYTES\n"
+    "             the most data a deleted file the process holds open or mapped\n"
+    "             may have to be saved in the image (default 1048576, at most\n"
+    "             15 MiB; holes do not count); a larger one is refused\n"
     "  -h, --help this text\n"
     "\n"
     "Saved: every thread; parents, children (zombies too), groups and sessions;\n"
     "regular files, directories, devices, terminals, pipes and FIFOs (with unread\n"
-    "data), unix socketpairs (with queued data), eventfds, memfds, shared and\n"
-    "copy-on-write memory. A pipe or socket to a process outside the checkpoint,\n"
-    "other sockets and deleted files are refused, naming the fd.\n"
+    "data), unix socketpairs (with queued data), eventfds, signalfds, timerfds,\n"
+    "epolls, memfds, deleted files, shared and copy-on-write memory. A pipe or\n"
+    "socket to a process outside the checkpoint and other sockets are refused,\n"
+    "naming the fd.\n"
     "If chkpt fails, is interrupted or is killed (even SIGKILL) at any moment, the\n"
     "process goes on as if nothing happened and no partial image is left: the\n"
     "tracing runs in a helper process that notices and releases it untouched.\n"
@@ -83,11 +88,12 @@ bool parse_seconds(const char *s, uint64_t *ms) {
 
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
   int scope = (int)Scope::Tree, after = (int)AfterDump::Run;
-  const char *every = nullptr, *keep = nullptr, *id = nullptr;
+  const char *every = nullptr, *keep = nullptr, *id = nullptr, *ghost = nullptr;
   const Option opts[] = {opt_flag("--tree", &scope, (int)Scope::Tree),       opt_flag("--single", &scope, (int)Scope::Single),
                          opt_flag("--pgrp", &scope, (int)Scope::Pgrp),       opt_flag("--session", &scope, (int)Scope::Session),
                          opt_flag("--stop", &after, (int)AfterDump::Stop),   opt_flag("--kill", &after, (int)AfterDump::Kill),
-                         opt_value("-o", &a->job.out), opt_value("--every", &every), opt_value("--keep", &keep)};
+                         opt_value("-o", &a->job.out), opt_value("--every", &every), opt_value("--keep", &keep),
+                         opt_value("--ghost-limit", &ghost)};
   const Positional args[] = {{"process ID", &id, true}};
   TRY(parse_cmdline(argc, argv, opts, args, help));
   if (*help) return ok();
@@ -98,6 +104,7 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
   a->job.pid = (int)n;
   if (keep) TRY(parse_number("--keep", keep, 1, 1000000, &n));
   if (keep) a->keep = (unsigned)n;
+  if (ghost) TRY(parse_number("--ghost-limit", ghost, 0, 15u << 20, &a->job.ghost_limit));
   if (every && !parse_seconds(every, &a->every_ms)) return usage_err("bad --every '%s': give seconds, e.g. 60 or 0.5", every);
   a->every = every != nullptr;
   if (a->every && (!a->job.out || !strcmp(a->job.out, "-"))) return usage_err("--every needs -o DIR");

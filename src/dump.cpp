@@ -25,6 +25,18 @@ Err put(ImageWriter &w, Rec type, size_t len) {
   return w.record(type, rec_buf, len);
 }
 
+// A description carries its data (a pipe's, a deleted file's): a buffer of its size.
+Err put_fdesc(ImageWriter &w, const FdescRec &f) {
+  size_t cap = 128 + f.path.size() + f.payload.size();
+  if (cap > kMaxRecord) return errf("%s: %zu bytes of data are more than one record holds", f.path.c(), f.payload.size());
+  uint8_t *buf = static_cast<uint8_t *>(malloc(cap));
+  if (!buf) return errf("out of memory");
+  size_t n = encode_fdesc(f, buf, cap);
+  Err e = n ? w.record(Rec::Fdesc, buf, n) : errf("internal: FDESC does not fit");
+  free(buf);
+  return e;
+}
+
 Err write_header(ImageWriter &w, const SetImage &set) {
   ImageHeader h;
   struct utsname u;
@@ -39,7 +51,7 @@ Err write_header(ImageWriter &w, const SetImage &set) {
   TRY(w.preamble());
   TRY(put(w, Rec::Header, encode_header(h, rec_buf, sizeof rec_buf)));
   TRY(put(w, Rec::Tree, encode_tree(set.tree, rec_buf, sizeof rec_buf)));
-  for (auto &f : set.fdescs) TRY(put(w, Rec::Fdesc, encode_fdesc(f, rec_buf, sizeof rec_buf)));
+  for (auto &f : set.fdescs) TRY(put_fdesc(w, f));
   return ok();
 }
 
@@ -117,8 +129,9 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
   return dump_process(te.pid, img);
 }
 
-Err collect(FrozenSet &fs, SetImage *set) {
+Err collect(FrozenSet &fs, SetImage *set, uint64_t ghost_limit) {
   DescIndex idx;
+  idx.ghost_limit = ghost_limit;
   for (auto &te : fs.tree) {
     TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}, te.wait_status};
     for (int t : te.tids) copy.tids.push(t);
@@ -156,7 +169,7 @@ Err write_pages(ImageWriter &w, SetImage &set, DumpStats *stats) {
 Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
   TRY(freeze_set(scope_, id_, &frozen_));
   SetImage set;
-  TRY(collect(frozen_, &set));
+  TRY(collect(frozen_, &set, ghost_limit_));
   TRY(write_header(w, set));
   for (size_t i = 0; i < set.procs.size(); i++)
     if (!set.tree[i].zombie()) TRY(write_metadata(w, set.procs[i]));
@@ -184,7 +197,7 @@ Err dump_job(const DumpJob &a) {
   Output out;
   TRY(out.open(a.out ? a.out : defname));
   ImageWriter w(out.fd());
-  Dumper d(a.scope, a.pid);
+  Dumper d(a.scope, a.pid, a.ghost_limit);
   DumpStats stats;
   Err e = d.freeze_and_write(w, &stats);
   if (!e) e = check_abort();

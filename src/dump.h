@@ -15,9 +15,14 @@ struct DumpStats {
 // Freeze the set (`scope` around process, group or session `id`) and write its
 // image to `w`. The set stays frozen and traced on return, success or not;
 // finish() lets it go as asked.
+// The default of chkpt --ghost-limit: the most data (holes not counted) a
+// deleted file that the set holds open or mapped may have to be saved.
+constexpr uint64_t kDefaultGhostLimit = 1u << 20;
+
 class Dumper {
  public:
-  Dumper(Scope scope, int id) : scope_(scope), id_(id) {}
+  Dumper(Scope scope, int id, uint64_t ghost_limit = kDefaultGhostLimit)
+      : scope_(scope), id_(id), ghost_limit_(ghost_limit) {}
   Err freeze_and_write(ImageWriter &w, DumpStats *stats);
   // Release: Run resumes it untouched, Stop leaves it stopped, Kill ends it.
   Err finish(AfterDump how);
@@ -25,6 +30,7 @@ class Dumper {
  private:
   Scope scope_;
   int id_;
+  uint64_t ghost_limit_;
   FrozenSet frozen_;
 };
 
@@ -37,5 +43,6 @@ struct DumpJob {
   Scope scope = Scope::Tree;
   int pid = -1;  // process, process group or session ID (scope)
   bool periodic = false;  // a generation of --every: quiet if the target is gone
+  uint64_t ghost_limit = kDefaultGhostLimit;
 };
 Err dump_job(const DumpJob &job);

@@ -16,7 +16,7 @@
 
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
-  Signalfd = 9, Timerfd = 10, Epoll = 11,
+  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12,
 };
 
 struct FdescRec {  // Rec::Fdesc
@@ -43,6 +43,7 @@ struct FdProbe {
   const char *link;        // readlink of /proc/PID/fd/N
   const struct stat *st;   // stat of /proc/PID/fd/N (the open file itself)
   const char *fdinfo;      // /proc/PID/fdinfo/N
+  uint64_t ghost_limit;    // chkpt --ghost-limit: the most data a deleted file may hold
 };
 
 // rstrt, before the tree is forked: every description is opened once and kept
@@ -89,7 +90,7 @@ struct FdKind {
   // description (memfd); `maps` tells such a mapping, `dump_mapped` describes
   // one whose file no fd holds any more.
   bool (*maps)(const VmaRec &v);
-  Err (*dump_mapped)(int pid, const VmaRec &v, FdescRec *f);
+  Err (*dump_mapped)(int pid, const VmaRec &v, uint64_t ghost_limit, FdescRec *f);
   // Optional: at checkpoint, once the whole set is collected: what this
   // description needs of the set is there (an epoll's targets are fds of its
   // process), or the checkpoint is refused naming it.

@@ -159,7 +159,7 @@ Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *
     return ok();
   }
   FdescRec d;
-  FdProbe probe = {pid, fd, link, &st, info.c()};
+  FdProbe probe = {pid, fd, link, &st, info.c(), idx.ghost_limit};
   TRY(describe(pidfd, probe, &d));
   out->desc = (uint32_t)set.fdescs.size();
   return add_desc(set, idx, std::move(d), pid, fd, at);
@@ -301,7 +301,7 @@ Err dump_mapped_files(int pid, const Vec<VmaRec> &vmas, SetImage &set, DescIndex
       f.dev = v.dev;
       f.ino = v.ino;
       f.path = Str(v.name.c());
-      TRY(kinds[k]->dump_mapped(pid, v, &f));
+      TRY(kinds[k]->dump_mapped(pid, v, idx.ghost_limit, &f));
       TRY(add_desc(set, idx, std::move(f), pid, -1, SIZE_MAX));
     }
   }

@@ -57,7 +57,6 @@ Err classify(int pid, const MapsLine &m, VmaRec *v, bool *keep) {
   if (strcmp(p, "[vsyscall]") == 0) { *keep = false; return ok(); }
   if (strcmp(p, "[vdso]") == 0) { v->kind = VmaKind::Vdso; return ok(); }
   if (starts_with(p, "[vvar")) { v->kind = VmaKind::Vvar; return ok(); }
-  bool deleted = strstr(p, " (deleted)") != nullptr;
   if (m.shared && (starts_with(p, "/dev/zero") || starts_with(p, "/SYSV") || p[0] == 0)) {
     v->kind = VmaKind::SharedAnon;  // its shmem object's identity tells who shares it
     v->dev = makedev(m.dev_major, m.dev_minor);
@@ -71,8 +70,6 @@ Err classify(int pid, const MapsLine &m, VmaRec *v, bool *keep) {
     return ok();
   }
   if (p[0] != '/' || m.inode == 0) { v->kind = VmaKind::Anon; return ok(); }
-  if (deleted && !starts_with(p, "/memfd:"))
-    return errf("mapping of %s at 0x%llx: the file was deleted: not supported yet", p, (unsigned long long)m.start);
   v->kind = VmaKind::File;
   return file_identity(pid, m, v);
 }

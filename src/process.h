@@ -59,6 +59,7 @@ Err restore_mm(Remote &rc, const MmRec &mm, int exe_fd);
 struct DescIndex {  // for each FdescRec of the set, one (pid, fd) that refers to it (for kcmp)
   Vec<int> rep_pid, rep_fd;  // rep_fd -1: a file seen only mapped (a memfd), known by its inode
   Vec<uint32_t> sorted;      // the descriptions with an fd, by (dev, ino, kcmp order)
+  uint64_t ghost_limit = 0;  // the most data a deleted file may hold (chkpt --ghost-limit)
 };
 Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out);
 // Descriptions for files that are mapped but no longer open (memfds).

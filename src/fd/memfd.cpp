@@ -77,7 +77,7 @@ bool valid(const FdescRec &f) {
 
 bool maps(const VmaRec &v) { return v.kind == VmaKind::File && starts_with(v.name.c(), kPrefix); }
 
-Err dump_mapped(int pid, const VmaRec &v, FdescRec *f) {
+Err dump_mapped(int pid, const VmaRec &v, uint64_t, FdescRec *f) {
   f->flags = O_RDWR;
   char path[96];
   snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)v.start,

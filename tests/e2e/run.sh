@@ -561,6 +561,49 @@ t_evloop() {
 	kill_set_restore_d && usr2_verdict "evloop ok" && pass
 }
 
+# Deleted files, open (shared and not) and mapped only (ghost.c).
+t_ghost() {
+	start ghost "$D/log"
+	kill_set_restore_d && usr2_verdict "ghost ok" && pass
+}
+
+# A deleted file with more data than --ghost-limit is refused, naming the
+# option; with a larger limit it is saved and restored.
+t_ghost_limit() {
+	start ghost "$D/log" 2048
+	need ready 20 "$D/log" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a 2 MiB deleted file" || return
+	WHY="the refusal does not name --ghost-limit: $(first_err)"
+	need grep -q -- "--ghost-limit" "$D/err" && need untouched "$PID" "chkpt" && need empty_dir "$D/img" || return
+	_kids=$(descendants "$PID")
+	need ckpt_ok --ghost-limit 3000000 --kill -o "$D/set.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/set.img" && usr2_verdict "ghost ok" && pass
+}
+
+# The issue's own example: Python's tempfile.TemporaryFile (an unlinked file
+# in /tmp) in a dynamic interpreter, checkpointed, killed and restored.
+t_python_tempfile() {
+	command -v python3 >/dev/null || { skip "no python3"; return; }
+	(cd "$D" && exec python3 -c '
+import sys, tempfile, time
+f = tempfile.TemporaryFile()
+f.write(b"kept across a restore")
+f.flush()
+open(sys.argv[1], "a").write("ready\n")
+time.sleep(4)
+f.seek(0)
+ok = f.read() == b"kept across a restore"
+open(sys.argv[1], "a").write("python %s\n" % ("ok" if ok else "FAIL"))
+sys.exit(0 if ok else 1)' "$D/log") </dev/null >"$D/python.out" 2>&1 &
+	PID=$!
+	STARTED="$STARTED $PID"
+	need ready 30 "$D/log" && need ckpt_ok --kill -o "$D/py.img" "$PID" || return
+	reap "$PID"
+	need restore_fg "$D/py.img" && need verdict "$D/log" "python ok" && pass
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -706,7 +749,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
