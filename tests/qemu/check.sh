@@ -109,7 +109,7 @@ make_initramfs() {
 	cp -r "$cache/$arch/modules" "$root/lib/modules"
 	cp tests/qemu/guest-init.sh "$root/init"
 	cp "$B/chkpt" "$root/chkpt/bin/chkpt"
-	ln -s chkpt "$root/chkpt/bin/rstrt"
+	for l in rstrt migrate restartd; do ln -s chkpt "$root/chkpt/bin/$l"; done
 	for t in "$B"/e2e/*; do
 		case $t in *.glibc) continue ;; esac
 		cp "$t" "$root/chkpt/e2e/"
