@@ -31,6 +31,12 @@ static const char kHelp[] =
     "             a crash or power cut leaves only complete generations under\n"
     "             their final names. `rstrt DIR` restores the newest one.\n"
     "  --keep N   with --every: keep the newest N generations (default 3)\n"
+    "  --external N\n"
+    "             fd N (repeatable) may be a pipe or socket whose other end is\n"
+    "             outside the checkpoint: it is saved as external, and rstrt\n"
+    "             connects its own fd N there (or what --inherit-fd N=... says).\n"
+    "             fds 0, 1 and 2 are always accepted so; any other such fd is\n"
+    "             refused, naming it\n"
     "  --ghost-limit BYTES\n"
     "             the most data a deleted file the process holds open or mapped\n"
     "             may have to be saved in the image (default 1048576, at most\n"
@@ -89,11 +95,12 @@ bool parse_seconds(const char *s, uint64_t *ms) {
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
   int scope = (int)Scope::Tree, after = (int)AfterDump::Run;
   const char *every = nullptr, *keep = nullptr, *id = nullptr, *ghost = nullptr;
+  Vec<const char *> externals;
   const Option opts[] = {opt_flag("--tree", &scope, (int)Scope::Tree),       opt_flag("--single", &scope, (int)Scope::Single),
                          opt_flag("--pgrp", &scope, (int)Scope::Pgrp),       opt_flag("--session", &scope, (int)Scope::Session),
                          opt_flag("--stop", &after, (int)AfterDump::Stop),   opt_flag("--kill", &after, (int)AfterDump::Kill),
                          opt_value("-o", &a->job.out), opt_value("--every", &every), opt_value("--keep", &keep),
-                         opt_value("--ghost-limit", &ghost)};
+                         opt_value("--ghost-limit", &ghost), opt_list("--external", &externals)};
   const Positional args[] = {{"process ID", &id, true}};
   TRY(parse_cmdline(argc, argv, opts, args, help));
   if (*help) return ok();
@@ -104,7 +111,12 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
   a->job.pid = (int)n;
   if (keep) TRY(parse_number("--keep", keep, 1, 1000000, &n));
   if (keep) a->keep = (unsigned)n;
-  if (ghost) TRY(parse_number("--ghost-limit", ghost, 0, 15u << 20, &a->job.ghost_limit));
+  if (ghost) TRY(parse_number("--ghost-limit", ghost, 0, 15u << 20, &a->job.opts.ghost_limit));
+  for (const char *x : externals) {
+    TRY(parse_number("--external", x, 0, (1u << 20) - 1, &n));
+    if (a->job.opts.nr_external == DumpOptions::kMaxExternal) return usage_err("too many --external fds");
+    a->job.opts.external[a->job.opts.nr_external++] = (int)n;
+  }
   if (every && !parse_seconds(every, &a->every_ms)) return usage_err("bad --every '%s': give seconds, e.g. 60 or 0.5", every);
   a->every = every != nullptr;
   if (a->every && (!a->job.out || !strcmp(a->job.out, "-"))) return usage_err("--every needs -o DIR");

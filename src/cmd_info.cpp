@@ -89,6 +89,16 @@ class Summary : public ImageVisitor {
     for (size_t k = 0; k < tree.size(); k++) procs.push(ProcSummary());
     return ok();
   }
+  // What rstrt must supply: external fds (a pipe or socket that led outside).
+  Err fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) override {
+    FdescRec f;
+    if (!decode_fdesc(p, n, &f, newer_minor(rd))) return rd.bad("malformed");
+    if (f.kind != FileKind::External) return ok();
+    Dec d = payload_of(f);
+    uint32_t fd = d.u32();
+    outf(1, "external:   fd %u (was %s): rstrt's own fd %u, or --inherit-fd %u=...\n", fd, f.path.c(), fd, fd);
+    return ok();
+  }
   Err meta(ImageReader &rd, size_t k, uint32_t type, const uint8_t *p, uint32_t n) override {
     ProcSummary &s = procs[k];
     s.live = true;

@@ -1,6 +1,6 @@
 // rstrt: restart a process from an image.
 static const char kHelp[] =
-    "usage: rstrt [-d] [--allow-changed-files] IMAGE|DIR|-|fd:N\n"
+    "usage: rstrt [-d] [--allow-changed-files] [--inherit-fd N=FD|PATH|-]... IMAGE|DIR|-|fd:N\n"
     "\n"
     "Recreate the processes saved in IMAGE (- reads the image from stdin, which may\n"
     "be a pipe; fd:N from an inherited socket or pipe; a FIFO or a serial line,\n"
@@ -17,6 +17,13 @@ static const char kHelp[] =
     "             checkpoint (size, modification time or inode; refused otherwise):\n"
     "             the pages saved in the image are used as they are, the others\n"
     "             come from the file as it is now\n"
+    "  --inherit-fd N=FD|PATH|-\n"
+    "             what the image's external fd N (a pipe or socket that led out of\n"
+    "             the checkpointed set: chkpt saved fds 0-2 and --external ones\n"
+    "             so) is connected to: rstrt's fd FD, the file PATH (created if\n"
+    "             written to), or - (closed: end of file, or EPIPE). Repeatable.\n"
+    "             Without it, external fd N is rstrt's own fd N, so\n"
+    "             `rstrt job.img | tee -a log` goes on writing into the pipeline\n"
     "  -h, --help this text\n"
     "\n"
     "Without -d, rstrt waits for the restored processes (it reaps their orphans)\n"
@@ -59,11 +66,32 @@ int wait_for(const Vec<int> &roots) {
 }
 }  // namespace
 
+// --inherit-fd N=FD, N=PATH (an absolute path) or N=-.
+Err parse_inherit(const char *s, InheritFd *out) {
+  const char *eq = strchr(s, '=');
+  char num[16];
+  if (!eq || eq == s || (size_t)(eq - s) >= sizeof num) return usage_err("bad --inherit-fd '%s': give N=FD, N=PATH or N=-", s);
+  snprintf(num, sizeof num, "%.*s", (int)(eq - s), s);
+  uint64_t v;
+  TRY(parse_number("--inherit-fd", num, 0, (1u << 20) - 1, &v));
+  out->n = (int)v;
+  const char *what = eq + 1;
+  if (!strcmp(what, "-")) out->eof = true;
+  else if (what[0] == '/') out->path = what;
+  else {
+    TRY(parse_number("--inherit-fd", what, 0, (1u << 20) - 1, &v));
+    out->fd = (int)v;
+  }
+  return ok();
+}
+
 int rstrt_main(int argc, char **argv) {
   RestoreOptions opt;
   const char *path = nullptr;
   int detach = 0, allow_changed = 0;
-  const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed)};
+  Vec<const char *> inherit;
+  const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed),
+                         opt_list("--inherit-fd", &inherit)};
   const Positional args[] = {{"image", &path, true}};
   bool help = false;
   Err e = parse_cmdline(argc, argv, opts, args, &help);
@@ -71,6 +99,11 @@ int rstrt_main(int argc, char **argv) {
   if (e) return fail("rstrt", e);
   opt.detach = detach;
   opt.allow_changed_files = allow_changed;
+  for (const char *s : inherit) {
+    InheritFd in;
+    if ((e = parse_inherit(s, &in))) return fail("rstrt", e);
+    opt.inherit.push(in);
+  }
   Fd in;
   e = open_input(path, &in);
   Vec<int> roots;

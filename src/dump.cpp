@@ -129,9 +129,9 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
   return dump_process(te.pid, img);
 }
 
-Err collect(FrozenSet &fs, SetImage *set, uint64_t ghost_limit) {
+Err collect(FrozenSet &fs, SetImage *set, const DumpOptions &opts) {
   DescIndex idx;
-  idx.ghost_limit = ghost_limit;
+  idx.ghost_limit = opts.ghost_limit;
   for (auto &te : fs.tree) {
     TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}, te.wait_status};
     for (int t : te.tids) copy.tids.push(t);
@@ -143,7 +143,9 @@ Err collect(FrozenSet &fs, SetImage *set, uint64_t ghost_limit) {
     set->procs.back().proc.pid = te.pid;
     if (!te.zombie()) TRY(collect_process(fs, te, *set, idx, &set->procs.back()));
   }
-  return finish_fdescs(*set);
+  Vec<int> external;
+  for (int i = 0; i < opts.nr_external; i++) external.push(opts.external[i]);
+  return finish_fdescs(*set, external);
 }
 
 Err write_pages(ImageWriter &w, SetImage &set, DumpStats *stats) {
@@ -169,7 +171,8 @@ Err write_pages(ImageWriter &w, SetImage &set, DumpStats *stats) {
 Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
   TRY(freeze_set(scope_, id_, &frozen_));
   SetImage set;
-  TRY(collect(frozen_, &set, ghost_limit_));
+  DumpOptions defaults;
+  TRY(collect(frozen_, &set, opts_ ? *opts_ : defaults));
   TRY(write_header(w, set));
   for (size_t i = 0; i < set.procs.size(); i++)
     if (!set.tree[i].zombie()) TRY(write_metadata(w, set.procs[i]));
@@ -197,7 +200,7 @@ Err dump_job(const DumpJob &a) {
   Output out;
   TRY(out.open(a.out ? a.out : defname));
   ImageWriter w(out.fd());
-  Dumper d(a.scope, a.pid, a.ghost_limit);
+  Dumper d(a.scope, a.pid, &a.opts);
   DumpStats stats;
   Err e = d.freeze_and_write(w, &stats);
   if (!e) e = check_abort();

@@ -19,10 +19,19 @@ struct DumpStats {
 // deleted file that the set holds open or mapped may have to be saved.
 constexpr uint64_t kDefaultGhostLimit = 1u << 20;
 
+// What the user decides about a checkpoint (chkpt's options).
+struct DumpOptions {
+  uint64_t ghost_limit = kDefaultGhostLimit;
+  // fds (besides 0, 1 and 2) whose other end may be outside the set: saved as
+  // external, supplied by rstrt (chkpt --external N).
+  static constexpr int kMaxExternal = 64;
+  int external[kMaxExternal] = {};
+  int nr_external = 0;
+};
+
 class Dumper {
  public:
-  Dumper(Scope scope, int id, uint64_t ghost_limit = kDefaultGhostLimit)
-      : scope_(scope), id_(id), ghost_limit_(ghost_limit) {}
+  Dumper(Scope scope, int id, const DumpOptions *opts = nullptr) : scope_(scope), id_(id), opts_(opts) {}
   Err freeze_and_write(ImageWriter &w, DumpStats *stats);
   // Release: Run resumes it untouched, Stop leaves it stopped, Kill ends it.
   Err finish(AfterDump how);
@@ -30,7 +39,7 @@ class Dumper {
  private:
   Scope scope_;
   int id_;
-  uint64_t ghost_limit_;
+  const DumpOptions *opts_;  // nullptr: the defaults
   FrozenSet frozen_;
 };
 
@@ -43,6 +52,6 @@ struct DumpJob {
   Scope scope = Scope::Tree;
   int pid = -1;  // process, process group or session ID (scope)
   bool periodic = false;  // a generation of --every: quiet if the target is gone
-  uint64_t ghost_limit = kDefaultGhostLimit;
+  DumpOptions opts;
 };
 Err dump_job(const DumpJob &job);

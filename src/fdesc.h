@@ -16,7 +16,7 @@
 
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
-  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12,
+  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13,
 };
 
 struct FdescRec {  // Rec::Fdesc
@@ -46,6 +46,15 @@ struct FdProbe {
   uint64_t ghost_limit;    // chkpt --ghost-limit: the most data a deleted file may hold
 };
 
+// rstrt --inherit-fd N=FD|PATH|-: what an external description expecting fd
+// N gets instead of rstrt's own fd N.
+struct InheritFd {
+  int n = -1;
+  int fd = -1;                 // N=FD
+  const char *path = nullptr;  // N=PATH: opened (created for writing)
+  bool eof = false;            // N=-: a channel whose other end is closed
+};
+
 // rstrt, before the tree is forked: every description is opened once and kept
 // at an fd >= `above` (fds[i] for description i; -1 until opened). A kind may
 // open several descriptions at once (both ends of a pipe or socketpair).
@@ -54,8 +63,13 @@ struct OpenCtx {
   int tty_fd;  // rstrt's terminal, or -1
   int above;
   Vec<int> &fds;
-  // Move fd to a number >= above as description i, with i's O_NONBLOCK; closes fd.
+  const Vec<InheritFd> *inherit;
+  // Move fd to a number >= above as description i; closes fd. Its status
+  // flags are then set as saved, unless it came from outside as it is
+  // (place_as_is: rstrt's terminal, an external fd).
   Err place(size_t i, int fd);
+  Err place_as_is(size_t i, int fd);
+  Vec<uint8_t> as_is;  // per description: 1 if placed as is
 };
 
 // A channel whose other end a description of the set may not hold: the dumper

@@ -199,16 +199,18 @@ Err check_owner(const SetImage &set, const FdescRec &f) {
 
 struct Outside {
   PeerWanted want;
-  int pid, fd;  // the holder inside the set, for the message
+  size_t desc;  // the description of the set that wants it
+  int pid, fd;  // its first holder inside the set, for the message
+  int outside_pid = 0;  // found: who holds the other end (0: nobody outside)
+  char outside_comm[32] = "";
 };
 
 // Which processes outside the set hold one of the wanted inodes? One pass over
 // /proc, each link compared against the wanted ones.
-Err scan_outside(const SetImage &set, const Vec<Outside> &want) {
+Err scan_outside(const SetImage &set, Vec<Outside> &want) {
   if (want.empty()) return ok();
   DIR *procdir = opendir("/proc");
   if (!procdir) return sys_err("/proc");
-  Err e = ok();
   while (struct dirent *de = readdir(procdir)) {
     uint64_t pid;
     if (!parse_u64(de->d_name, &pid) || in_tree(set, (int)pid)) continue;
@@ -224,21 +226,43 @@ Err scan_outside(const SetImage &set, const Vec<Outside> &want) {
       link[n] = 0;
       for (auto &w : want) {
         size_t k = strlen(w.want.prefix);
-        if (strncmp(link, w.want.prefix, k) != 0 || strtoull(link + k, nullptr, 10) != w.want.ino) continue;
-        char comm[64] = "?";
+        if (w.outside_pid || strncmp(link, w.want.prefix, k) != 0 || strtoull(link + k, nullptr, 10) != w.want.ino)
+          continue;
+        w.outside_pid = (int)pid;
         snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-        if (!read_text(path, comm, sizeof comm)) comm[strcspn(comm, "\n")] = 0;
-        e = errf("process %d fd %d (%s) is connected to process %d (%s) outside the checkpoint", w.pid, w.fd, link,
-                 (int)pid, comm);
-        break;
+        if (read_text(path, w.outside_comm, sizeof w.outside_comm)) snprintf(w.outside_comm, sizeof w.outside_comm, "?");
+        w.outside_comm[strcspn(w.outside_comm, "\n")] = 0;
       }
-      if (e) break;
     }
     closedir(fds);
-    if (e) break;
   }
   closedir(procdir);
-  return e;
+  return ok();
+}
+
+bool listed(const Vec<int> &fds, int fd) {
+  for (int f : fds)
+    if (f == fd) return true;
+  return false;
+}
+
+// A channel to the outside is external when every fd of the set that holds
+// it is 0, 1, 2 or one the user named (chkpt --external): rstrt will connect
+// its own fd of the first holder's number there. Anything else is refused,
+// naming the fd, its peer and the option.
+Err take_external(SetImage &set, const Outside &o, const Vec<int> &external) {
+  for (auto &p : set.procs)
+    for (auto &f : p.files)
+      if (f.desc == o.desc && f.fd > 2 && !listed(external, f.fd))
+        return errf("process %d fd %d (%s) is connected to process %d (%s) outside the checkpoint "
+                    "(chkpt --external %d saves it as external: rstrt connects its own fd %d there)",
+                    p.proc.pid, f.fd, set.fdescs[o.desc].path.c(), o.outside_pid, o.outside_comm, f.fd, f.fd);
+  FdescRec &d = set.fdescs[o.desc];
+  d.kind = FileKind::External;
+  uint8_t head[4];
+  Enc e(head, sizeof head);
+  e.u32((uint32_t)o.fd);
+  return set_payload(&d, e, nullptr, 0);
 }
 }  // namespace
 
@@ -267,6 +291,12 @@ Err OpenCtx::place(size_t i, int fd) {
   if (high < 0) return sys_err("placing %s", set.fdescs[i].path.c());
   fds[i] = high;
   return ok();
+}
+
+Err OpenCtx::place_as_is(size_t i, int fd) {
+  while (as_is.size() <= i) as_is.push(0);
+  as_is[i] = 1;
+  return place(i, fd);
 }
 
 Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out) {
@@ -317,19 +347,25 @@ int desc_of_mapping(const SetImage &set, const VmaRec &v) {
   return -1;
 }
 
-Err finish_fdescs(SetImage &set) {
+Err finish_fdescs(SetImage &set, const Vec<int> &external) {
   Vec<Outside> want;
   for (size_t i = 0; i < set.fdescs.size(); i++) {
     const FdKind *kind = fd_kind(set.fdescs[i].kind);
     if (kind->after_collect) kind->after_collect(set, i);
     TRY(check_owner(set, set.fdescs[i]));
     if (kind->check) TRY(kind->check(set, i));
-    Outside o = {{nullptr, 0}, 0, -1};
+    Outside o;
+    o.desc = i;
     if (!kind->peer_outside || !kind->peer_outside(set, set.fdescs[i], &o.want)) continue;
-    holder(set, set.fdescs[i].id, &o.pid, &o.fd);
+    size_t p;
+    if (!first_holder(set, (uint32_t)i, &p, &o.fd)) continue;  // held by no fd (a memfd only mapped)
+    o.pid = set.procs[p].proc.pid;
     want.push(o);
   }
-  return scan_outside(set, want);
+  TRY(scan_outside(set, want));
+  for (auto &o : want)
+    if (o.outside_pid) TRY(take_external(set, o, external));
+  return ok();
 }
 
 int highest_fd(const Vec<FileRec> &files) {
@@ -350,9 +386,9 @@ const char *fdesc_kind_name(FileKind k) {
 
 // In rstrt, before the tree is forked: every description once, at fds >= `above`,
 // with the status flags it had (a terminal is rstrt's own: left as it is).
-Err open_fdescs(const SetImage &set, int tty_fd, int above, Vec<int> *fds) {
+Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, Vec<int> *fds) {
   for (size_t i = 0; i < set.fdescs.size(); i++) fds->push(-1);
-  OpenCtx c = {set, tty_fd, above, *fds};
+  OpenCtx c = {set, tty_fd, above, *fds, &inherit, {}};
   for (size_t i = 0; i < set.fdescs.size(); i++) {
     const FdescRec &f = set.fdescs[i];
     if ((*fds)[i] < 0) TRY(fd_kind(f.kind)->open(c, i));
@@ -360,7 +396,7 @@ Err open_fdescs(const SetImage &set, int tty_fd, int above, Vec<int> *fds) {
   }
   for (size_t i = 0; i < set.fdescs.size(); i++) {
     const FdescRec &f = set.fdescs[i];
-    if (f.kind == FileKind::Terminal) continue;
+    if (i < c.as_is.size() && c.as_is[i]) continue;
     int now = fcntl((*fds)[i], F_GETFL);
     if (now < 0 || fcntl((*fds)[i], F_SETFL, (int)((now & ~kSetflMask) | (f.flags & kSetflMask))) < 0)
       return sys_err("status flags of %s", f.path.c());

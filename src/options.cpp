@@ -43,9 +43,10 @@ Err parse_cmdline(int argc, char **argv, const Option *opts, size_t nopts, const
     }
     const Option *o = find_option(s, opts, nopts);
     if (!o) return usage_err("unknown option %s", s);
-    if (!o->value) { *o->flag = o->set; continue; }
+    if (!o->value && !o->list) { *o->flag = o->set; continue; }
     if (++i == argc) return usage_err("%s needs a value", s);
-    *o->value = argv[i];
+    if (o->list) o->list->push(argv[i]);
+    else *o->value = argv[i];
   }
   if (given < nargs && args[given].required) return usage_err("no %s given", args[given].name);
   return ok();

@@ -20,9 +20,11 @@ struct Option {
   const char **value;  // an option with a value: stored here; nullptr for a flag
   int *flag;           // a flag: *flag = set (of several that share one, the last wins)
   int set;
+  Vec<const char *> *list;  // a repeatable option with a value: each one appended
 };
-constexpr Option opt_value(const char *name, const char **value) { return {name, value, nullptr, 0}; }
-constexpr Option opt_flag(const char *name, int *flag, int set = 1) { return {name, nullptr, flag, set}; }
+constexpr Option opt_value(const char *name, const char **value) { return {name, value, nullptr, 0, nullptr}; }
+constexpr Option opt_flag(const char *name, int *flag, int set = 1) { return {name, nullptr, flag, set, nullptr}; }
+inline Option opt_list(const char *name, Vec<const char *> *list) { return {name, nullptr, nullptr, 0, list}; }
 
 struct Positional {
   const char *name;    // for the messages: "image", "PID"

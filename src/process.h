@@ -66,12 +66,13 @@ Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out);
 Err dump_mapped_files(int pid, const Vec<VmaRec> &vmas, SetImage &set, DescIndex &idx);
 // After the whole set is collected: kinds' fix-ups, and the refusal of any
 // channel whose other end, or SIGIO owner, is outside the set.
-Err finish_fdescs(SetImage &set);
+// `external`: fds besides 0-2 that may be external (chkpt --external).
+Err finish_fdescs(SetImage &set, const Vec<int> &external);
 int highest_fd(const Vec<FileRec> &files);
 // The description a file mapping is made from, or -1 (it is opened by path).
 int desc_of_mapping(const SetImage &set, const VmaRec &v);
 // rstrt, before forking the tree: open every description once at fds >= above.
-Err open_fdescs(const SetImage &set, int tty_fd, int above, Vec<int> *fds);
+Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, Vec<int> *fds);
 // rstrt, once every process exists: SIGIO owners.
 Err restore_owners(const SetImage &set, const Vec<int> &fds);
 // New process k: dup each of its fds from the descriptions (fds below them closed).

@@ -1,6 +1,7 @@
 // Restore of a whole image (the engine under rstrt and restartd).
 #pragma once
 #include "base.h"
+#include "fdesc.h"
 
 struct RestoreOptions {
   bool detach = false;               // -d: do not wait for the restored process
@@ -9,6 +10,7 @@ struct RestoreOptions {
   // root's. Otherwise a file is trusted as its owner's, a pipe or socket as
   // the caller's (docs/ROBUSTNESS.md).
   bool trusted_stream = false;
+  Vec<InheritFd> inherit;  // rstrt --inherit-fd
 };
 // Restore the image read from fd. `roots` gets the restored processes whose
 // parent was not checkpointed with them (they are children of the caller now).

@@ -67,7 +67,7 @@ Err open_terminal(OpenCtx &c, size_t i) {
   if (c.tty_fd < 0) return errf("%s was a terminal, and rstrt has no terminal to attach it to", f.path.c());
   int fd = fcntl(c.tty_fd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return sys_err("dup of the terminal");
-  return c.place(i, fd);
+  return c.place_as_is(i, fd);
 }
 }  // namespace
 

@@ -604,6 +604,45 @@ sys.exit(0 if ok else 1)' "$D/log") </dev/null >"$D/python.out" 2>&1 &
 	need restore_fg "$D/py.img" && need verdict "$D/log" "python ok" && pass
 }
 
+# `job | cat >>log`: the job's stdout is a pipe to a process outside the set,
+# saved as external; `rstrt IMAGE | cat >>log` carries on into the same log,
+# which ends up holding every line once.
+t_pipeline() {
+	{ "$TD/ticker$SUF" 250 & echo $! >"$D/pid"; wait; } </dev/null 2>"$D/ticker.err" | cat >>"$D/log" &
+	_pipe=$!
+	STARTED="$STARTED $_pipe"
+	need poll 10 lines_ge "$D/log" 20 || return
+	PID=$(cat "$D/pid")
+	need ckpt_ok --kill -o "$D/p.img" "$PID" || return
+	need poll 10 gone "$_pipe" || return
+	"$BIN/chkpt" info "$D/p.img" >"$D/info" 2>&1
+	WHY="chkpt info does not list the external fd: $(grep external "$D/info")"
+	need grep -q "^external:   fd 1 (was pipe:" "$D/info" || return
+	run 120 /dev/null "$D/out" "$D/err" sh -c '"$1" "$2" | cat >>"$3"' sh "$BIN/rstrt" "$D/p.img" "$D/log"
+	WHY="rstrt IMAGE | cat: exit $RC$TO: $(first_err)"
+	need [ "$RC" = 0 ] && need [ -z "$TO" ] && need counted "$D/log" 250 && pass
+}
+
+# Any other fd leading out of the set is refused, naming the option that
+# accepts it; with chkpt --external N and rstrt --inherit-fd N=PATH it is
+# saved and supplied.
+t_external_fd() {
+	{ "$TD/ticker$SUF" 250 5 5>&1 1>/dev/null & echo $! >"$D/pid"; wait; } </dev/null 2>"$D/ticker.err" | cat >>"$D/log" &
+	_pipe=$!
+	STARTED="$STARTED $_pipe"
+	need poll 10 lines_ge "$D/log" 20 || return
+	PID=$(cat "$D/pid")
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of fd 5 to the outside" || return
+	WHY="the refusal does not name --external 5: $(first_err)"
+	need grep -q -- "--external 5" "$D/err" && need untouched "$PID" "chkpt" || return
+	need ckpt_ok --external 5 --kill -o "$D/e.img" "$PID" || return
+	need poll 10 gone "$_pipe" || return
+	run 120 /dev/null "$D/out" "$D/err" "$BIN/rstrt" --inherit-fd "5=$D/log" "$D/e.img"
+	WHY="rstrt --inherit-fd 5=LOG: exit $RC$TO: $(first_err)"
+	need [ "$RC" = 0 ] && need [ -z "$TO" ] && need counted "$D/log" 250 && pass
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -749,7 +788,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
