@@ -3,6 +3,14 @@
 # it, and watch it continue from the next number with the same PID.
 set -eu
 B=${B:-build}
+# Run under a child subreaper that hands on only fds 0-2: a parent (a CI
+# runner, make's jobserver, a terminal multiplexer) may have leaked pipe fds
+# into this shell, and the counter would inherit them; chkpt rightly refuses
+# to save a pipe to an unknown process outside the checkpoint (see README,
+# "external"). The same reaper lets the counter's PID be reused at once.
+if [ -z "${CHKPT_DEMO_CLEAN:-}" ] && [ -x "$B/e2e/reaper" ]; then
+  CHKPT_DEMO_CLEAN=1 exec "$B/e2e/reaper" /bin/sh "$0" "$@"
+fi
 D=$(mktemp -d /tmp/chkpt-demo.XXXXXX)
 out=$D/count.txt
 echo "== starting a counter that writes 1..150 to $out, one number every 20 ms"

@@ -61,6 +61,17 @@ for s in badimg crafted kill nospace restorefail periodic rights endurance; do
 	sh tests/faults/$s.sh "$B" 2>&1 | tee "$B/faults-$s.log"
 	add_counts "$B/faults-$s.log" "faults $s"
 done
+# The README's first command, under a parent that leaked a pipe fd (fd 7 is
+# the pipe to cat here): the demo must cope, as under a CI runner.
+{ B=$B sh scripts/demo.sh 7>&1 >"$B/demo.log" 2>&1; echo $? >"$B/demo.rc"; } | cat
+if [ "$(cat "$B/demo.rc")" = 0 ]; then
+	echo "PASS demo (with a leaked pipe fd)"
+	echo "1 passed, 0 failed" >"$B/demo.sum"
+else
+	echo "FAIL demo (with a leaked pipe fd): $(tail -n 3 "$B/demo.log" | tr '\n' '|')"
+	echo "0 passed, 1 failed" >"$B/demo.sum"
+fi
+add_counts "$B/demo.sum" demo
 sh tests/fuzz/run.sh "$B" 20 2>&1 | tee "$B/fuzz.log"
 add_counts "$B/fuzz.log" "fuzz smoke"
 
