@@ -16,7 +16,7 @@
 
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
-  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13,
+  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13, Inet = 14,
 };
 
 struct FdescRec {  // Rec::Fdesc
@@ -44,6 +44,7 @@ struct FdProbe {
   const struct stat *st;   // stat of /proc/PID/fd/N (the open file itself)
   const char *fdinfo;      // /proc/PID/fdinfo/N
   uint64_t ghost_limit;    // chkpt --ghost-limit: the most data a deleted file may hold
+  int sock_family;         // a socket's SO_DOMAIN (AF_UNIX, AF_INET, ...), else 0
 };
 
 // rstrt --inherit-fd N=FD|PATH|-: what an external description expecting fd

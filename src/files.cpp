@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,7 +36,19 @@ const FdKind *kind_of(const FdProbe &p) {
   return nullptr;
 }
 
+// SO_DOMAIN of the target's socket, through a duplicate (pidfd_getfd(2)).
+Err socket_family(int pidfd, int pid, int fd, int *family) {
+  Fd sk(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+  socklen_t l = sizeof *family;
+  if (!sk.ok() || getsockopt(sk.get(), SOL_SOCKET, SO_DOMAIN, family, &l) < 0)
+    return sys_err("process %d fd %d: the socket's family", pid, fd);
+  return ok();
+}
+
 Err unsupported(const FdProbe &p) {
+  if (p.sock_family)
+    return errf("process %d fd %d (%s): sockets of family %d (netlink, packet, ...) are not supported", p.pid, p.fd,
+                p.link, p.sock_family);
   if (ends_with(p.link, " (deleted)"))
     return errf("process %d fd %d (%s): the file was deleted: not supported yet", p.pid, p.fd, p.link);
   if (p.link[0] != '/') return errf("process %d fd %d (%s): this kind of file is not supported yet", p.pid, p.fd, p.link);
@@ -159,7 +172,8 @@ Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *
     return ok();
   }
   FdescRec d;
-  FdProbe probe = {pid, fd, link, &st, info.c(), idx.ghost_limit};
+  FdProbe probe = {pid, fd, link, &st, info.c(), idx.ghost_limit, 0};
+  if (S_ISSOCK(st.st_mode)) TRY(socket_family(pidfd, pid, fd, &probe.sock_family));
   TRY(describe(pidfd, probe, &d));
   out->desc = (uint32_t)set.fdescs.size();
   return add_desc(set, idx, std::move(d), pid, fd, at);

@@ -4,12 +4,12 @@
 #include "fdesc.h"
 
 extern const FdKind kPipeKind, kUnixKind, kEventfdKind, kMemfdKind, kRegularKind, kDirectoryKind, kTerminalKind,
-    kCharDevKind, kSignalfdKind, kTimerfdKind, kEpollKind, kGhostKind, kExternalKind;
+    kCharDevKind, kSignalfdKind, kTimerfdKind, kEpollKind, kGhostKind, kExternalKind, kInetKind;
 
 namespace {
 const FdKind *const kKinds[] = {
     &kPipeKind, &kUnixKind, &kEventfdKind, &kMemfdKind, &kRegularKind, &kDirectoryKind, &kTerminalKind, &kCharDevKind,
-    &kSignalfdKind, &kTimerfdKind, &kEpollKind, &kGhostKind, &kExternalKind,
+    &kSignalfdKind, &kTimerfdKind, &kEpollKind, &kGhostKind, &kExternalKind, &kInetKind,
 };
 }  // namespace
 

@@ -12,7 +12,10 @@
 // blob queue (stream: the bytes; datagram/seqpacket: u32 length + bytes each).
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,8 +28,9 @@ constexpr size_t kMsgBuf = 256 << 10;
 // Netlink and sock_diag ABI (include/uapi/linux/netlink.h, rtnetlink.h,
 // sock_diag.h, unix_diag.h); musl ships no kernel headers.
 constexpr int kNetlinkSockDiag = 4, kSockDiagByFamily = 20, kNlmsgError = 2, kNlmRequest = 1;
-constexpr uint32_t kShowName = 1, kShowPeer = 4;
-constexpr uint16_t kAttrName = 0, kAttrPeer = 2;
+constexpr uint32_t kShowName = 1, kShowVfs = 2, kShowPeer = 4, kShowRqlen = 16;
+constexpr uint16_t kAttrName = 0, kAttrVfs = 1, kAttrPeer = 2, kAttrRqlen = 4;
+constexpr uint8_t kListen = 10;  // TCP_LISTEN, as unix sockets use it
 struct NlMsgHdr { uint32_t len; uint16_t type, flags; uint32_t seq, pid; };
 struct UnixDiagReq { uint8_t family, protocol; uint16_t pad; uint32_t states, ino, show, cookie[2]; };
 struct UnixDiagMsg { uint8_t family, type, state, pad; uint32_t ino, cookie[2]; };
@@ -37,6 +41,10 @@ struct DiagInfo {
   uint64_t peer = 0;
   bool named = false;
   uint8_t state = 0;
+  char name[108] = {};  // sun_path as bound (abstract: a leading NUL)
+  uint32_t name_len = 0;
+  uint32_t vfs_ino = 0;           // the socket file's inode (a path name)
+  uint32_t rqueue = 0, wqueue = 0;  // listening: connections waiting, backlog
 };
 
 Err parse_diag(const uint8_t *buf, long n, DiagInfo *out) {
@@ -50,7 +58,15 @@ Err parse_diag(const uint8_t *buf, long n, DiagInfo *out) {
     const RtAttr *a = reinterpret_cast<const RtAttr *>(buf + at);
     if (a->len < sizeof *a || at + a->len > h->len) break;
     if (a->type == kAttrPeer && a->len >= sizeof *a + 4) out->peer = load_le32(buf + at + sizeof *a);
-    if (a->type == kAttrName) out->named = true;
+    const uint8_t *v = buf + at + sizeof *a;
+    uint32_t vlen = a->len - (uint32_t)sizeof *a;
+    if (a->type == kAttrName) {
+      out->named = true;
+      out->name_len = vlen < sizeof out->name ? vlen : sizeof out->name;
+      memcpy(out->name, v, out->name_len);
+    }
+    if (a->type == kAttrVfs && vlen >= 8) out->vfs_ino = load_le32(v);
+    if (a->type == kAttrRqlen && vlen >= 8) { out->rqueue = load_le32(v); out->wqueue = load_le32(v + 4); }
     at += align4(a->len);
   }
   return ok();
@@ -69,7 +85,7 @@ Err diag(uint64_t ino, DiagInfo *out) {
   req.r.family = AF_UNIX;
   req.r.states = ~0u;
   req.r.ino = (uint32_t)ino;
-  req.r.show = kShowPeer | kShowName;
+  req.r.show = kShowPeer | kShowName | kShowVfs | kShowRqlen;
   req.r.cookie[0] = req.r.cookie[1] = ~0u;
   if (send(nl.get(), &req, sizeof req, 0) < 0) return sys_err("sock_diag request");
   uint8_t buf[4096];
@@ -113,6 +129,13 @@ struct SockFields {
   uint32_t type = 0;
   uint64_t peer = 0;
   uint32_t sndbuf = 0, rcvbuf = 0;
+  uint8_t listening = 0;
+  uint32_t backlog = 0;
+  const uint8_t *name = nullptr;  // sun_path bytes (abstract: a leading NUL)
+  uint32_t name_len = 0;
+  uint8_t file_present = 0;       // its socket file still had that path
+  uint32_t file_mode = 0, file_uid = 0, file_gid = 0;
+  uint64_t vfs_ino = 0;
   const uint8_t *queue = nullptr;
   uint32_t len = 0;
 };
@@ -123,6 +146,14 @@ bool fields(const FdescRec &f, SockFields *s) {
   s->peer = d.u64();
   s->sndbuf = d.u32();
   s->rcvbuf = d.u32();
+  s->listening = d.u8();
+  s->backlog = d.u32();
+  s->name = d.blob(&s->name_len, 108);
+  s->file_present = d.u8();
+  s->file_mode = d.u32();
+  s->file_uid = d.u32();
+  s->file_gid = d.u32();
+  s->vfs_ino = d.u64();
   s->queue = d.blob(&s->len, kMaxRecord);
   return payload_done(d);
 }
@@ -134,27 +165,45 @@ int sockopt(int sk, int opt) {
   return v;
 }
 
-bool match(const FdProbe &p) { return S_ISSOCK(p.st->st_mode); }
+bool match(const FdProbe &p) { return p.sock_family == AF_UNIX; }
 
 Err dump(const FdProbe &p, FdescRec *f) {
   Fd pidfd(syscall(SYS_pidfd_open, p.pid, 0));
   if (!pidfd.ok()) return sys_err("pidfd_open %d", p.pid);
   Fd sk(syscall(SYS_pidfd_getfd, pidfd.get(), p.fd, 0));
   if (!sk.ok()) return sys_err("pidfd_getfd of process %d fd %d", p.pid, p.fd);
-  int domain = sockopt(sk.get(), SO_DOMAIN), type = sockopt(sk.get(), SO_TYPE);
-  if (domain != AF_UNIX) return errf("process %d fd %d: sockets of family %d are not supported yet", p.pid, p.fd, domain);
+  int type = sockopt(sk.get(), SO_TYPE);
   DiagInfo di;
   TRY(diag(f->ino, &di));
-  if (di.named) return errf("process %d fd %d: named (bound) unix sockets are not supported yet", p.pid, p.fd);
-  if (di.state == 10 /* TCP_LISTEN */) return errf("process %d fd %d: listening sockets are not supported yet", p.pid, p.fd);
+  bool listening = di.state == kListen;
+  if (listening && di.rqueue)
+    return errf("process %d fd %d: a listening unix socket with %u connections not yet accepted: not supported yet",
+                p.pid, p.fd, di.rqueue);
+  if (di.named && !listening)
+    return errf("process %d fd %d: a bound unix socket that does not listen (a datagram socket, or an accepted "
+                "connection): not supported yet", p.pid, p.fd);
   Str queue;
-  TRY(peek_queue(sk.get(), (uint32_t)type, &queue));
-  uint8_t head[32];
+  if (!listening) TRY(peek_queue(sk.get(), (uint32_t)type, &queue));
+  // A path name's socket file: still there (this very socket's), or unlinked.
+  struct stat st = {};
+  bool present = di.named && di.name_len && di.name[0] && di.name_len < sizeof di.name;
+  if (present) {
+    char path[109];
+    snprintf(path, sizeof path, "%.*s", (int)di.name_len, di.name);
+    present = lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == di.vfs_ino;
+  }
+  uint8_t head[256];
   Enc e(head, sizeof head);
   e.u32((uint32_t)type);
   e.u64(di.peer);
   e.u32((uint32_t)sockopt(sk.get(), SO_SNDBUF));
   e.u32((uint32_t)sockopt(sk.get(), SO_RCVBUF));
+  e.u8(listening);
+  e.u32(di.wqueue);
+  e.blob(di.name, di.named ? di.name_len : 0);
+  e.u8(present);
+  e.u32(st.st_mode); e.u32(st.st_uid); e.u32(st.st_gid);
+  e.u64(di.vfs_ino);
   return set_payload(f, e, queue.c(), (uint32_t)queue.size());
 }
 
@@ -163,6 +212,8 @@ bool valid(const FdescRec &f) {
   SockFields s;
   if (!fields(f, &s)) return false;
   if (s.type != SOCK_STREAM && s.type != SOCK_DGRAM && s.type != SOCK_SEQPACKET) return false;
+  if (s.listening) return s.name_len > 0 && !s.len && !s.peer;  // nothing queued on a listener
+  if (s.name_len) return false;  // only listeners are restored with names
   if (s.type == SOCK_STREAM) return true;
   uint32_t at = 0;
   while (s.len - at >= 4) {
@@ -220,9 +271,46 @@ void set_bufs(int sk, const SockFields &s) {
   set_buf(sk, SO_RCVBUF, SO_RCVBUFFORCE, s.rcvbuf / 2);
 }
 
+// A path whose old socket file is still there (the process was killed after
+// the checkpoint) is taken over: that file goes, the new socket binds; any
+// other file there is not touched. A socket whose file had been unlinked is
+// bound and unlinked again. The file gets its mode and owner back.
+Err bind_name(int sk, const SockFields &s) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, s.name, s.name_len);
+  socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + s.name_len);
+  bool is_path = s.name[0] != 0;
+  char path[109] = "";
+  if (is_path) snprintf(path, sizeof path, "%.*s", (int)s.name_len, s.name);
+  struct stat st;
+  if (is_path && lstat(path, &st) == 0) {
+    if (!S_ISSOCK(st.st_mode) || st.st_ino != s.vfs_ino)
+      return errf("cannot listen on %s again: another file is there now", path);
+    if (unlink(path) < 0) return sys_err("removing the old socket file %s", path);
+  }
+  if (bind(sk, (struct sockaddr *)&addr, len) < 0)
+    return sys_err("cannot bind unix socket %s again", is_path ? path : "(abstract)");
+  if (!is_path) return ok();
+  if (!s.file_present) return unlink(path) < 0 ? sys_err("unlinking %s", path) : ok();
+  if (chmod(path, s.file_mode & 07777) < 0 || lchown(path, s.file_uid, s.file_gid) < 0)
+    return sys_err("mode and owner of socket file %s", path);
+  return ok();
+}
+
+Err open_listener(OpenCtx &c, size_t i, const SockFields &s) {
+  Fd sk(socket(AF_UNIX, (int)s.type | SOCK_CLOEXEC, 0));
+  if (!sk.ok()) return sys_err("socket");
+  set_bufs(sk.get(), s);
+  TRY(bind_name(sk.get(), s));
+  if (listen(sk.get(), (int)s.backlog) < 0) return sys_err("listen");
+  return c.place(i, sk.release());
+}
+
 Err open_pair(OpenCtx &c, size_t i) {
   SockFields a, b;
   if (!fields(c.set.fdescs[i], &a)) return bad_image("socket description %u", (unsigned)i);
+  if (a.listening) return open_listener(c, i, a);
   int sv[2];
   if (socketpair(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0, sv) < 0) return sys_err("socketpair");
   Fd s0(sv[0]), s1(sv[1]);

@@ -643,6 +643,32 @@ t_external_fd() {
 	need [ "$RC" = 0 ] && need [ -z "$TO" ] && need counted "$D/log" 250 && pass
 }
 
+# A server's listening and bound sockets: TCP on 127.0.0.1 and ::1, UDP,
+# unix (a path and abstract), with their options (servers.c).
+t_servers() {
+	start servers "$D/log"
+	kill_set_restore_d && usr2_verdict "servers ok" && pass
+}
+
+# The issue's example: `python3 -m http.server` (listening on 127.0.0.1),
+# checkpointed, killed, restored, and then serving a request.
+t_python_http() {
+	command -v python3 >/dev/null || { skip "no python3"; return; }
+	_port=$((20000 + $$ % 20000))
+	echo served >"$D/hello.txt"
+	(cd "$D" && exec python3 -m http.server --bind 127.0.0.1 "$_port") </dev/null >"$D/http.out" 2>&1 &
+	PID=$!
+	STARTED="$STARTED $PID"
+	need poll 20 grep -q "^Serving HTTP" "$D/http.out" && need ckpt_ok --kill -o "$D/http.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/http.img" || return
+	run 30 /dev/null "$D/out" "$D/err" python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:%s/hello.txt" % sys.argv[1], timeout=10).read().decode().strip())' "$_port"
+	WHY="GET after the restore: exit $RC$TO, got '$(cat "$D/out")': $(first_err)"
+	need [ "$(cat "$D/out")" = served ] && pass
+	kill -KILL "$PID"
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -788,7 +814,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
