@@ -6,10 +6,9 @@ static const char kHelp[] =
     "Receive processes sent by `migrate` and restart them here with their PIDs.\n"
     "A connection must first prove that it holds the key; then every frame of\n"
     "the image is authenticated before the restore reads a byte of it, so nothing\n"
-    "runs from an altered, truncated, cut or replayed stream. Up to 8 migrations\n"
-    "may run at the same time, while 16 more connections prove the key; a\n"
-    "migration whose PID is taken here is refused, and migrate then resumes\n"
-    "the process where it was. restartd reaps the processes it restored\n"
+    "runs from an altered, truncated, cut or replayed stream. Migrations may run\n"
+    "at the same time; one whose PID is taken here is refused, and migrate then\n"
+    "resumes the process where it was. restartd reaps the processes it restored\n"
     "and logs one line per connection and per ended process on stderr. It runs\n"
     "until SIGTERM or SIGINT.\n"
     "\n"
@@ -19,9 +18,9 @@ static const char kHelp[] =
     "  --dir DIR        also keep a copy of the image of each process restored\n"
     "                   here, as DIR/PID.img, written to a temporary file, synced\n"
     "                   and renamed before migrate is told (restorable with rstrt);\n"
-    "                   refused if anyone but its owner, you or root, can write it\n"
+    "                   only restartd's user or root may write DIR\n"
     "  --timeout SECS   drop a connection after SECS without progress (default 30),\n"
-    "                   one that has not proved the key after 10 s (or SECS if less)\n"
+    "                   or after 10 s (SECS if less) without proving the key\n"
     "  -h, --help       this text\n"
     "\n"
     "Restored processes need their files (program, libraries, open files, cwd)\n"
@@ -46,11 +45,13 @@ static const char kHelp[] =
 #include "output.h"
 
 namespace {
-// Unauthenticated peers get their own slots, each for a bounded time, so that
-// slow or silent connections can neither hold the slots of migrations nor keep
-// a key holder waiting for long (docs/MIGRATION.md, "restartd").
+// Unauthenticated peers get a bounded share of the connections, each for a
+// bounded time, so that slow or silent ones can neither take the slots of
+// migrations nor keep a key holder waiting for long (docs/MIGRATION.md,
+// "Connections").
 constexpr int kMaxHandshakes = 16;     // connections still in the handshake
-constexpr int kMaxSessions = 8;        // authenticated migrations at once
+constexpr int kMaxSessions = 8;        // slots only authenticated ones can have
+constexpr int kMaxConnections = kMaxHandshakes + kMaxSessions;
 constexpr int kHandshakeSeconds = 10;  // for the whole handshake (at most --timeout)
 constexpr int kPipeSize = 1 << 20;
 
@@ -88,7 +89,7 @@ struct Conn {
   const Psk *key;
   int sock;
   int dir;   // --dir, opened and checked once (-1 without)
-  int ctl;   // to the daemon: asks it for a session slot
+  int ctl;   // to the daemon: one byte once the peer has proved the key
   char peer[80];
 };
 
@@ -109,7 +110,11 @@ struct Copy {
     unlinkat(dir, tmp, 0);
     // 0600: an image holds a whole memory
     fd.reset(openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.ok()) { tmp[0] = 0; return sys_err("cannot create %s/.incoming.%d.tmp", dir_name, (int)getpid()); }
+    if (!fd.ok()) {
+      Err e = sys_err("cannot create %s/%s", dir_name, tmp);
+      tmp[0] = 0;
+      return e;
+    }
     return ok();
   }
   Err commit(const char *dir_name, int pid) {
@@ -183,25 +188,17 @@ void drain(int sock) {
   }
 }
 
-// Authenticated: ask the daemon for one of the session slots; it answers at
-// once, 'Y' or 'N' (all taken).
-Err take_session(const Conn &c) {
-  char answer = 0;
-  if (write(c.ctl, "A", 1) != 1 || read(c.ctl, &answer, 1) != 1) return sys_err("restartd is stopping");
-  if (answer != 'Y') return errf("restartd is busy: %d migrations in progress; try again later", kMaxSessions);
-  return ok();
-}
-
 int serve(Conn &c) {
   uint64_t t0 = now_ns();
   Channel ch;
   Err e = set_io_timeout(c.sock, c.a->timeout);
   if (!e) e = ch.server_hello(c.sock, *c.key, c.a->timeout < kHandshakeSeconds ? c.a->timeout : kHandshakeSeconds);
   if (e) { outf(2, "restartd: %s: %s\n", c.peer, e.msg); return 1; }
+  (void)!write(c.ctl, "A", 1);  // authenticated: no longer counts as a handshake
+  close(c.ctl);
   Copy copy;
   int pid = -1;
-  e = take_session(c);
-  if (!e) e = copy.open(c.dir, c.a->dir);
+  e = copy.open(c.dir, c.a->dir);
   if (!e) e = receive_and_restore(ch, c, &copy, &pid);
   char reply[300];
   if (e) snprintf(reply, sizeof reply, "REFUSED %s", e.msg);
@@ -224,21 +221,21 @@ volatile sig_atomic_t g_stop = 0;
 void on_stop(int) { g_stop = 1; }
 void on_child(int) {}
 
-// A connection's handler process, and the daemon's end of the socketpair on
-// which it asks for a session slot once authenticated.
+// A connection's handler process, and the daemon's end of the pipe on which
+// it says that its peer proved the key.
 struct Handler {
   int pid;
-  int ctl;
-  bool session;  // holds a session slot; otherwise still in the handshake
+  int ctl;       // -1 once it has said so, or ended
+  bool session;  // authenticated; otherwise still in the handshake
 };
 
 struct Daemon {
   const Args *a;
   const Psk *key;
   Fd listen, dir;
-  Handler handlers[kMaxHandshakes + kMaxSessions];
+  Handler handlers[kMaxConnections];
   int active = 0;
-  int count(bool session) const {
+  int count(bool session) const {  // authenticated ones, or those in the handshake
     int n = 0;
     for (int i = 0; i < active; i++) n += handlers[i].session == session;
     return n;
@@ -246,16 +243,11 @@ struct Daemon {
 };
 
 void start_handler(Daemon &d, int sock) {
-  int sp[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-    outf(2, "restartd: socketpair: %s\n", strerror(errno));
-    return;
-  }
-  int pid = fork();
-  if (pid < 0) outf(2, "restartd: fork: %s\n", strerror(errno));
+  int sp[2] = {-1, -1};
+  int pid = pipe2(sp, O_CLOEXEC) < 0 ? -1 : fork();
+  if (pid < 0) outf(2, "restartd: cannot start a handler: %s\n", strerror(errno));
   if (pid == 0) {
-    d.listen.reset();
-    for (int i = 0; i < d.active; i++) close(d.handlers[i].ctl);
+    d.listen.reset();  // the other handlers' pipes do not matter: read ends
     close(sp[0]);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -268,21 +260,17 @@ void start_handler(Daemon &d, int sock) {
     _exit(serve(c));
   }
   close(sp[1]);
-  if (pid < 0) { close(sp[0]); return; }
+  if (pid < 0) { close(sp[0]); return; }  // close(-1) is harmless
   d.handlers[d.active++] = {pid, sp[0], false};
 }
 
-// A handler in the handshake asks for a session slot (or has ended).
-void answer(Daemon &d, Handler &h) {
+// A handler in the handshake says its peer proved the key (or it has ended:
+// reap() collects it).
+void authenticated(Handler &h) {
   char c;
-  if (read(h.ctl, &c, 1) != 1) {  // ended: stop watching, reap() collects it
-    close(h.ctl);
-    h.ctl = -1;
-    return;
-  }
-  bool granted = d.count(true) < kMaxSessions;
-  h.session = granted;
-  (void)!write(h.ctl, granted ? "Y" : "N", 1);
+  h.session = read(h.ctl, &c, 1) == 1;
+  close(h.ctl);
+  h.ctl = -1;
 }
 
 // Handlers end with their connection; everything else reaped here is a restored
@@ -346,12 +334,13 @@ Err run(const Args &a) {
     reap(d);
     // While the handshake slots are full, new clients wait in the listen
     // backlog (first come, first served) until a handshake ends or times out.
-    struct pollfd p[1 + kMaxHandshakes + kMaxSessions];
-    p[0] = {d.count(false) < kMaxHandshakes ? d.listen.get() : -1, POLLIN, 0};
-    for (int i = 0; i < d.active; i++) p[1 + i] = {d.handlers[i].session ? -1 : d.handlers[i].ctl, POLLIN, 0};
+    struct pollfd p[1 + kMaxConnections];
+    bool room = d.active < kMaxConnections && d.count(false) < kMaxHandshakes;
+    p[0] = {room ? d.listen.get() : -1, POLLIN, 0};
+    for (int i = 0; i < d.active; i++) p[1 + i] = {d.handlers[i].ctl, POLLIN, 0};
     if (ppoll(p, 1 + d.active, nullptr, &wait_mask) <= 0) continue;  // a signal: reap, check the flag
-    for (int i = d.active; i-- > 0;)
-      if (p[1 + i].revents) answer(d, d.handlers[i]);
+    for (int i = 0; i < d.active; i++)
+      if (p[1 + i].revents) authenticated(d.handlers[i]);
     if (!p[0].revents) continue;
     int s = accept4(d.listen.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (s < 0) continue;

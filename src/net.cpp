@@ -89,13 +89,10 @@ Err read_by(int fd, uint8_t *p, size_t n, uint64_t deadline, int seconds, const 
   while (n) {
     uint64_t now = now_ns();
     struct pollfd pf = {fd, POLLIN, 0};
-    int r = now < deadline ? poll(&pf, 1, (int)((deadline - now) / 1000000 + 1)) : 0;
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0) return errf("no handshake within %d s (timed out waiting for %s)", seconds, what);
-    ssize_t got = r < 0 ? -1 : recv(fd, p, n, MSG_DONTWAIT);
-    if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (got < 0) return sys_err("connection lost while waiting for %s", what);
-    if (got == 0) return errf("the connection closed while waiting for %s", what);
+    if (now >= deadline || poll(&pf, 1, (int)((deadline - now) / 1000000 + 1)) == 0)
+      return errf("no handshake within %d s (timed out waiting for %s)", seconds, what);
+    ssize_t got = recv(fd, p, n, MSG_DONTWAIT);
+    if (got <= 0) return read_exact(fd, p, n, what);  // the end, or an error: read_exact says which
     p += got;
     n -= (size_t)got;
   }

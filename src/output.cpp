@@ -5,12 +5,21 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "dump.h"
 
 namespace {
+// The directory part of path ("." when there is none), for the directory fsync.
+void dir_of(const char *path, char *out, size_t cap) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) { snprintf(out, cap, "."); return; }
+  size_t n = slash == path ? 1 : (size_t)(slash - path);
+  snprintf(out, cap, "%.*s", (int)n, path);
+}
+
 // A terminal (a serial line) carries the image in raw mode, as after `stty raw`:
 // no byte translated, none taken for a control character.
 Err raw_if_tty(int fd, const char *path) {
@@ -21,61 +30,42 @@ Err raw_if_tty(int fd, const char *path) {
   return ok();
 }
 
-bool is_stream_type(mode_t m) { return S_ISCHR(m) || S_ISFIFO(m); }
-
-// Open `path`, which must be a FIFO (fifo:) or a character device (dev:), and
-// still be one once open (fstat of what was opened, not of the name).
-Err open_named_stream(const char *path, bool fifo, int flags, Fd *out) {
-  const char *kind = fifo ? "a FIFO" : "a character device";
-  struct stat st;
-  if (stat(path, &st) < 0) return sys_err("%s:%s", fifo ? "fifo" : "dev", path);
-  bool right = fifo ? S_ISFIFO(st.st_mode) : S_ISCHR(st.st_mode);
-  if (right) out->reset(::open(path, flags | O_NOCTTY | O_CLOEXEC));
-  if (right && !out->ok()) return sys_err("cannot open %s", path);
-  if (right && (fstat(out->get(), &st) < 0 || !(fifo ? S_ISFIFO(st.st_mode) : S_ISCHR(st.st_mode)))) right = false;
-  if (!right) { out->reset(); return errf("%s:%s is not %s", fifo ? "fifo" : "dev", path, kind); }
-  return ok();
-}
-
-// "fd:N" (an inherited socket, pipe or serial line), "fifo:PATH", "dev:PATH",
-// and for reading (bare_streams) an existing FIFO or character device by its
-// path: used in place, no temporary file, no rename. *found is false for
-// anything else.
-Err open_stream(const char *path, int flags, bool bare_streams, Fd *out, bool *found) {
+// "fd:N" (an inherited socket, pipe or serial line), "fifo:PATH" and
+// "dev:PATH": used in place, no temporary file, no rename. fifo: and dev: must
+// be what they say once open. *found is false for anything else.
+Err open_stream(const char *path, int flags, Fd *out, bool *found) {
   uint64_t n;
-  struct stat st;
+  mode_t want = 0;
   *found = false;
-  if (strncmp(path, "fd:", 3) == 0) {
+  if (!strncmp(path, "fd:", 3)) {
     if (!parse_u64(path + 3, &n) || n > 0x7fffffff) return errf("bad descriptor '%s' (expected fd:N)", path);
     out->reset(fcntl((int)n, F_DUPFD_CLOEXEC, 0));
-    if (!out->ok()) return sys_err("cannot open %s", path);
-  } else if (strncmp(path, "fifo:", 5) == 0 || strncmp(path, "dev:", 4) == 0) {
-    bool fifo = path[0] == 'f';
-    path += fifo ? 5 : 4;
-    TRY(open_named_stream(path, fifo, flags, out));
-  } else if (bare_streams && stat(path, &st) == 0 && is_stream_type(st.st_mode)) {
-    out->reset(::open(path, flags | O_NOCTTY | O_CLOEXEC));
-    if (!out->ok()) return sys_err("cannot open %s", path);
+  } else if (!strncmp(path, "fifo:", 5) || !strncmp(path, "dev:", 4)) {
+    want = path[0] == 'f' ? S_IFIFO : S_IFCHR;
+    path = strchr(path, ':') + 1;
   } else {
     return ok();
+  }
+  // fifo:/dev: are checked before the open (which may block, or act on a
+  // device) and again on what was opened.
+  struct stat st;
+  for (int opened = 0; opened < 2; opened++) {
+    if (opened && want) out->reset(::open(path, flags | O_NOCTTY | O_CLOEXEC));
+    if (opened ? !out->ok() || fstat(out->get(), &st) < 0 : want && stat(path, &st) < 0)
+      return sys_err("cannot open %s", path);
+    if (want && (st.st_mode & S_IFMT) != want)
+      return errf("%s is not a %s", path, want == S_IFIFO ? "FIFO" : "character device");
   }
   *found = true;
   return raw_if_tty(out->get(), path);
 }
 
-// Why an existing `name` in dirfd (what path leads to) must not be replaced
-// by an image: ok() if it does not exist or is a regular file.
+// An existing `name` in dirfd (what path leads to) that is not a regular file
+// is not replaced by an image, nor written into.
 Err refuse_non_regular(int dirfd, const char *name, const char *path) {
   struct stat st;
-  if (fstatat(dirfd, name, &st, 0) < 0) return ok();
-  if (S_ISREG(st.st_mode)) return ok();
-  if (S_ISFIFO(st.st_mode))
-    return errf("refusing to write into %s, a FIFO: to stream the image into it, name it fifo:%s", path, path);
-  if (S_ISCHR(st.st_mode))
-    return errf("refusing to write into %s, a character device: to send the image through it, name it dev:%s", path,
-                path);
-  if (S_ISDIR(st.st_mode)) return errf("%s is a directory (chkpt --every writes generations into one)", path);
-  return errf("refusing to replace %s: not a regular file", path);
+  if (fstatat(dirfd, name, &st, 0) < 0 || S_ISREG(st.st_mode)) return ok();
+  return errf("refusing to write into %s: not a regular file (name a FIFO fifo:%s, a device dev:%s)", path, path, path);
 }
 
 constexpr int kGenDigits = 8;
@@ -91,52 +81,46 @@ uint64_t generation_number(const char *name, const char **tail) {
   return (tail || !p[4]) ? n : ~0ull;
 }
 
-// Complete generations (temps = false) or temporary files (temps = true) in dirfd.
+// Complete generations (temps = false) or temporary files (temps = true) in
+// dirfd, read from that descriptor (getdents64(2): no DIR stream to set up).
 Err list_names(int dirfd, const char *dir, bool temps, Vec<Str> *out) {
-  int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : nullptr;
-  if (!d) {
-    if (dup_fd >= 0) close(dup_fd);
-    return sys_err("cannot read directory %s", dir);
-  }
-  rewinddir(d);  // the duplicate shares the position of an earlier listing
-  while (struct dirent *de = readdir(d)) {
-    const char *tail = "";
-    uint64_t n = generation_number(de->d_name, temps ? &tail : nullptr);
-    if (n != ~0ull && (!temps || !strncmp(tail, ".tmp.", 5))) out->push(Str(de->d_name));
-  }
-  closedir(d);
+  alignas(8) char buf[4096];
+  long n;
+  lseek(dirfd, 0, SEEK_SET);
+  while ((n = syscall(SYS_getdents64, dirfd, buf, sizeof buf)) > 0)
+    for (long off = 0; off < n; off += reinterpret_cast<struct dirent64 *>(buf + off)->d_reclen) {
+      const char *name = reinterpret_cast<struct dirent64 *>(buf + off)->d_name, *tail = "";
+      uint64_t g = generation_number(name, temps ? &tail : nullptr);
+      if (g != ~0ull && (!temps || !strncmp(tail, ".tmp.", 5))) out->push(Str(name));
+    }
+  if (n < 0) return sys_err("cannot read directory %s", dir);
   return ok();
 }
 
-// Generation n of dirfd, opened for reading: a regular file, not a link.
-Err open_generation(int dirfd, const char *path, uint64_t n, Fd *out) {
-  char name[64];
-  generation_name(n, name, sizeof name);
-  out->reset(openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  struct stat st;
-  if (!out->ok() || fstat(out->get(), &st) < 0) return sys_err("cannot open %s", path);
-  if (!S_ISREG(st.st_mode)) return errf("%s is not a regular file", path);
-  return ok();
+// "DIR/NNNNNNNN.img" into path; returns the name's part of it.
+const char *generation_path(const char *dir, uint64_t n, char (&path)[4200]) {
+  int off = snprintf(path, sizeof path, "%s/", dir);
+  generation_name(n, path + off, sizeof path - off);
+  return path + off;
 }
 
 // The newest generation in the directory dirfd that passes check_image(),
-// rewound. Falling back to an older one says so on stderr.
+// rewound. Falling back to an older one says so on stderr. Each is opened
+// without following a link, and must be a regular file.
 Err open_newest_generation(int dirfd, const char *dir, Fd *out) {
   TRY(check_trusted_dir(dirfd, dir));
   Vec<uint64_t> gens;
   TRY(list_generations(dirfd, dir, &gens));
   if (gens.empty()) return errf("not a chkpt image: %s is a directory without checkpoint generations (NNNNNNNN.img)", dir);
-  char newest[4200], name[64];
-  generation_name(gens.back(), name, sizeof name);
-  snprintf(newest, sizeof newest, "%s/%s", dir, name);
+  char newest[4200], path[4200];
+  generation_path(dir, gens.back(), newest);
   Err first = ok();
   for (size_t i = gens.size(); i-- > 0;) {
-    char path[4200];
-    generation_name(gens[i], name, sizeof name);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    Err e = open_generation(dirfd, path, gens[i], out);
-    if (!e) e = check_image(out->get());
+    out->reset(openat(dirfd, generation_path(dir, gens[i], path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat st;
+    Err e = !out->ok() || fstat(out->get(), &st) < 0 ? sys_err("cannot open %s", path)
+            : !S_ISREG(st.st_mode)                  ? errf("%s is not a regular file", path)
+                                                    : check_image(out->get());
     if (!e && lseek(out->get(), 0, SEEK_SET) < 0) e = sys_err("rewinding %s", path);
     if (!e && first) outf(2, "using %s: the newer %s failed: %s\n", path, newest, first.msg);
     if (!e) return ok();
@@ -148,7 +132,7 @@ Err open_newest_generation(int dirfd, const char *dir, Fd *out) {
 
 Err Output::open(const char *path, int dirfd) {
   bool stream = false;
-  if (dirfd < 0) TRY(open_stream(path, O_WRONLY, false, &fd_, &stream));
+  if (dirfd < 0) TRY(open_stream(path, O_WRONLY, &fd_, &stream));
   if (stream) { is_stdout_ = true; return ok(); }
   if (dirfd < 0 && strcmp(path, "-") == 0) {
     if (isatty(1)) return errf("refusing to write an image to a terminal (redirect it, or -o fd:1 for a serial line)");
@@ -160,29 +144,18 @@ Err Output::open(const char *path, int dirfd) {
   return open_file(path, dirfd);
 }
 
-// The temporary file beside path, in the directory the path names now (or
-// dirfd): created with O_EXCL, so nothing planted under its name is followed.
+// The temporary file beside path (in dirfd: its last component there),
+// created with O_EXCL, so nothing planted under its name is followed.
 Err Output::open_file(const char *path, int dirfd) {
+  const char *name = dirfd >= 0 ? strrchr(path, '/') + 1 : path;
   if (strlen(path) >= sizeof path_) return errf("output path too long");
   snprintf(path_, sizeof path_, "%s", path);
-  const char *slash = strrchr(path, '/');
-  const char *name = slash ? slash + 1 : path;
-  if (!*name) return errf("%s is a directory (chkpt --every writes generations into one)", path);
-  if (strlen(name) + 24 > sizeof name_) return errf("output file name too long: %s", path);
   snprintf(name_, sizeof name_, "%s", name);
-  if (dirfd >= 0) {
-    dir_.reset(fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
-  } else {
-    char dir[4096] = ".";
-    size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
-    if (n) snprintf(dir, sizeof dir, "%.*s", (int)n, path);
-    dir_.reset(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  }
-  if (!dir_.ok()) return sys_err("cannot create %s", path);
-  TRY(refuse_non_regular(dir_.get(), name_, path));
+  dir_.reset(dirfd >= 0 ? fcntl(dirfd, F_DUPFD_CLOEXEC, 0) : -1);
+  TRY(refuse_non_regular(at(), name_, path));
   snprintf(tmp_, sizeof tmp_, "%s.tmp.%d", name_, (int)getpid());
   // 0600: an image holds the whole memory of a process.
-  fd_.reset(openat(dir_.get(), tmp_, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  fd_.reset(openat(at(), tmp_, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd_.ok()) {
     tmp_[0] = 0;
     return sys_err("cannot create %s", path);
@@ -196,24 +169,27 @@ Err Output::commit() {
     committed_ = true;
     return ok();
   }
-  if (fsync(fd_.get()) < 0) return sys_err("fsync %s.tmp.%d", path_, (int)getpid());
+  if (fsync(fd_.get()) < 0) return sys_err("fsync %s", tmp_);
   fd_.reset();
-  if (renameat(dir_.get(), tmp_, dir_.get(), name_) < 0) return sys_err("rename %s.tmp.%d to %s", path_, (int)getpid(), path_);
+  if (renameat(at(), tmp_, at(), name_) < 0) return sys_err("rename %s to %s", tmp_, path_);
   committed_ = true;
-  if (fsync(dir_.get()) < 0) return sys_err("fsync the directory of %s", path_);
+  char dir[4096];
+  dir_of(path_, dir, sizeof dir);
+  Fd d(dir_.ok() ? -1 : ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fsync(dir_.ok() ? dir_.get() : d.get()) < 0) return sys_err("fsync directory %s", dir);
   return ok();
 }
 
 void Output::abandon() {
   if (committed_ || is_stdout_ || !tmp_[0]) return;
   fd_.reset();
-  unlinkat(dir_.get(), tmp_, 0);
+  unlinkat(at(), tmp_, 0);
   tmp_[0] = 0;
 }
 
 Err open_input(const char *path, Fd *out) {
   bool stream;
-  TRY(open_stream(path, O_RDONLY, true, out, &stream));
+  TRY(open_stream(path, O_RDONLY, out, &stream));
   if (stream) return ok();
   if (strcmp(path, "-") == 0) {
     if (isatty(0)) return errf("refusing to read an image from a terminal (redirect it, or fd:0 for a serial line)");
@@ -221,14 +197,15 @@ Err open_input(const char *path, Fd *out) {
     if (!out->ok()) return sys_err("standard input");
     return ok();
   }
-  out->reset(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!out->ok()) return sys_err("cannot open %s", path);
+  // A FIFO or a character device by its plain path is read in place too.
+  out->reset(::open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC));
   struct stat st;
-  if (fstat(out->get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (!out->ok() || fstat(out->get(), &st) < 0) return sys_err("cannot open %s", path);
+  if (S_ISDIR(st.st_mode)) {
     Fd dir(out->release());
     return open_newest_generation(dir.get(), path, out);
   }
-  return ok();
+  return raw_if_tty(out->get(), path);
 }
 
 // ---- trusted directories ------------------------------------------------------
@@ -237,20 +214,14 @@ Err check_trusted_dir(int dirfd, const char *path) {
   struct stat st;
   if (fstat(dirfd, &st) < 0) return sys_err("%s", path);
   if (!S_ISDIR(st.st_mode)) return errf("%s is not a directory", path);
-  if (st.st_uid != geteuid() && st.st_uid != 0)
-    return errf("refusing directory %s: it belongs to uid %u, who could plant images in it (use a directory of your own)",
-                path, (unsigned)st.st_uid);
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return errf("refusing directory %s: mode %04o lets others plant images in it (chmod go-w, or use a directory of your own)",
-                path, (unsigned)(st.st_mode & 07777));
-  return ok();
+  if ((st.st_uid == geteuid() || st.st_uid == 0) && !(st.st_mode & (S_IWGRP | S_IWOTH))) return ok();
+  return errf("refusing directory %s (uid %u, mode %04o): others could plant images in it; use one only you or root can write",
+              path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 }
 
 Err open_generation_dir(const char *path, bool create, Fd *out) {
   if (create && mkdir(path, 0700) < 0 && errno != EEXIST) return sys_err("cannot create %s", path);
   out->reset(::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!out->ok() && errno == ENOTDIR)
-    return errf("%s is not a directory (--every writes generations into a directory)", path);
   if (!out->ok()) return sys_err("cannot open %s", path);
   return check_trusted_dir(out->get(), path);
 }

@@ -12,6 +12,8 @@
 // A terminal is set to raw mode. For reading, a FIFO or character device
 // named by its bare PATH is still read in place.
 #pragma once
+#include <fcntl.h>
+
 #include "base.h"
 
 class Output {
@@ -30,8 +32,9 @@ class Output {
 
  private:
   Err open_file(const char *path, int dirfd);
-  Fd fd_, dir_;
-  char path_[4096] = {}, name_[256] = {}, tmp_[300] = {};
+  int at() const { return dir_.ok() ? dir_.get() : AT_FDCWD; }
+  Fd fd_, dir_;  // dir_: the directory given to open(), if any
+  char path_[4096] = {}, name_[4096] = {}, tmp_[4200] = {};
   bool is_stdout_ = false, committed_ = false;
 };
 

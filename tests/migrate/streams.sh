@@ -123,7 +123,7 @@ t_refusals() {
 	exec 9>"$T/planted" && exec 9>&- # let the reader end
 	wait $_cat
 	"$NETTOOL" pty 1 "$T/junk" sh -c 'exec "$0" -o "$NETTOOL_PTY" "$1"' "$BIN/chkpt" "$PID" 2>"$T/err"
-	need clean_error $? "$T/err" "name it dev:/dev/pts/" && need untouched || return
+	need clean_error $? "$T/err" "dev:/dev/pts/" && need untouched || return
 	WHY="the refusal wrote to the line: $(wc -c <"$T/junk") bytes"
 	need test ! -s "$T/junk" || return
 	"$BIN/chkpt" -o "dev:$T/planted" "$PID" 2>"$T/err"
