@@ -327,10 +327,11 @@ t_dir_untrusted() {
 }
 
 # A copy that cannot be written (--dir on a 1 MiB tmpfs, mounted in B's mount
-# namespace only) refuses the migration before the process runs on B.
+# namespace only; mode 0700: a fresh tmpfs is 1777, which --dir refuses)
+# refuses the migration before the process runs on B.
 t_dir_full() {
 	mkdir -p "$T/small"
-	in_b mount -t tmpfs -o size=1m chkpt-test "$T/small" || { fail "cannot mount a small tmpfs on B"; return; }
+	in_b mount -t tmpfs -o size=1m,mode=0700 chkpt-test "$T/small" || { fail "cannot mount a small tmpfs on B"; return; }
 	in_b "$BIN/restartd" --key "$KEY" --listen "$ADDR_B:7453" --dir "$T/small" </dev/null 2>"$T/restartd3.log" &
 	_rd3=$!
 	need poll 10 has_line "$T/restartd3.log" "listening on" && need memsum_on in_a 1850 16 || return
