@@ -4,7 +4,7 @@ static const char kHelp[] =
     "       chkpt --every SECONDS [--keep N] [--tree|--single|--pgrp|--session] -o DIR ID\n"
     "       chkpt info IMAGE|DIR\n"
     "       chkpt rstrt [-d] [--allow-changed-files] IMAGE|DIR|-\n"
-    "       chkpt --install DIR    (links DIR/rstrt, migrate, restartd to chkpt)\n"
+    "       chkpt --install DIR   (the links DIR/rstrt, migrate, restartd)\n"
     "\n"
     "Freeze process ID and its descendants, save their complete state (memory,\n"
     "registers, signals, open files, limits) to IMAGE, then let them go on.\n"

@@ -18,18 +18,18 @@ namespace {
 int install_links(const char *dir) {
   static const char *const kApplets[] = {"rstrt", "migrate", "restartd"};
   char self[4096], path[4200], was[4096];
-  if (Err e = read_link("/proc/self/exe", self, sizeof self)) { complain("chkpt --install", e.msg); return 1; }
+  Err e = read_link("/proc/self/exe", self, sizeof self);
   for (const char *a : kApplets) {
+    if (e) break;
     snprintf(path, sizeof path, "%s/%s", dir, a);
-    if (symlink(self, path) == 0 || (errno == EEXIST && !read_link(path, was, sizeof was) && !strcmp(was, self))) {
-      outf(1, "%s -> %s\n", path, self);
-      continue;
-    }
-    Err e = errno == EEXIST ? errf("%s exists and is not a link to %s", path, self) : sys_err("cannot create %s", path);
-    complain("chkpt --install", e.msg);
-    return 1;
+    if (symlink(self, path) == 0) continue;
+    int err = errno;
+    if (err == EEXIST && !read_link(path, was, sizeof was) && !strcmp(was, self)) continue;
+    errno = err;
+    e = sys_err("cannot create %s -> %s", path, self);
   }
-  return 0;
+  if (e) complain("chkpt --install", e.msg);
+  return e ? 1 : 0;
 }
 }  // namespace
 

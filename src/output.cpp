@@ -215,8 +215,8 @@ Err check_trusted_dir(int dirfd, const char *path) {
   if (fstat(dirfd, &st) < 0) return sys_err("%s", path);
   if (!S_ISDIR(st.st_mode)) return errf("%s is not a directory", path);
   if ((st.st_uid == geteuid() || st.st_uid == 0) && !(st.st_mode & (S_IWGRP | S_IWOTH))) return ok();
-  return errf("refusing directory %s (uid %u, mode %04o): others could plant images in it; use one only you or root can write",
-              path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+  return errf("refusing directory %s (uid %u, mode %04o): others could plant images in it", path, (unsigned)st.st_uid,
+              (unsigned)(st.st_mode & 07777));
 }
 
 Err open_generation_dir(const char *path, bool create, Fd *out) {
