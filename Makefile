@@ -252,3 +252,23 @@ bench-sizes:
 	@for a in aarch64 ppc64le ppc64; do $(MAKE) -s ARCH=$$a all >/dev/null 2>&1 || true; done
 	@sh tests/qemu/sizes.sh
 .PHONY: bench-sizes
+
+# --- install (docs/man/) -------------------------------------------------------
+#   make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR=] [MANDIR=]
+#   make uninstall (same variables)
+# The binary, its applet links (relative symlinks, as `chkpt --install DIR`
+# makes absolute ones on a device without make) and the man pages.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+APPLETS := rstrt migrate restartd
+MAN_PAGES := $(wildcard docs/man/*.[158])
+install: $(B)/chkpt
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(B)/chkpt $(DESTDIR)$(BINDIR)/chkpt
+	for a in $(APPLETS); do ln -sf chkpt $(DESTDIR)$(BINDIR)/$$a || exit 1; done
+	for m in $(MAN_PAGES); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/chkpt $(addprefix $(DESTDIR)$(BINDIR)/,$(APPLETS))
+	for m in $(notdir $(MAN_PAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+.PHONY: install uninstall

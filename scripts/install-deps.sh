@@ -9,6 +9,8 @@ SUDO=""
 PKGS="make g++ gcc libc6-dev musl-dev musl-tools doctest-dev util-linux procps iproute2 strace"
 # the fuzz target (tests/fuzz/): clang with libFuzzer and the sanitizer runtimes
 PKGS="$PKGS clang libclang-rt-14-dev"
+# man pages: make check lints them with mandoc (groff and man-db otherwise)
+PKGS="$PKGS mandoc"
 if [ "${1:-}" = cross ]; then
   # busybox-static and the kernels are fetched per guest arch by tests/qemu/fetch.sh
   PKGS="$PKGS qemu-system-x86 qemu-system-arm qemu-system-ppc qemu-user-static cpio python3 dpkg-dev

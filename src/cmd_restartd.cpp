@@ -17,8 +17,10 @@ static const char kHelp[] =
     "                   or [::]:7450 for every address)\n"
     "  --dir DIR        also keep a copy of the image of each process restored\n"
     "                   here, as DIR/PID.img, written to a temporary file, synced\n"
-    "                   and renamed before migrate is told (restorable with rstrt)\n"
-    "  --timeout SECS   drop a connection after SECS without progress (default 30)\n"
+    "                   and renamed before migrate is told (restorable with rstrt);\n"
+    "                   only restartd's user or root may write DIR\n"
+    "  --timeout SECS   drop a connection after SECS without progress (default 30),\n"
+    "                   or after 10 s (SECS if less) without proving the key\n"
     "  -h, --help       this text\n"
     "\n"
     "Restored processes need their files (program, libraries, open files, cwd)\n"
@@ -42,9 +44,17 @@ static const char kHelp[] =
 #include "restore.h"
 #include "net.h"
 #include "options.h"
+#include "output.h"
 
 namespace {
-constexpr int kMaxConnections = 8;
+// Unauthenticated peers get a bounded share of the connections, each for a
+// bounded time, so that slow or silent ones can neither take the slots of
+// migrations nor keep a key holder waiting for long (docs/MIGRATION.md,
+// "Connections").
+constexpr int kMaxHandshakes = 16;     // connections still in the handshake
+constexpr int kMaxSessions = 8;        // slots only authenticated ones can have
+constexpr int kMaxConnections = kMaxHandshakes + kMaxSessions;
+constexpr int kHandshakeSeconds = 10;  // for the whole handshake (at most --timeout)
 constexpr int kPipeSize = 1 << 20;
 
 struct Args {
@@ -73,29 +83,42 @@ struct Conn {
   const Args *a;
   const Psk *key;
   int sock;
+  int dir;   // --dir, opened and checked once (-1 without)
+  int ctl;   // to the daemon: one byte once the peer has proved the key
   char peer[80];
 };
 
-// Where the copy of the image goes while it arrives, and where it ends up.
+// Where the copy of the image goes while it arrives, and where it ends up: in
+// the --dir opened at start (by its descriptor, whatever the path leads to
+// later), created afresh with O_EXCL so no planted name is followed. A file
+// left under our name by a dead handler whose PID we reuse is removed first:
+// only restartd's user can write there (check_trusted_dir).
 struct Copy {
   Fd fd;
-  char tmp[4200] = {};
-  ~Copy() { if (tmp[0]) unlink(tmp); }
-  Err open(const char *dir) {
-    if (!dir) return ok();
-    snprintf(tmp, sizeof tmp, "%s/.incoming.%d.tmp", dir, (int)getpid());
-    fd.reset(::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));  // an image holds a whole memory
-    if (!fd.ok()) { tmp[0] = 0; return sys_err("cannot create %s", tmp); }
+  int dir = -1;
+  char tmp[64] = {};
+  ~Copy() { if (tmp[0]) unlinkat(dir, tmp, 0); }
+  Err open(int dir_fd, const char *dir_name) {
+    if (dir_fd < 0) return ok();
+    dir = dir_fd;
+    snprintf(tmp, sizeof tmp, ".incoming.%d.tmp", (int)getpid());
+    unlinkat(dir, tmp, 0);
+    // 0600: an image holds a whole memory
+    fd.reset(openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.ok()) {
+      Err e = sys_err("cannot create %s/%s", dir_name, tmp);
+      tmp[0] = 0;
+      return e;
+    }
     return ok();
   }
-  Err commit(const char *dir, int pid) {
+  Err commit(const char *dir_name, int pid) {
     if (!tmp[0]) return ok();
-    char final[4200];
-    snprintf(final, sizeof final, "%s/%d.img", dir, pid);
-    if (rename(tmp, final) < 0) return sys_err("rename %s to %s", tmp, final);
+    char final[32];
+    snprintf(final, sizeof final, "%d.img", pid);
+    if (renameat(dir, tmp, dir, final) < 0) return sys_err("rename %s/%s to %s", dir_name, tmp, final);
     tmp[0] = 0;
-    Fd d(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!d.ok() || fsync(d.get()) < 0) return sys_err("fsync %s", dir);
+    if (fsync(dir) < 0) return sys_err("fsync %s", dir_name);
     return ok();
   }
 };
@@ -165,11 +188,13 @@ int serve(Conn &c) {
   uint64_t t0 = now_ns();
   Channel ch;
   Err e = set_io_timeout(c.sock, c.a->timeout);
-  if (!e) e = ch.server_hello(c.sock, *c.key);
+  if (!e) e = ch.server_hello(c.sock, *c.key, c.a->timeout < kHandshakeSeconds ? c.a->timeout : kHandshakeSeconds);
   if (e) { outf(2, "restartd: %s: %s\n", c.peer, e.msg); return 1; }
+  (void)!write(c.ctl, "A", 1);  // authenticated: no longer counts as a handshake
+  close(c.ctl);
   Copy copy;
   int pid = -1;
-  e = copy.open(c.a->dir);
+  e = copy.open(c.dir, c.a->dir);
   if (!e) e = receive_and_restore(ch, c, &copy, &pid);
   char reply[300];
   if (e) snprintf(reply, sizeof reply, "REFUSED %s", e.msg);
@@ -192,30 +217,56 @@ volatile sig_atomic_t g_stop = 0;
 void on_stop(int) { g_stop = 1; }
 void on_child(int) {}
 
+// A connection's handler process, and the daemon's end of the pipe on which
+// it says that its peer proved the key.
+struct Handler {
+  int pid;
+  int ctl;       // -1 once it has said so, or ended
+  bool session;  // authenticated; otherwise still in the handshake
+};
+
 struct Daemon {
   const Args *a;
   const Psk *key;
-  Fd listen;
-  int handlers[kMaxConnections];
+  Fd listen, dir;
+  Handler handlers[kMaxConnections];
   int active = 0;
+  int count(bool session) const {  // authenticated ones, or those in the handshake
+    int n = 0;
+    for (int i = 0; i < active; i++) n += handlers[i].session == session;
+    return n;
+  }
 };
 
 void start_handler(Daemon &d, int sock) {
-  int pid = fork();
-  if (pid < 0) { outf(2, "restartd: fork: %s\n", strerror(errno)); return; }
+  int sp[2] = {-1, -1};
+  int pid = pipe2(sp, O_CLOEXEC) < 0 ? -1 : fork();
+  if (pid < 0) outf(2, "restartd: cannot start a handler: %s\n", strerror(errno));
   if (pid == 0) {
-    d.listen.reset();
+    d.listen.reset();  // the other handlers' pipes do not matter: read ends
+    close(sp[0]);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    Conn c = {d.a, d.key, sock, {}};
+    Conn c = {d.a, d.key, sock, d.dir.get(), sp[1], {}};
     sock_name(sock, true, c.peer, sizeof c.peer);
     _exit(serve(c));
   }
-  d.handlers[d.active++] = pid;
+  close(sp[1]);
+  if (pid < 0) { close(sp[0]); return; }  // close(-1) is harmless
+  d.handlers[d.active++] = {pid, sp[0], false};
+}
+
+// A handler in the handshake says its peer proved the key (or it has ended:
+// reap() collects it).
+void authenticated(Handler &h) {
+  char c;
+  h.session = read(h.ctl, &c, 1) == 1;
+  close(h.ctl);
+  h.ctl = -1;
 }
 
 // Handlers end with their connection; everything else reaped here is a restored
@@ -225,7 +276,8 @@ void reap(Daemon &d) {
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
     bool handler = false;
     for (int i = 0; i < d.active; i++)
-      if (d.handlers[i] == pid) {
+      if (d.handlers[i].pid == pid) {
+        close(d.handlers[i].ctl);
         d.handlers[i] = d.handlers[--d.active];
         handler = true;
         break;
@@ -258,14 +310,16 @@ void install_signals(sigset_t *wait_mask) {
 Err run(const Args &a) {
   Psk key;
   TRY(load_key(a.key, &key));
+  Fd dir;
   if (a.dir) {
-    struct stat st;
-    if (stat(a.dir, &st) < 0 || !S_ISDIR(st.st_mode)) return errf("--dir %s is not a directory", a.dir);
+    dir.reset(::open(a.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.ok()) return sys_err("--dir %s", a.dir);
+    TRY(check_trusted_dir(dir.get(), a.dir));
   }
   // Restored processes are children of a connection's handler, which exits:
   // as a subreaper restartd inherits and reaps them.
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
-  Daemon d = {&a, &key, Fd(), {}, 0};
+  Daemon d = {&a, &key, Fd(), std::move(dir), {}, 0};
   TRY(tcp_listen(a.listen, &d.listen));
   sigset_t wait_mask;
   install_signals(&wait_mask);
@@ -274,8 +328,16 @@ Err run(const Args &a) {
   outf(2, "restartd: listening on %s\n", where);
   while (!g_stop) {
     reap(d);
-    struct pollfd p = {d.active < kMaxConnections ? d.listen.get() : -1, POLLIN, 0};
-    if (ppoll(&p, 1, nullptr, &wait_mask) <= 0) continue;  // a signal: reap, check the flag
+    // While the handshake slots are full, new clients wait in the listen
+    // backlog (first come, first served) until a handshake ends or times out.
+    struct pollfd p[1 + kMaxConnections];
+    bool room = d.active < kMaxConnections && d.count(false) < kMaxHandshakes;
+    p[0] = {room ? d.listen.get() : -1, POLLIN, 0};
+    for (int i = 0; i < d.active; i++) p[1 + i] = {d.handlers[i].ctl, POLLIN, 0};
+    if (ppoll(p, 1 + d.active, nullptr, &wait_mask) <= 0) continue;  // a signal: reap, check the flag
+    for (int i = 0; i < d.active; i++)
+      if (p[1 + i].revents) authenticated(d.handlers[i]);
+    if (!p[0].revents) continue;
     int s = accept4(d.listen.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (s < 0) continue;
     start_handler(d, s);

@@ -198,7 +198,7 @@ Err dump_job(const DumpJob &a) {
   snprintf(defname, sizeof defname, "chkpt-%d.img", a.pid);
   TRY(check_abort());
   Output out;
-  TRY(out.open(a.out ? a.out : defname));
+  TRY(out.open(a.out ? a.out : defname, a.out_dir));
   ImageWriter w(out.fd());
   Dumper d(a.scope, a.pid, &a.opts);
   DumpStats stats;

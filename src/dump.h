@@ -48,6 +48,7 @@ class Dumper {
 // release the set as asked, never before the image is durable.
 struct DumpJob {
   const char *out = nullptr;  // image path, "-", or with --every the directory
+  int out_dir = -1;  // a generation of --every: the checked directory out is in
   AfterDump after = AfterDump::Run;
   Scope scope = Scope::Tree;
   int pid = -1;  // process, process group or session ID (scope)

@@ -83,6 +83,22 @@ Err read_exact(int fd, void *p, size_t n, const char *what) {
   return ok();
 }
 
+// read_exact, but all of it by the deadline (now_ns), which a peer sending a
+// byte now and then cannot push back (SO_RCVTIMEO counts per read).
+Err read_by(int fd, uint8_t *p, size_t n, uint64_t deadline, int seconds, const char *what) {
+  while (n) {
+    uint64_t now = now_ns();
+    struct pollfd pf = {fd, POLLIN, 0};
+    if (now >= deadline || poll(&pf, 1, (int)((deadline - now) / 1000000 + 1)) == 0)
+      return errf("no handshake within %d s (timed out waiting for %s)", seconds, what);
+    ssize_t got = recv(fd, p, n, MSG_DONTWAIT);
+    if (got <= 0) return read_exact(fd, p, n, what);  // the end, or an error: read_exact says which
+    p += got;
+    n -= (size_t)got;
+  }
+  return ok();
+}
+
 // Header, data and MAC of a frame in one system call where possible.
 Err write_iov(int fd, struct iovec *iov, int cnt, const char *what) {
   while (cnt) {
@@ -179,7 +195,8 @@ Err tcp_listen(const char *addrport, Fd *out) {
   int one = 1;
   TRY(set_opt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one, "SO_REUSEADDR"));
   if (bind(s.get(), a->ai_addr, a->ai_addrlen) < 0) return sys_err("cannot listen on %s", addrport);
-  if (listen(s.get(), 16) < 0) return sys_err("listen on %s", addrport);
+  if (listen(s.get(), 64) < 0)  // room for clients waiting while the handshakes are full
+    return sys_err("listen on %s", addrport);
   *out = std::move(s);
   return ok();
 }
@@ -254,14 +271,16 @@ Err Channel::client_hello(int fd, const Psk &k) {
   return ok();
 }
 
-Err Channel::server_hello(int fd, const Psk &k) {
+Err Channel::server_hello(int fd, const Psk &k, int deadline_s) {
+  uint64_t deadline = now_ns() + (uint64_t)deadline_s * 1000000000u;
   fd_ = fd, me_ = 'S', peer_ = 'C';
   uint8_t hello[kHelloLen], auth[kAuthLen], verdict[kVerdictLen] = {}, want[kSha256Len];
   memcpy(hello, kMagic, 8);
   store_le32(hello + 8, kVersion);
   TRY(random_bytes(hello + 12, kNonceLen));  // fresh per connection: no recorded stream verifies
   TRY(write_exact(fd, hello, sizeof hello, "the greeting"));
-  TRY(read_exact(fd, auth, sizeof auth, "the client's key proof"));
+  TRY(deadline_s ? read_by(fd, auth, sizeof auth, deadline, deadline_s, "the client's key proof")
+                 : read_exact(fd, auth, sizeof auth, "the client's key proof"));
   const uint8_t *snonce = hello + 12, *cnonce = auth + 12;
   if (memcmp(auth, kMagic, 8) != 0) return errf("not a migrate client (bad greeting)");
   bool version_ok = load_le32(auth + 8) == kVersion;

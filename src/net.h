@@ -52,8 +52,9 @@ class Channel {
   ~Channel() { wipe(key_, sizeof key_); }
   Err client_hello(int fd, const Psk &k);
   // On a wrong key or version the client is told so (unauthenticated) and
-  // the error says which.
-  Err server_hello(int fd, const Psk &k);
+  // the error says which. With deadline_s, the whole handshake must be done
+  // within that many seconds, however the client trickles its bytes in.
+  Err server_hello(int fd, const Psk &k, int deadline_s = 0);
   Err send(const void *p, uint32_t n, uint32_t flags);
   // Receive one frame of at most cap bytes into buf; fails unless it verifies.
   Err recv(uint8_t *buf, uint32_t cap, uint32_t *n, uint32_t *flags);

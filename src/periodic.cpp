@@ -15,7 +15,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -100,38 +99,35 @@ bool wait_period(int pidfd, const DumpJob &job, uint64_t deadline) {
 }
 
 // Temporary files of checkpointers that died (SIGKILL, power cut).
-void remove_stale_temps(const char *dir) {
+void remove_stale_temps(int dirfd, const char *dir) {
   Vec<Str> names;
-  if (list_temp_generations(dir, &names)) return;
+  if (list_temp_generations(dirfd, dir, &names)) return;
   for (auto &n : names) {
     const char *pid = strrchr(n.c(), '.');
     uint64_t p;
-    if (!pid || !parse_u64(pid + 1, &p) || p > 0x3fffffff || (kill((int)p, 0) < 0 && errno == ESRCH)) {
-      char path[4200];
-      snprintf(path, sizeof path, "%s/%s", dir, n.c());
-      unlink(path);
-    }
+    if (!pid || !parse_u64(pid + 1, &p) || p > 0x3fffffff || (kill((int)p, 0) < 0 && errno == ESRCH))
+      unlinkat(dirfd, n.c(), 0);
   }
 }
 
-void prune(const char *dir, unsigned keep) {
+void prune(int dirfd, const char *dir, unsigned keep) {
   Vec<uint64_t> gens;
-  if (list_generations(dir, &gens)) return;
+  if (list_generations(dirfd, dir, &gens)) return;
   for (size_t i = 0; i + keep < gens.size(); i++) {
-    char path[4200];
-    generation_path(dir, gens[i], path, sizeof path);
-    unlink(path);
+    char name[64];
+    generation_name(gens[i], name, sizeof name);
+    unlinkat(dirfd, name, 0);
   }
 }
 
-Err prepare_dir(const char *dir, uint64_t *next) {
-  if (mkdir(dir, 0700) < 0 && errno != EEXIST) return sys_err("cannot create %s", dir);
-  struct stat st;
-  if (stat(dir, &st) < 0) return sys_err("%s", dir);
-  if (!S_ISDIR(st.st_mode)) return errf("%s is not a directory (--every writes generations into a directory)", dir);
-  remove_stale_temps(dir);
+// The directory is opened and checked once (check_trusted_dir); every
+// generation is then written into that very directory, by its descriptor,
+// whatever happens to the path meanwhile.
+Err prepare_dir(const char *dir, Fd *dirfd, uint64_t *next) {
+  TRY(open_generation_dir(dir, true, dirfd));
+  remove_stale_temps(dirfd->get(), dir);
   Vec<uint64_t> gens;
-  TRY(list_generations(dir, &gens));
+  TRY(list_generations(dirfd->get(), dir, &gens));
   *next = gens.empty() ? 1 : gens.back() + 1;
   return ok();
 }
@@ -195,7 +191,8 @@ Err run_in_worker(int (*job)(const void *ctx), const void *ctx, int pid, int *co
 
 int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep) {
   uint64_t next = 1;
-  Err e = prepare_dir(job.out, &next);
+  Fd dir;
+  Err e = prepare_dir(job.out, &dir, &next);
   if (!e && !job_alive(job)) e = errf("nothing to checkpoint: no live process %d, or none in its group or session", job.pid);
   if (e) return fail("chkpt", e);
   // Wakes the wait as soon as the process exits; -1 (polled instead) for a
@@ -204,16 +201,18 @@ int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep) {
   bool first = true;
   do {
     uint64_t started = now_ms();
-    char path[4200];
-    generation_path(job.out, next, path, sizeof path);
+    char name[64], path[4200];
+    generation_name(next, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", job.out, name);
     DumpJob g = job;
     g.out = path;
+    g.out_dir = dir.get();
     g.periodic = !first;
     int code = 1;
     if ((e = run_in_worker(g, &code))) return fail("chkpt", e);
     if (code == 0) {
       next++;
-      prune(job.out, keep);
+      prune(dir.get(), job.out, keep);
     } else if (first && !stop_signal && job_alive(job)) {
       return 1;  // e.g. not permitted: every later attempt would fail the same way
     }

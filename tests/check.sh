@@ -56,8 +56,9 @@ done
 
 # Robustness (docs/ROBUSTNESS.md): bad images, a 20 s fuzz smoke, chkpt killed
 # 100 times, out of space, restores failing partway, periodic generations and
-# power cuts, rights, 500 checkpoints in a row.
-for s in badimg crafted kill nospace restorefail periodic rights endurance; do
+# power cuts, rights, trusted directories, 500 checkpoints in a row; make
+# install / uninstall, the man pages (lint, man -l) and chkpt --install.
+for s in badimg crafted kill nospace restorefail periodic rights trust endurance install; do
 	sh tests/faults/$s.sh "$B" 2>&1 | tee "$B/faults-$s.log"
 	add_counts "$B/faults-$s.log" "faults $s"
 done

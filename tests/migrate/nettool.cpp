@@ -22,6 +22,11 @@
 //                                     a fresh, valid handshake with KEY, then the
 //                                     recorded frames (FILE past its handshake);
 //                                     print the server's reply
+//   nettool trickle TARGET N SECS     N connections that never finish the handshake:
+//                                     each sends one byte a second (slow enough
+//                                     for no per-read timeout to fire); print
+//                                     "open K of N" once the server has closed all
+//                                     of them, or SECS seconds have passed
 //   nettool sink ADDR:PORT            accept one connection, read it to the end,
 //                                     print "bytes N seconds S"
 //   nettool blast ADDR:PORT MIB       send MIB MiB of data
@@ -274,6 +279,38 @@ int blast_mode(const char *addr, long mib) {
     if (write_full(s, buf, sizeof buf)) die("send");
   return 0;
 }
+// A connection is closed once a read returns end of file or an error; what the
+// server sends (its greeting) is read and dropped.
+bool closed_by_peer(int fd) {
+  char buf[256];
+  for (;;) {
+    ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (r > 0) continue;
+    return r == 0 || (errno != EAGAIN && errno != EINTR);
+  }
+}
+
+int trickle_mode(const char *target, int n, int secs) {
+  static int fds[1024];
+  if (n < 1 || n > 1024) die("trickle: 1 to 1024 connections");
+  for (int i = 0; i < n; i++) fds[i] = connect_to(target);
+  int open_n = n;
+  for (int t = 0; t < secs && open_n; t++) {
+    struct timespec second = {1, 0};
+    nanosleep(&second, nullptr);
+    for (int i = 0; i < n; i++) {
+      if (fds[i] < 0) continue;
+      if (closed_by_peer(fds[i]) || send(fds[i], "C", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        close(fds[i]);
+        fds[i] = -1;
+        open_n--;
+      }
+    }
+  }
+  printf("open %d of %d\n", open_n, n);
+  return 0;
+}
+
 int hmac_mode(long mib) {
   static uint8_t buf[kFrameData];
   uint8_t key[kSha256Len] = {1}, hdr[8] = {}, mac[kSha256Len];
@@ -308,6 +345,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(m, "replay") && argc == 4) return replay_mode(argv[2], argv[3]);
   if (!strcmp(m, "replay-keyed") && argc == 5) return replay_keyed_mode(argv[2], argv[3], argv[4]);
+  if (!strcmp(m, "trickle") && argc == 5) return trickle_mode(argv[2], atoi(argv[3]), atoi(argv[4]));
   if (!strcmp(m, "sink") && argc == 3) return sink_mode(argv[2]);
   if (!strcmp(m, "blast") && argc == 4) return blast_mode(argv[2], atol(argv[3]));
   if (!strcmp(m, "hmac") && argc == 3) return hmac_mode(atol(argv[2]));

@@ -287,11 +287,51 @@ t_dir() {
 		need verify in_b 1800 "$T/1800.log" && pass
 }
 
+# Slow unauthenticated connections (more than restartd's handshake slots,
+# each sending a byte a second, so no per-read timeout fires) cannot keep a key
+# holder out: the migration started right after them succeeds, and restartd
+# ends every one of them by its handshake deadline.
+t_slow_handshakes() {
+	need memsum_on in_a 1820 16 || return
+	in_a "$NETTOOL" trickle "$DEST" 20 60 >"$T/trickle.out" 2>&1 &
+	_tr=$!
+	sleep 1
+	migrate_via $PORT 1820
+	_rc=$?
+	wait $_tr
+	WHY="migrate behind 20 slow handshakes (exit $_rc): $(one_line "$T/1820.err")"
+	need has_line "$T/1820.out" "^PID 1820 migrated" && need poll 10 no_pid in_a 1820 || return
+	WHY="the migrated memsum did not verify on B: $(one_line "$T/1820.log")"
+	need verify in_b 1820 "$T/1820.log" || return
+	in_b kill -KILL 1820 2>/dev/null
+	WHY="restartd did not close the slow connections: $(one_line "$T/trickle.out")"
+	need has_line "$T/trickle.out" "^open 0 of 20" || return
+	WHY="no handshake deadline in the log: $(grep -c "no handshake within" "$T/restartd.log") lines"
+	need test "$(grep -c "no handshake within" "$T/restartd.log")" -ge 20 && need daemon_alive && pass
+}
+
+# restartd --dir refuses a directory others can write (they could plant a
+# symlink or an image there).
+t_dir_untrusted() {
+	mkdir -p "$T/pub"
+	chmod 1777 "$T/pub"
+	in_b "$BIN/restartd" --key "$KEY" --listen "$ADDR_B:7454" --dir "$T/pub" </dev/null >/dev/null 2>"$T/restartd4.log" &
+	_rd4=$!
+	WHY="restartd --dir on a 1777 directory still runs: $(one_line "$T/restartd4.log")"
+	need poll 10 no_pid on_host "$_rd4" || { stop_daemon "$_rd4"; return; }
+	wait $_rd4
+	_rc=$?
+	WHY="want exit 1 and one line naming the directory: exit $_rc: $(one_line "$T/restartd4.log")"
+	need test "$_rc" = 1 && need test "$(wc -l <"$T/restartd4.log")" = 1 &&
+		need has_line "$T/restartd4.log" "refusing directory $T/pub" && pass
+}
+
 # A copy that cannot be written (--dir on a 1 MiB tmpfs, mounted in B's mount
-# namespace only) refuses the migration before the process runs on B.
+# namespace only; mode 0700: a fresh tmpfs is 1777, which --dir refuses)
+# refuses the migration before the process runs on B.
 t_dir_full() {
 	mkdir -p "$T/small"
-	in_b mount -t tmpfs -o size=1m chkpt-test "$T/small" || { fail "cannot mount a small tmpfs on B"; return; }
+	in_b mount -t tmpfs -o size=1m,mode=0700 chkpt-test "$T/small" || { fail "cannot mount a small tmpfs on B"; return; }
 	in_b "$BIN/restartd" --key "$KEY" --listen "$ADDR_B:7453" --dir "$T/small" </dev/null 2>"$T/restartd3.log" &
 	_rd3=$!
 	need poll 10 has_line "$T/restartd3.log" "listening on" && need memsum_on in_a 1850 16 || return
@@ -334,7 +374,7 @@ t_daemon() {
 	need poll 10 no_pid on_host "$RD" && need has_line "$T/restartd.log" "stopping" && pass
 }
 
-for t in help memsum wrong_key tampered truncated cut stall interrupt killed replay pid_taken concurrent dir dir_full tree daemon; do
+for t in help memsum wrong_key tampered truncated cut stall interrupt killed replay pid_taken concurrent dir slow_handshakes dir_untrusted dir_full tree daemon; do
 	ran $t || continue
 	TEST=migrate_$t
 	WHY=

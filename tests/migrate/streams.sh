@@ -1,6 +1,8 @@
 #!/bin/sh
 # Images through streams: a terminal line (a pty pair standing in for a serial
-# line, in raw mode), a TCP socket passed as fd:N, a FIFO. Through the socket
+# line, in raw mode) named dev:PATH, a TCP socket passed as fd:N, a FIFO named
+# fifo:PATH; a FIFO or device at a plain -o PATH is refused (one planted
+# there must not receive a process's memory). Through the socket
 # and the FIFO the image goes from chkpt straight into rstrt, never a file; the
 # restore then runs in a PID namespace of its own (with its own /proc), since
 # it recreates the PID while the frozen original still holds it here. memsum
@@ -55,12 +57,12 @@ untouched() {
 	alive "$PID" && grep -q "^TracerPid:[[:space:]]*0$" "/proc/$PID/status"
 }
 
-# Out through a terminal line by its path (written in place, raw), into a file
-# on the other side; then typed back through a terminal line into rstrt fd:3.
+# Out through a terminal line named dev:PATH (written in place, raw), into a
+# file on the other side; then typed back through a terminal line into rstrt fd:3.
 t_pty() {
 	need memsum_here 32 || return
-	"$NETTOOL" pty 3 "$T/pty.img" sh -c 'exec "$0" --kill -o "$NETTOOL_PTY" "$1"' "$BIN/chkpt" "$PID" 2>"$T/err"
-	WHY="chkpt -o /dev/pts/N failed: $(one_line "$T/err")"
+	"$NETTOOL" pty 3 "$T/pty.img" sh -c 'exec "$0" --kill -o "dev:$NETTOOL_PTY" "$1"' "$BIN/chkpt" "$PID" 2>"$T/err"
+	WHY="chkpt -o dev:/dev/pts/N failed: $(one_line "$T/err")"
 	need test $? = 0 && gone || return
 	WHY="the image that came through the line is damaged"
 	need "$BIN/chkpt" info "$T/pty.img" >/dev/null 2>"$T/err" || return
@@ -83,26 +85,51 @@ t_tcp() {
 	need test $_rc = 0 && gone && need restored in_c "$T/out" && pass
 }
 
-# A FIFO by its path: written in place, no IMAGE.tmp.N beside it.
+# A FIFO named fifo:PATH: written in place, no IMAGE.tmp.N beside it; rstrt
+# reads it by its plain path.
 t_fifo() {
 	need memsum_here 32 || return
 	rm -f "$T/fifo"
 	mkfifo "$T/fifo"
 	in_c "$BIN/rstrt" -d "$T/fifo" >"$T/out" 2>"$T/rerr" &
 	_l=$!
-	"$BIN/chkpt" --kill -o "$T/fifo" "$PID" 2>"$T/err"
+	"$BIN/chkpt" --kill -o "fifo:$T/fifo" "$PID" 2>"$T/err"
 	_rc=$?
+	[ $_rc = 0 ] || { exec 9>"$T/fifo" && exec 9>&-; } # rstrt waits for a writer
 	wait $_l
-	WHY="chkpt -o FIFO (exit $_rc): $(one_line "$T/err") / rstrt: $(one_line "$T/rerr")"
+	WHY="chkpt -o fifo:FIFO (exit $_rc): $(one_line "$T/err") / rstrt: $(one_line "$T/rerr")"
 	need test $_rc = 0 && gone || return
 	WHY="a temporary file next to the FIFO: $(ls "$T" | grep tmp)"
 	need test -z "$(ls "$T" | grep 'fifo.tmp')" && need restored in_c "$T/out" && pass
 }
 
-# An image is never sprayed onto a terminal by accident ("-" on a tty); a
-# descriptor that is not open is one clear error. The target goes on.
+# An image is never sprayed onto a terminal by accident ("-" on a tty), nor
+# into a FIFO or device that happens to be at a plain -o PATH (someone may have
+# planted it: nothing is written to it, nothing replaces it, no temporary is
+# left; the explicit form is named in the message); fifo:/dev: of the wrong
+# kind and a descriptor that is not open are one clear error. The target goes on.
 t_refusals() {
 	need memsum_here 16 || return
+	rm -f "$T/planted"
+	mkfifo "$T/planted"
+	cat "$T/planted" >"$T/stolen" &
+	_cat=$!
+	"$BIN/chkpt" -o "$T/planted" "$PID" 2>"$T/err"
+	need clean_error $? "$T/err" "fifo:$T/planted" && need untouched || return
+	WHY="the planted FIFO was replaced or read: $(ls -l "$T/planted") / $(wc -c <"$T/stolen") bytes"
+	need test -p "$T/planted" && need test ! -s "$T/stolen" || return
+	WHY="a temporary was left: $(ls "$T" | grep planted.tmp)"
+	need test -z "$(ls "$T" | grep planted.tmp)" || return
+	exec 9>"$T/planted" && exec 9>&- # let the reader end
+	wait $_cat
+	"$NETTOOL" pty 1 "$T/junk" sh -c 'exec "$0" -o "$NETTOOL_PTY" "$1"' "$BIN/chkpt" "$PID" 2>"$T/err"
+	need clean_error $? "$T/err" "dev:/dev/pts/" && need untouched || return
+	WHY="the refusal wrote to the line: $(wc -c <"$T/junk") bytes"
+	need test ! -s "$T/junk" || return
+	"$BIN/chkpt" -o "dev:$T/planted" "$PID" 2>"$T/err"
+	need clean_error $? "$T/err" "is not a character device" && need untouched || return
+	"$BIN/chkpt" -o "fifo:/dev/null" "$PID" 2>"$T/err"
+	need clean_error $? "$T/err" "is not a FIFO" && need untouched || return
 	"$NETTOOL" pty 1 "$T/junk" "$BIN/chkpt" -o - "$PID" 2>"$T/err"
 	need clean_error $? "$T/err" "refusing to write an image to a terminal" && need untouched || return
 	"$BIN/chkpt" -o fd:9 "$PID" 9>&- 2>"$T/err"
