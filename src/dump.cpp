@@ -129,9 +129,10 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
   return dump_process(te.pid, img);
 }
 
-Err collect(FrozenSet &fs, SetImage *set, const DumpOptions &opts) {
+Err collect(FrozenSet &fs, SetImage *set, const DumpOptions &opts, Vec<int> *repaired) {
   DescIndex idx;
   idx.ghost_limit = opts.ghost_limit;
+  idx.repaired = repaired;
   for (auto &te : fs.tree) {
     TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}, te.wait_status};
     for (int t : te.tids) copy.tids.push(t);
@@ -172,7 +173,7 @@ Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
   TRY(freeze_set(scope_, id_, &frozen_));
   SetImage set;
   DumpOptions defaults;
-  TRY(collect(frozen_, &set, opts_ ? *opts_ : defaults));
+  TRY(collect(frozen_, &set, opts_ ? *opts_ : defaults, &repaired_));
   TRY(write_header(w, set));
   for (size_t i = 0; i < set.procs.size(); i++)
     if (!set.tree[i].zombie()) TRY(write_metadata(w, set.procs[i]));
@@ -184,9 +185,14 @@ Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
   return ok();
 }
 
+// A process that goes on gets its TCP connections out of repair mode first
+// (without a window probe); a killed one closes them silently in it.
 Err Dumper::finish(AfterDump how) {
   int sig = how == AfterDump::Kill ? SIGKILL : how == AfterDump::Stop ? SIGSTOP : 0;
-  return release_set(frozen_, sig);
+  Err first = how == AfterDump::Kill ? ok() : tcp_leave_repair(repaired_);
+  repaired_.clear();
+  Err r = release_set(frozen_, sig);
+  return r ? r : first;
 }
 
 // In the worker. After an abort (chkpt interrupted or killed) the target is

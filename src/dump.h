@@ -41,6 +41,7 @@ class Dumper {
   int id_;
   const DumpOptions *opts_;  // nullptr: the defaults
   FrozenSet frozen_;
+  Vec<int> repaired_;  // (pid, fd) of TCP connections put in repair mode
 };
 
 // A whole checkpoint as chkpt runs it (in its worker, periodic.cpp): freeze,

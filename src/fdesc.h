@@ -45,6 +45,7 @@ struct FdProbe {
   const char *fdinfo;      // /proc/PID/fdinfo/N
   uint64_t ghost_limit;    // chkpt --ghost-limit: the most data a deleted file may hold
   int sock_family;         // a socket's SO_DOMAIN (AF_UNIX, AF_INET, ...), else 0
+  Vec<int> *repaired;      // (pid, fd) pairs put in TCP repair mode: let out when released
 };
 
 // rstrt --inherit-fd N=FD|PATH|-: what an external description expecting fd
@@ -118,6 +119,10 @@ struct FdKind {
 // The table (src/fd/table.cpp); nullptr for a kind it does not know.
 const FdKind *fd_kind(FileKind k);
 const FdKind *const *fd_kinds(size_t *n);
+
+// The TCP connections (pid, fd pairs) put in repair mode by the dumper, out
+// of it again as their process goes on (src/fd/inet.cpp).
+Err tcp_leave_repair(const Vec<int> &repaired);
 
 // Shared by kinds (files.cpp). The process and fd that first hold description
 // `desc` in the set (TREE order, lowest fd): false if none does.

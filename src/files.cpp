@@ -172,7 +172,7 @@ Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *
     return ok();
   }
   FdescRec d;
-  FdProbe probe = {pid, fd, link, &st, info.c(), idx.ghost_limit, 0};
+  FdProbe probe = {pid, fd, link, &st, info.c(), idx.ghost_limit, 0, idx.repaired};
   if (S_ISSOCK(st.st_mode)) TRY(socket_family(pidfd, pid, fd, &probe.sock_family));
   TRY(describe(pidfd, probe, &d));
   out->desc = (uint32_t)set.fdescs.size();

@@ -60,6 +60,7 @@ struct DescIndex {  // for each FdescRec of the set, one (pid, fd) that refers t
   Vec<int> rep_pid, rep_fd;  // rep_fd -1: a file seen only mapped (a memfd), known by its inode
   Vec<uint32_t> sorted;      // the descriptions with an fd, by (dev, ino, kcmp order)
   uint64_t ghost_limit = 0;  // the most data a deleted file may hold (chkpt --ghost-limit)
+  Vec<int> *repaired = nullptr;  // the Dumper's list of sockets in TCP repair mode
 };
 Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out);
 // Descriptions for files that are mapped but no longer open (memfds).

@@ -669,6 +669,25 @@ print(urllib.request.urlopen("http://127.0.0.1:%s/hello.txt" % sys.argv[1], time
 	kill -KILL "$PID"
 }
 
+# Established TCP connections: one to a peer outside the checkpoint (which
+# must not notice), one with both ends inside and data queued both ways.
+t_tcpconn() {
+	_port=$((20000 + ($$ + 7) % 20000))
+	start tcpconn "$D/log" "$_port"
+	need poll 20 has_line "$D/log" listening || return
+	(cd "$D" && exec "$TD/tcpconn$SUF" "$D/peer.log" "$_port" peer) </dev/null >"$D/peer.out" 2>&1 &
+	_peer=$!
+	STARTED="$STARTED $_peer"
+	need ready 20 "$D/peer.log" && need ready 20 "$D/log" || return
+	need ckpt_ok --kill -o "$D/tcp.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/tcp.img" || return
+	kill -USR2 "$_peer"
+	kill -USR2 "$PID"
+	need poll 30 has_line "$D/peer.log" tcpconn && need verdict "$D/peer.log" "tcpconn ok" &&
+		need poll 30 reaped "$PID" && need verdict "$D/log" "tcpconn ok" && need exited_0 "$PID" && pass
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -814,7 +833,7 @@ t_chpox_handler() { chpox_run handler; }
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
