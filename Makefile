@@ -82,7 +82,7 @@ $(B)/rstrt $(B)/migrate $(B)/restartd: $(B)/chkpt
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
-UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
+UNIT_LIB := src/crc32c.cpp arch/$(ARCHDIR)/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
   src/sha256.cpp src/net.cpp arch/$(ARCHDIR)/sha256.cpp
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(B)
@@ -131,7 +131,7 @@ clean:
 #                                build-asan/: bad-image matrix, 500-checkpoint endurance
 # tools: imgtool is built like the product (static, any ARCH, for QEMU guests
 # too); evolve is a target program, built like the e2e ones.
-$(B)/faults/imgtool: tests/faults/imgtool.cpp $(addprefix $(B)/obj/src/,crc32c.o codec.o image.o base.o)
+$(B)/faults/imgtool: tests/faults/imgtool.cpp $(addprefix $(B)/obj/src/,crc32c.o codec.o image.o base.o) $(B)/obj/arch/$(ARCHDIR)/crc32c.o
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(CRT_BEGIN) $< $(filter %.o,$^) $(LIBS) $(CRT_END)
 $(B)/faults/%: tests/faults/%.c tests/e2e/targets/common.h
