@@ -98,17 +98,29 @@ bool all_zero(const uint8_t *p, size_t n) {
   return true;
 }
 
-// Page-at-a-time writer of PAGES records: consecutive pages are gathered into one
-// record of at most kMaxPagesBytes, so the dumper's memory stays bounded.
+// Writer of PAGES records out of one buffer of kMaxPagesBytes: page data is
+// read straight into it (reserve), and consecutive pages already there become
+// one record (add); an all-zero page or a gap ends the record (flush). The data
+// is never copied in the dumper's memory, which stays bounded.
 class PageRun {
  public:
-  PageRun(ImageWriter &w, uint8_t *buf) : w_(w), buf_(buf) {}
-  uint8_t *slot(uint64_t addr, uint64_t ps) {
-    if (n_ && (addr != start_ + n_ * ps || (n_ + 1) * ps > kMaxPagesBytes)) flushed_ = flush(ps);
-    if (!n_) start_ = addr;
-    return buf_ + n_ * ps;
+  PageRun(ImageWriter &w, uint8_t *buf, uint64_t cap) : w_(w), buf_(buf), cap_(cap) {}
+  // Where the data of `pages` pages at addr goes: after the pending record if
+  // they continue it and fit, else at the start (the pending record is written
+  // first; see pending_error).
+  uint8_t *reserve(uint64_t addr, uint64_t pages, uint64_t ps) {
+    if (!n_) return buf_;
+    uint8_t *end = data_ + n_ * ps;
+    if (addr == start_ + n_ * ps && end + pages * ps <= buf_ + cap_) return end;
+    flushed_ = flush(ps);
+    return buf_;
   }
-  void commit() { n_++; }
+  // The page at addr, whose data is at p in the buffer, joins the pending
+  // record (p and addr follow it, or there is none).
+  void add(uint64_t addr, uint8_t *p) {
+    if (!n_) { start_ = addr; data_ = p; }
+    n_++;
+  }
   Err flush(uint64_t ps) {
     if (!n_) return ok();
     uint8_t hdr[16];
@@ -116,7 +128,7 @@ class PageRun {
     e.u64(start_);
     e.u32((uint32_t)n_);
     e.u32(0);
-    Err err = w_.record2(Rec::Pages, hdr, sizeof hdr, buf_, n_ * ps);
+    Err err = w_.record2(Rec::Pages, hdr, sizeof hdr, data_, n_ * ps);
     n_ = 0;
     return err;
   }
@@ -125,6 +137,8 @@ class PageRun {
  private:
   ImageWriter &w_;
   uint8_t *buf_;
+  uint64_t cap_;
+  uint8_t *data_ = nullptr;
   uint64_t start_ = 0, n_ = 0;
   Err flushed_ = ok();
 };
@@ -136,18 +150,20 @@ class PageRun {
 // parent or children. /proc/PID/mem reads with plain GUP and keeps sharing as it
 // is (it also reads protected pages, as ptrace does).
 // Copy the run [addr, addr + n pages) of wanted pages into the image: one read
-// for the run, then page by page into PAGES records, dropping all-zero anonymous
-// pages (they come back as fresh zero pages).
-Err dump_run(int pid, const ProcMem &mem, VmaRec &v, uint64_t addr, uint64_t n, PageRun &run, uint8_t *tmp) {
+// for the run into the record buffer, then all-zero anonymous pages are left
+// out (they come back as fresh zero pages), splitting the record there.
+Err dump_run(const ProcMem &mem, VmaRec &v, uint64_t addr, uint64_t n, PageRun &run) {
   const uint64_t ps = page_size();
-  TRY(mem.read(addr, tmp, n * ps));
+  uint8_t *dst = run.reserve(addr, n, ps);
+  TRY(run.pending_error());
+  TRY(mem.read(addr, dst, n * ps));
   for (uint64_t i = 0; i < n; i++) {
-    const uint8_t *src = tmp + i * ps;
-    if (v.kind == VmaKind::Anon && all_zero(src, ps)) continue;
-    uint8_t *dst = run.slot(addr + i * ps, ps);
-    TRY(run.pending_error());
-    memcpy(dst, src, ps);
-    run.commit();
+    uint8_t *src = dst + i * ps;
+    if (v.kind == VmaKind::Anon && all_zero(src, ps)) {
+      TRY(run.flush(ps));
+      continue;
+    }
+    run.add(addr + i * ps, src);
     v.saved_bytes += ps;
   }
   return ok();
@@ -193,7 +209,6 @@ struct PageScan {
   const ProcMem &mem;
   PageRun &run;
   FromRun &from;
-  uint8_t *tmp;
 };
 
 Err dump_vma_pages(PageScan &sc, VmaRec &v) {
@@ -210,7 +225,7 @@ Err dump_vma_pages(PageScan &sc, VmaRec &v) {
       if (shared_with_parent(pm[i], ppm[i])) { TRY(sc.from.add(a + i * ps, ps)); i++; continue; }
       uint64_t j = i + 1;
       while (j < n && j - i < max_run && page_wanted(v, pm[j]) && !shared_with_parent(pm[j], ppm[j])) j++;
-      TRY(dump_run(sc.pid, sc.mem, v, a + i * ps, j - i, sc.run, sc.tmp));
+      TRY(dump_run(sc.mem, v, a + i * ps, j - i, sc.run));
       i = j;
     }
     a += n * ps;
@@ -234,10 +249,11 @@ Err dump_shared_anon(int pid, VmaRec &v, PageRun &run) {
     off_t hole = lseek(fd.get(), data, SEEK_HOLE);
     if (hole < 0 || (uint64_t)hole > base + len) hole = (off_t)(base + len);
     for (off_t o = data & ~(off_t)(ps - 1); o < hole; o += ps) {
-      uint8_t *dst = run.slot(v.start + (o - base), ps);
+      uint64_t addr = v.start + (o - base);
+      uint8_t *dst = run.reserve(addr, 1, ps);
       TRY(run.pending_error());
       if (pread(fd.get(), dst, ps, o) != (ssize_t)ps) return sys_err("reading shared memory");
-      run.commit();
+      run.add(addr, dst);
       v.saved_bytes += ps;
     }
     off = hole;
@@ -449,11 +465,11 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<u
   TRY(open_proc(pid, "pagemap", &pagemap));
   if (parent > 0) TRY(open_proc(parent, "pagemap", &parent_pagemap));
   const size_t cap = kMaxPagesBytes > page_size() ? kMaxPagesBytes : page_size();
-  uint8_t *buf = static_cast<uint8_t *>(malloc(cap)), *tmp = static_cast<uint8_t *>(malloc(cap));
-  if (!buf || !tmp) { free(buf); free(tmp); return errf("out of memory"); }
-  PageRun run(w, buf);
+  uint8_t *buf = static_cast<uint8_t *>(malloc(cap));
+  if (!buf) return errf("out of memory");
+  PageRun run(w, buf, cap);
   FromRun from(w, parent);
-  PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), mem, run, from, tmp};
+  PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), mem, run, from};
   Err e = ok();
   for (auto &v : vmas) {
     if (v.kind == VmaKind::SharedAnon && !contains(dumped_shm, v.ino)) {
@@ -466,7 +482,6 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<u
     if (e) break;
   }
   free(buf);
-  free(tmp);
   return e;
 }
 

@@ -59,8 +59,9 @@ bench_set() {
   echo "${label}_restored_verify ok"
 }
 
-bench_set single 1
-echo "chkpt_peak_rss_kib $rss limit 4096 ratio $(ratio "$rss" 4096)"
+# one process at 1, 64, 256 (and with BENCH_1G=1, 1024) MiB and a tiny one,
+# beside CRIU when it works here and the physical limits, with peak RSS
+sh tests/bench/sizes.sh "$B" || exit 1
 bench_set tree4 4 MEMSUM_FORKS=3
 bench_set threads8 1 MEMSUM_THREADS=7
 sh tests/migrate/bench.sh "$B"  # migration downtime and rate vs TCP, two namespaces
