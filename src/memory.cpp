@@ -9,8 +9,12 @@
 //   shared file-backed, vDSO, vvar        nothing (by reference / by the kernel)
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -98,6 +102,93 @@ bool all_zero(const uint8_t *p, size_t n) {
   return true;
 }
 
+// A helper process that moves page data between slots of a shared buffer and
+// the target's memory (through the caller's ProcMem, whose /proc/PID/mem fd it
+// inherits), while this process does the image I/O and the checksums: the two
+// copies of every page run on two CPUs at once. Requests are done in order,
+// one reply (an Err) per request. It only gets accesses the mapping's
+// protection allows without FOLL_FORCE (the kernel may force only for the
+// tracer: CONFIG_PROC_MEM_FORCE_PTRACE); it dies with this process
+// (PR_SET_PDEATHSIG) and is reaped before the caller returns, so its PID is
+// free again before rstrt creates the threads.
+class Mover {
+ public:
+  static constexpr int kSlots = 3;
+  Mover(const ProcMem &mem, uint64_t slot_bytes) : mem_(mem), slot_bytes_(slot_bytes) {}
+  Mover(const Mover &) = delete;
+  ~Mover() { stop(); }
+  // Start the helper (false: it could not be, the caller copies by itself).
+  bool start() {
+    if (pid_ > 0) return true;
+    void *a = mmap(nullptr, kSlots * slot_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (a == MAP_FAILED) return false;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) { munmap(a, kSlots * slot_bytes_); return false; }
+    area_ = static_cast<uint8_t *>(a);
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) {
+      close(sv[0]);
+      serve(sv[1], parent);
+    }
+    close(sv[1]);
+    if (pid < 0) { close(sv[0]); munmap(a, kSlots * slot_bytes_); area_ = nullptr; return false; }
+    sock_ = sv[0];
+    pid_ = pid;
+    return true;
+  }
+  bool running() const { return pid_ > 0; }
+  uint8_t *slot(int k) const { return area_ + k * slot_bytes_; }
+  Err submit(bool write, uint64_t addr, uint64_t len, int k) {
+    Req q = {write, (uint32_t)k, addr, len};
+    if (send(sock_, &q, sizeof q, MSG_NOSIGNAL) != (ssize_t)sizeof q) return sys_err("page copy helper");
+    return ok();
+  }
+  // The outcome of the oldest request not yet waited for.
+  Err wait() {
+    Err e;
+    for (;;) {
+      ssize_t r = recv(sock_, &e, sizeof e, 0);
+      if (r == (ssize_t)sizeof e) return e;
+      if (r < 0 && errno == EINTR && !abort_requested) continue;
+      if (r < 0 && errno == EINTR) return check_abort();
+      return r < 0 ? sys_err("page copy helper") : errf("page copy helper: died");
+    }
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    close(sock_);  // end of requests: it exits
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
+    munmap(area_, kSlots * slot_bytes_);
+    pid_ = -1;
+  }
+
+ private:
+  struct Req {
+    uint32_t write, slot;
+    uint64_t addr, len;
+  };
+  [[noreturn]] void serve(int s, pid_t parent) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, nullptr);  // the caller's handlers are not for it
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
+    Req q;
+    while (recv(s, &q, sizeof q, 0) == (ssize_t)sizeof q) {
+      Err e = q.slot < kSlots && q.len <= slot_bytes_
+                  ? (q.write ? mem_.write(q.addr, slot(q.slot), q.len) : mem_.read(q.addr, slot(q.slot), q.len))
+                  : errf("internal: bad page copy request");
+      if (send(s, &e, sizeof e, MSG_NOSIGNAL) != (ssize_t)sizeof e) break;
+    }
+    _exit(0);
+  }
+  const ProcMem &mem_;
+  uint64_t slot_bytes_;
+  uint8_t *area_ = nullptr;
+  int sock_ = -1;
+  pid_t pid_ = -1;
+};
+
 // Writer of PAGES records out of one buffer of kMaxPagesBytes: page data is
 // read straight into it (reserve), and consecutive pages already there become
 // one record (add); an all-zero page or a gap ends the record (flush). The data
@@ -115,11 +206,14 @@ class PageRun {
     flushed_ = flush(ps);
     return buf_;
   }
-  // The page at addr, whose data is at p in the buffer, joins the pending
-  // record (p and addr follow it, or there is none).
-  void add(uint64_t addr, uint8_t *p) {
+  // The page at addr, whose data is at p, joins the pending record if it
+  // follows it in the address space and in memory, and there is room; else it
+  // starts the next one.
+  Err add(uint64_t addr, uint8_t *p, uint64_t ps) {
+    if (n_ && (addr != start_ + n_ * ps || p != data_ + n_ * ps || (n_ + 1) * ps > cap_)) TRY(flush(ps));
     if (!n_) { start_ = addr; data_ = p; }
     n_++;
+    return ok();
   }
   Err flush(uint64_t ps) {
     if (!n_) return ok();
@@ -149,25 +243,89 @@ class PageRun {
 // checkpoint would silently copy every page a process still shares with its
 // parent or children. /proc/PID/mem reads with plain GUP and keeps sharing as it
 // is (it also reads protected pages, as ptrace does).
-// Copy the run [addr, addr + n pages) of wanted pages into the image: one read
-// for the run into the record buffer, then all-zero anonymous pages are left
-// out (they come back as fresh zero pages), splitting the record there.
+// The run [addr, addr + n pages) of wanted pages, read to data, into PAGES
+// records: all-zero anonymous pages are left out (they come back as fresh zero
+// pages), splitting the record there.
+Err keep_pages(VmaRec &v, uint64_t addr, uint64_t n, uint8_t *data, PageRun &run) {
+  const uint64_t ps = page_size();
+  for (uint64_t i = 0; i < n; i++) {
+    uint8_t *src = data + i * ps;
+    if (v.kind == VmaKind::Anon && all_zero(src, ps)) {
+      TRY(run.flush(ps));
+      continue;
+    }
+    TRY(run.add(addr + i * ps, src, ps));
+    v.saved_bytes += ps;
+  }
+  return ok();
+}
+
+// The same with one read straight into the record buffer.
 Err dump_run(const ProcMem &mem, VmaRec &v, uint64_t addr, uint64_t n, PageRun &run) {
   const uint64_t ps = page_size();
   uint8_t *dst = run.reserve(addr, n, ps);
   TRY(run.pending_error());
   TRY(mem.read(addr, dst, n * ps));
-  for (uint64_t i = 0; i < n; i++) {
-    uint8_t *src = dst + i * ps;
-    if (v.kind == VmaKind::Anon && all_zero(src, ps)) {
-      TRY(run.flush(ps));
-      continue;
-    }
-    run.add(addr + i * ps, src);
-    v.saved_bytes += ps;
-  }
-  return ok();
+  return keep_pages(v, addr, n, dst, run);
 }
+
+// The helper is a fork: it pays for itself only once a process has this much
+// page data (small processes never start it).
+constexpr uint64_t kHelperAfterBytes = 8u << 20;
+
+// Whether this run of `bytes` in v goes through the helper: only where it may
+// access without force (prot), once `*seen` (bytes so far) passed the threshold.
+bool use_helper(Mover &m, const VmaRec &v, int prot, uint64_t bytes, uint64_t *seen) {
+  if (!(v.prot & prot)) return false;
+  if (m.running()) return true;
+  *seen += bytes;
+  return *seen >= kHelperAfterBytes && m.start();
+}
+
+// The dump's page reads: through the Mover, up to kSlots runs ahead of the
+// records being written, or one by one into the record buffer (small or
+// unreadable mappings, or no helper).
+class ReadAhead {
+ public:
+  ReadAhead(const ProcMem &mem, PageRun &run, uint64_t cap) : mem_(mem), run_(run), mover_(mem, cap) {}
+  Err queue(VmaRec &v, uint64_t addr, uint64_t n) {
+    if (!use_helper(mover_, v, PROT_READ, n * page_size(), &seen_)) {
+      TRY(drain());
+      return dump_run(mem_, v, addr, n, run_);
+    }
+    if (inflight_ == Mover::kSlots) TRY(complete());
+    int k = (first_ + inflight_) % Mover::kSlots;
+    q_[k] = Queued{&v, addr, n};
+    TRY(mover_.submit(false, addr, n * page_size(), k));
+    inflight_++;
+    return ok();
+  }
+  Err drain() {
+    while (inflight_) TRY(complete());
+    return ok();
+  }
+
+ private:
+  struct Queued {
+    VmaRec *v;
+    uint64_t addr, n;
+  };
+  // The oldest read: into records, which are written before its slot is reused.
+  Err complete() {
+    int k = first_;
+    first_ = (first_ + 1) % Mover::kSlots;
+    inflight_--;
+    TRY(mover_.wait());
+    TRY(keep_pages(*q_[k].v, q_[k].addr, q_[k].n, mover_.slot(k), run_));
+    return run_.flush(page_size());
+  }
+  const ProcMem &mem_;
+  PageRun &run_;
+  Mover mover_;
+  Queued q_[Mover::kSlots];
+  int first_ = 0, inflight_ = 0;
+  uint64_t seen_ = 0;
+};
 
 // Runs of pages still shared copy-on-write with the parent, as PAGES_FROM
 // records: the parent's copy is in the image already.
@@ -206,8 +364,7 @@ bool shared_with_parent(uint64_t pm, uint64_t parent_pm) {
 
 struct PageScan {
   int pid, pagemap, parent_pagemap;  // parent_pagemap < 0: no parent in the set
-  const ProcMem &mem;
-  PageRun &run;
+  ReadAhead &pages;
   FromRun &from;
 };
 
@@ -225,11 +382,12 @@ Err dump_vma_pages(PageScan &sc, VmaRec &v) {
       if (shared_with_parent(pm[i], ppm[i])) { TRY(sc.from.add(a + i * ps, ps)); i++; continue; }
       uint64_t j = i + 1;
       while (j < n && j - i < max_run && page_wanted(v, pm[j]) && !shared_with_parent(pm[j], ppm[j])) j++;
-      TRY(dump_run(sc.mem, v, a + i * ps, j - i, sc.run));
+      TRY(sc.pages.queue(v, a + i * ps, j - i));
       i = j;
     }
     a += n * ps;
   }
+  TRY(sc.pages.drain());
   return sc.from.flush();
 }
 
@@ -253,7 +411,7 @@ Err dump_shared_anon(int pid, VmaRec &v, PageRun &run) {
       uint8_t *dst = run.reserve(addr, 1, ps);
       TRY(run.pending_error());
       if (pread(fd.get(), dst, ps, o) != (ssize_t)ps) return sys_err("reading shared memory");
-      run.add(addr, dst);
+      TRY(run.add(addr, dst, ps));
       v.saved_bytes += ps;
     }
     off = hole;
@@ -460,6 +618,21 @@ bool contains(const Vec<uint64_t> &v, uint64_t x) {
   return false;
 }
 
+namespace {
+Err dump_mappings(PageScan &sc, PageRun &run, Vec<VmaRec> &vmas, Vec<uint64_t> &dumped_shm) {
+  for (auto &v : vmas) {
+    if (v.kind == VmaKind::SharedAnon && !contains(dumped_shm, v.ino)) {
+      TRY(dump_shared_anon(sc.pid, v, run));
+      dumped_shm.push(v.ino);
+    } else if (v.kind == VmaKind::Anon || (v.kind == VmaKind::File && !v.shared)) {
+      TRY(dump_vma_pages(sc, v));
+    }
+    TRY(run.flush(page_size()));  // records never span two mappings
+  }
+  return ok();
+}
+}  // namespace
+
 Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<uint64_t> &dumped_shm, ImageWriter &w) {
   Fd pagemap, parent_pagemap;
   TRY(open_proc(pid, "pagemap", &pagemap));
@@ -467,20 +640,14 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<u
   const size_t cap = kMaxPagesBytes > page_size() ? kMaxPagesBytes : page_size();
   uint8_t *buf = static_cast<uint8_t *>(malloc(cap));
   if (!buf) return errf("out of memory");
-  PageRun run(w, buf, cap);
-  FromRun from(w, parent);
-  PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), mem, run, from};
   Err e = ok();
-  for (auto &v : vmas) {
-    if (v.kind == VmaKind::SharedAnon && !contains(dumped_shm, v.ino)) {
-      e = dump_shared_anon(pid, v, run);
-      dumped_shm.push(v.ino);
-    } else if (v.kind == VmaKind::Anon || (v.kind == VmaKind::File && !v.shared)) {
-      e = dump_vma_pages(sc, v);
-    }
-    if (!e) e = run.flush(page_size());  // records never span two mappings
-    if (e) break;
-  }
+  {
+    PageRun run(w, buf, cap);
+    ReadAhead pages(mem, run, cap);
+    FromRun from(w, parent);
+    PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), pages, from};
+    e = dump_mappings(sc, run, vmas, dumped_shm);
+  }  // the helper is reaped here
   free(buf);
   return e;
 }
@@ -607,12 +774,59 @@ Err page_run_header(ImageReader &rd, uint32_t len, uint64_t *addr, uint64_t *n, 
   return ok();
 }
 
-// PAGES: the data follows in the record (mem == nullptr: only check it).
-Err restore_data_run(ImageReader &rd, const ProcMem *mem, uint64_t addr, uint64_t bytes, uint32_t len, uint8_t *buf) {
+// The restore's page writes: through the Mover, up to kSlots records behind
+// the one being read and checked, or one by one from the own buffer (mappings
+// the helper may not write, small processes, or no helper). Either way the
+// writes land in the image's order: the own buffer is used only once all
+// earlier writes are done.
+class WriteBehind {
+ public:
+  WriteBehind(const ProcMem &mem, uint8_t *buf, uint64_t cap) : mem_(mem), buf_(buf), mover_(mem, cap) {}
+  // Where the next record's data of `bytes` for mapping v is read to.
+  Err buffer(const VmaRec &v, uint64_t bytes, uint8_t **out) {
+    if (!use_helper(mover_, v, PROT_WRITE, bytes, &seen_)) {
+      TRY(drain());
+      slot_ = -1;
+      *out = buf_;
+      return ok();
+    }
+    if (inflight_ == Mover::kSlots) {  // the oldest write holds slot next_
+      TRY(mover_.wait());
+      inflight_--;
+    }
+    slot_ = next_;
+    *out = mover_.slot(slot_);
+    return ok();
+  }
+  // Write what buffer() gave, once the record is checked.
+  Err write(uint64_t addr, uint64_t bytes) {
+    if (slot_ < 0) return mem_.write(addr, buf_, bytes);
+    TRY(mover_.submit(true, addr, bytes, slot_));
+    inflight_++;
+    next_ = (next_ + 1) % Mover::kSlots;
+    return ok();
+  }
+  Err drain() {
+    for (; inflight_; inflight_--) TRY(mover_.wait());
+    return ok();
+  }
+
+ private:
+  const ProcMem &mem_;
+  uint8_t *buf_;
+  Mover mover_;
+  int slot_ = -1, next_ = 0, inflight_ = 0;
+  uint64_t seen_ = 0;
+};
+
+// PAGES: the data follows in the record (wb == nullptr: only check it).
+Err restore_data_run(ImageReader &rd, WriteBehind *wb, const VmaRec &v, uint64_t addr, uint64_t bytes, uint32_t len,
+                     uint8_t *buf) {
   if (bytes > kMaxPagesBytes || bytes != len - 16) return rd.bad("bad page run length");
+  if (wb) TRY(wb->buffer(v, bytes, &buf));
   TRY(rd.chunk(buf, (uint32_t)bytes));
   TRY(rd.finish());
-  return mem ? mem->write(addr, buf, bytes) : ok();
+  return wb ? wb->write(addr, bytes) : ok();
 }
 
 // PAGES_FROM: copy the same pages from the earlier process (restored already).
@@ -627,26 +841,43 @@ Err restore_from_run(ImageReader &rd, const ProcMem &mem, uint64_t addr, uint64_
   }
   return ok();
 }
+
+Err restore_records(ImageReader &rd, const ProcMem *mem, WriteBehind *wb, const Vec<VmaRec> &vmas, uint8_t *buf,
+                    uint32_t *type, uint32_t *len) {
+  const uint64_t ps = page_size();
+  while (*type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom) {
+    uint64_t addr = 0, n = 0;
+    uint32_t aux = 0;
+    TRY(page_run_header(rd, *len, &addr, &n, &aux));
+    if (!restorable(vmas, addr, n * ps))
+      return rd.bad("pages at 0x%llx lie outside any restorable mapping", (unsigned long long)addr);
+    if (*type == (uint32_t)Rec::Pages) {
+      TRY(restore_data_run(rd, wb, *vma_of(vmas, addr, n * ps), addr, n * ps, *len, buf));
+    } else if (*len != 16) {
+      return rd.bad("bad length");
+    } else if (mem) {
+      TRY(wb->drain());  // in the image's order
+      TRY(restore_from_run(rd, *mem, addr, n * ps, (int)aux, buf));
+    } else {
+      TRY(rd.finish());
+    }
+    TRY(rd.next(type, len));
+  }
+  return wb ? wb->drain() : ok();
+}
 }  // namespace
 
 Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, uint32_t *type, uint32_t *len) {
-  const uint64_t ps = page_size();
-  uint8_t *buf = static_cast<uint8_t *>(malloc(kMaxPagesBytes > ps ? kMaxPagesBytes : ps));
+  const uint64_t ps = page_size(), cap = kMaxPagesBytes > ps ? kMaxPagesBytes : ps;
+  uint8_t *buf = static_cast<uint8_t *>(malloc(cap));
   if (!buf) return errf("out of memory");
   Err e = ok();
-  while (!e && (*type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom)) {
-    uint64_t addr = 0, n = 0;
-    uint32_t aux = 0;
-    if ((e = page_run_header(rd, *len, &addr, &n, &aux))) break;
-    if (!restorable(vmas, addr, n * ps)) {
-      e = rd.bad("pages at 0x%llx lie outside any restorable mapping", (unsigned long long)addr);
-      break;
-    }
-    if (*type == (uint32_t)Rec::Pages) e = restore_data_run(rd, mem, addr, n * ps, *len, buf);
-    else if (*len != 16) e = rd.bad("bad length");
-    else e = mem ? restore_from_run(rd, *mem, addr, n * ps, (int)aux, buf) : rd.finish();
-    if (!e) e = rd.next(type, len);
-  }
+  if (mem) {
+    WriteBehind wb(*mem, buf, cap);
+    e = restore_records(rd, mem, &wb, vmas, buf, type, len);
+  } else {
+    e = restore_records(rd, nullptr, nullptr, vmas, buf, type, len);
+  }  // the helper is reaped here
   free(buf);
   return e;
 }

@@ -125,6 +125,6 @@ int main(int argc, char **argv) {
   if (fw <= 0) fw = 1e-9;
   printf("mem_read_mbps %.0f\nfile_write_mbps %.0f\nfile_read_mbps %.0f\nmem_write_mbps %.0f\n", mib / rd,
          mib / fw, mib / fr, mib / wr);
-  printf("dump_limit_s %.3f\nrestore_limit_s %.3f\n", rd + fw, fr + wr);
+  printf("dump_limit_s %.4f\nrestore_limit_s %.4f\n", rd + fw, fr + wr);
   return 0;
 }

@@ -13,8 +13,9 @@
 #   BENCH_BASE=DIR           also run the chkpt built in DIR (e.g. an earlier
 #                            commit's build/), as tool "base": before/after in one run
 #
-# Per size and tool, lines "LABEL_TOOL_dump_s MEDIAN min MIN max MAX" (and
-# restore), then ratios: to the limit of that size measured now
+# Per size and tool, lines "LABEL_TOOL_dump_s MEDIAN min MIN max MAX cpu_s
+# MEDIAN_CPU" (and restore; CPU time is user + system of the tool and its
+# helpers: above the wall time when two CPUs worked at once), then ratios: to the limit of that size measured now
 # (tests/bench/limits.c: reading the memory through /proc/PID/mem plus writing
 # a tmpfs file once, and reading the file plus writing fresh memory through
 # /proc/PID/mem), and chkpt's time over CRIU's. Runs alternate between the two
@@ -98,6 +99,7 @@ cycle() {
 			bfail "criu dump $label: $(cat "$D/err"; tail -n 3 "$D/criu/dump.log")"
 	fi
 	field wall_s "$D/err" >>"$D/$tool.$label.dump"
+	field cpu_s "$D/err" >>"$D/$tool.$label.dump.cpu"
 	[ "$tool" != criu ] && echo "$label $(field maxrss_kib "$D/err")" >>"$D/rss.$tool"
 	wait "$TPID" 2>/dev/null
 	TPID=
@@ -110,6 +112,7 @@ cycle() {
 		pid=$(cat "$D/pid")
 	fi
 	field wall_s "$D/err" >>"$D/$tool.$label.restore"
+	field cpu_s "$D/err" >>"$D/$tool.$label.restore.cpu"
 	verify "$label" "$pid"
 }
 
@@ -129,12 +132,12 @@ for label in tiny $SIZES; do
 	name=$label
 	[ "$label" != tiny ] && name=mem$label
 	for ph in dump restore; do
-		line="${name}_chkpt_${ph}_s $(stats "$D/chkpt.$label.$ph")"
+		line="${name}_chkpt_${ph}_s $(stats "$D/chkpt.$label.$ph") cpu_s $(median "$D/chkpt.$label.$ph.cpu")"
 		[ "$label" != tiny ] && line="$line limit_s $(field ${ph}_limit_s "$D/limits") ratio $(ratio "$(median "$D/chkpt.$label.$ph")" "$(field ${ph}_limit_s "$D/limits")")"
 		echo "$line"
 		for t in $tools; do
 			[ "$t" = chkpt ] && continue
-			echo "${name}_${t}_${ph}_s $(stats "$D/$t.$label.$ph")"
+			echo "${name}_${t}_${ph}_s $(stats "$D/$t.$label.$ph") cpu_s $(median "$D/$t.$label.$ph.cpu")"
 			echo "${name}_chkpt_over_${t}_${ph} $(ratio "$(median "$D/chkpt.$label.$ph")" "$(median "$D/$t.$label.$ph")")"
 		done
 	done
