@@ -8,8 +8,14 @@
 
 #include "crc32c.h"
 
+// Everything defined from here to the pop is compiled for the instructions
+// (clang has no `#pragma GCC target`: tests/fuzz and check-asan may build with it).
+#ifdef __clang__
+#pragma clang attribute push(__attribute__((target("crc"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("+crc")
+#endif
 #include <arm_acle.h>
 
 #include "crc32c_three_way.h"
@@ -25,7 +31,11 @@ uint32_t update(uint32_t reg, const uint8_t *p, size_t n) {
   return crc32c_three_way<Crc32Ext>(reg, p, n, big, 4096, small, 256);
 }
 }  // namespace
+#ifdef __clang__
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace {
 constexpr unsigned long kHwcapCrc32 = 1ul << 7;  // HWCAP_CRC32 (arch/arm64/include/uapi/asm/hwcap.h)
