@@ -570,9 +570,11 @@ Err map_shared_from(Tracee &t, const ProcMem &mem, const Gadget &g, const VmaRec
   return ok();
 }
 
+// The mapping that holds all of [a, a + len) (a < v.end first: v.end - a must
+// not wrap around for a range above the mapping).
 const VmaRec *vma_of(const Vec<VmaRec> &vmas, uint64_t a, uint64_t len) {
   for (auto &v : vmas)
-    if (a >= v.start && len <= v.end - a) return &v;
+    if (a >= v.start && a < v.end && len <= v.end - a) return &v;
   return nullptr;
 }
 }  // namespace
