@@ -22,7 +22,9 @@ bool crc32c_accel_present();
 // shift(register(init, A)) ^ register(0, B) for |B| == bytes, since the
 // register is linear in its start value. That lets the hardware run three
 // independent streams (the instruction's latency is three times its
-// throughput) and join them. Four table lookups (one per register byte).
+// throughput) and join them. Likewise crc32c(0, A || B) equals
+// shift(crc32c(0, A)) ^ crc32c(0, B): the dump joins the checksums of pages
+// its helper computed. Four table lookups (one per register byte).
 class Crc32cShift {
  public:
   explicit Crc32cShift(size_t bytes);

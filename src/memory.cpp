@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "crc32c.h"
 #include "process.h"
 #include "procfs.h"
+#include "pagecopy.h"
 
 namespace {
 constexpr uint64_t kPmPresent = 1ull << 63, kPmSwapped = 1ull << 62, kPmFilePage = 1ull << 61;
@@ -102,11 +104,22 @@ bool all_zero(const uint8_t *p, size_t n) {
   return true;
 }
 
+// At most this many pages per run (kMaxPagesBytes of the smallest page size).
+constexpr uint64_t kMaxRunPages = kMaxPagesBytes / 4096;
+
+// What the helper says about a request: its outcome and, for a read, which
+// pages are all zero and the CRC32C of each (the dump's checksums are then
+// computed on the CPU that read the data, while it is in its cache).
+struct MoverReply {
+  Err err;
+  uint64_t zero_mask;  // bit i: page i is all zero
+  uint32_t crc[kMaxRunPages];
+};
+
 // A helper process that moves page data between slots of a shared buffer and
 // the target's memory (through the caller's ProcMem, whose /proc/PID/mem fd it
-// inherits), while this process does the image I/O and the checksums: the two
-// copies of every page run on two CPUs at once. Requests are done in order,
-// one reply (an Err) per request. It only gets accesses the mapping's
+// inherits), while this process does the image I/O: the two copies of every
+// page run on two CPUs at once. Requests are done in order, one reply each. It only gets accesses the mapping's
 // protection allows without FOLL_FORCE (the kernel may force only for the
 // tracer: CONFIG_PROC_MEM_FORCE_PTRACE); it dies with this process
 // (PR_SET_PDEATHSIG) and is reaped before the caller returns, so its PID is
@@ -144,11 +157,12 @@ class Mover {
     return ok();
   }
   // The outcome of the oldest request not yet waited for.
-  Err wait() {
-    Err e;
+  Err wait(MoverReply *out = nullptr) {
+    MoverReply rep;
+    MoverReply &e = out ? *out : rep;
     for (;;) {
       ssize_t r = recv(sock_, &e, sizeof e, 0);
-      if (r == (ssize_t)sizeof e) return e;
+      if (r == (ssize_t)sizeof e) return e.err;
       if (r < 0 && errno == EINTR && !abort_requested) continue;
       if (r < 0 && errno == EINTR) return check_abort();
       return r < 0 ? sys_err("page copy helper") : errf("page copy helper: died");
@@ -174,13 +188,24 @@ class Mover {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1);
     Req q;
+    MoverReply rep;
     while (recv(s, &q, sizeof q, 0) == (ssize_t)sizeof q) {
-      Err e = q.slot < kSlots && q.len <= slot_bytes_
-                  ? (q.write ? mem_.write(q.addr, slot(q.slot), q.len) : mem_.read(q.addr, slot(q.slot), q.len))
-                  : errf("internal: bad page copy request");
-      if (send(s, &e, sizeof e, MSG_NOSIGNAL) != (ssize_t)sizeof e) break;
+      rep.err = q.slot < kSlots && q.len <= slot_bytes_ ? do_request(q, &rep) : errf("internal: bad page copy request");
+      if (send(s, &rep, sizeof rep, MSG_NOSIGNAL) != (ssize_t)sizeof rep) break;
     }
     _exit(0);
+  }
+  Err do_request(const Req &q, MoverReply *rep) {
+    uint8_t *p = slot(q.slot);
+    if (q.write) return mem_.write(q.addr, p, q.len);
+    TRY(mem_.read(q.addr, p, q.len));
+    const uint64_t ps = page_size(), n = q.len / ps;
+    rep->zero_mask = 0;
+    for (uint64_t i = 0; i < n && i < kMaxRunPages; i++) {
+      rep->zero_mask |= (uint64_t)all_zero(p + i * ps, ps) << i;
+      rep->crc[i] = crc32c(0, p + i * ps, ps);  // zero pages of file mappings are kept
+    }
+    return ok();
   }
   const ProcMem &mem_;
   uint64_t slot_bytes_;
@@ -195,7 +220,8 @@ class Mover {
 // is never copied in the dumper's memory, which stays bounded.
 class PageRun {
  public:
-  PageRun(ImageWriter &w, uint8_t *buf, uint64_t cap) : w_(w), buf_(buf), cap_(cap) {}
+  PageRun(ImageWriter &w, uint8_t *buf, uint64_t cap, const Crc32cShift &page_shift)
+      : w_(w), buf_(buf), cap_(cap), page_shift_(page_shift) {}
   // Where the data of `pages` pages at addr goes: after the pending record if
   // they continue it and fit, else at the start (the pending record is written
   // first; see pending_error).
@@ -209,9 +235,20 @@ class PageRun {
   // The page at addr, whose data is at p, joins the pending record if it
   // follows it in the address space and in memory, and there is room; else it
   // starts the next one.
-  Err add(uint64_t addr, uint8_t *p, uint64_t ps) {
+  // page_crc: crc32c(0, page) if known (the record's checksum is then joined
+  // from its pages' instead of computed over the data again), else null.
+  Err add(uint64_t addr, uint8_t *p, uint64_t ps, const uint32_t *page_crc = nullptr) {
     if (n_ && (addr != start_ + n_ * ps || p != data_ + n_ * ps || (n_ + 1) * ps > cap_)) TRY(flush(ps));
-    if (!n_) { start_ = addr; data_ = p; }
+    if (!n_) {
+      start_ = addr;
+      data_ = p;
+      crc_known_ = page_crc != nullptr;
+      data_crc_ = page_crc ? *page_crc : 0;
+    } else if (crc_known_ && page_crc) {
+      data_crc_ = page_shift_(data_crc_) ^ *page_crc;  // crc(A || B), |B| = ps: crc32c.h
+    } else {
+      crc_known_ = false;
+    }
     n_++;
     return ok();
   }
@@ -222,7 +259,14 @@ class PageRun {
     e.u64(start_);
     e.u32((uint32_t)n_);
     e.u32(0);
-    Err err = w_.record2(Rec::Pages, hdr, sizeof hdr, data_, n_ * ps);
+    Err err = ok();
+    if (crc_known_) {  // crc(head || data) = shift^n(crc(head)) ^ crc(data), one shift per page
+      uint32_t crc = ImageWriter::head_crc(Rec::Pages, hdr, sizeof hdr, n_ * ps);
+      for (uint64_t i = 0; i < n_; i++) crc = page_shift_(crc);
+      err = w_.record2_crc(Rec::Pages, hdr, sizeof hdr, data_, n_ * ps, crc ^ data_crc_);
+    } else {
+      err = w_.record2(Rec::Pages, hdr, sizeof hdr, data_, n_ * ps);
+    }
     n_ = 0;
     return err;
   }
@@ -232,8 +276,11 @@ class PageRun {
   ImageWriter &w_;
   uint8_t *buf_;
   uint64_t cap_;
+  const Crc32cShift &page_shift_;
   uint8_t *data_ = nullptr;
   uint64_t start_ = 0, n_ = 0;
+  bool crc_known_ = false;
+  uint32_t data_crc_ = 0;
   Err flushed_ = ok();
 };
 
@@ -245,16 +292,18 @@ class PageRun {
 // is (it also reads protected pages, as ptrace does).
 // The run [addr, addr + n pages) of wanted pages, read to data, into PAGES
 // records: all-zero anonymous pages are left out (they come back as fresh zero
-// pages), splitting the record there.
-Err keep_pages(VmaRec &v, uint64_t addr, uint64_t n, uint8_t *data, PageRun &run) {
+// pages), splitting the record there. rep: what the helper found when it read
+// them (which are zero, their checksums).
+Err keep_pages(VmaRec &v, uint64_t addr, uint64_t n, uint8_t *data, PageRun &run, const MoverReply *rep = nullptr) {
   const uint64_t ps = page_size();
   for (uint64_t i = 0; i < n; i++) {
     uint8_t *src = data + i * ps;
-    if (v.kind == VmaKind::Anon && all_zero(src, ps)) {
+    bool zero = rep ? rep->zero_mask >> i & 1 : all_zero(src, ps);
+    if (v.kind == VmaKind::Anon && zero) {
       TRY(run.flush(ps));
       continue;
     }
-    TRY(run.add(addr + i * ps, src, ps));
+    TRY(run.add(addr + i * ps, src, ps, rep ? &rep->crc[i] : nullptr));
     v.saved_bytes += ps;
   }
   return ok();
@@ -276,7 +325,7 @@ constexpr uint64_t kHelperAfterBytes = 8u << 20;
 // Whether this run of `bytes` in v goes through the helper: only where it may
 // access without force (prot), once `*seen` (bytes so far) passed the threshold.
 bool use_helper(Mover &m, const VmaRec &v, int prot, uint64_t bytes, uint64_t *seen) {
-  if (!(v.prot & prot)) return false;
+  if (!kPageCopyHelper || !(v.prot & prot)) return false;
   if (m.running()) return true;
   *seen += bytes;
   return *seen >= kHelperAfterBytes && m.start();
@@ -315,8 +364,9 @@ class ReadAhead {
     int k = first_;
     first_ = (first_ + 1) % Mover::kSlots;
     inflight_--;
-    TRY(mover_.wait());
-    TRY(keep_pages(*q_[k].v, q_[k].addr, q_[k].n, mover_.slot(k), run_));
+    MoverReply rep;
+    TRY(mover_.wait(&rep));
+    TRY(keep_pages(*q_[k].v, q_[k].addr, q_[k].n, mover_.slot(k), run_, &rep));
     return run_.flush(page_size());
   }
   const ProcMem &mem_;
@@ -644,7 +694,8 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<u
   if (!buf) return errf("out of memory");
   Err e = ok();
   {
-    PageRun run(w, buf, cap);
+    static const Crc32cShift page_shift(page_size());
+    PageRun run(w, buf, cap, page_shift);
     ReadAhead pages(mem, run, cap);
     FromRun from(w, parent);
     PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), pages, from};

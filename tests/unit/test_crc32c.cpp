@@ -88,3 +88,14 @@ TEST_CASE("crc32c: Crc32cShift equals feeding zero bytes") {
     }
   }
 }
+
+TEST_CASE("crc32c: checksums of parts joined by Crc32cShift") {
+  static uint8_t buf[70000];
+  fill(buf, sizeof buf, 12345);
+  Crc32cShift page(4096);  // the dump's way of joining page after page
+  uint32_t joined = crc32c(0, buf, 4096);
+  for (size_t off = 4096; off + 4096 <= sizeof buf; off += 4096) joined = page(joined) ^ crc32c(0, buf + off, 4096);
+  CHECK(joined == crc32c(0, buf, sizeof buf / 4096 * 4096));
+  uint32_t head = crc32c(0, buf, 100), two = page(page(head)) ^ crc32c(0, buf + 100, 8192);
+  CHECK(two == crc32c(0, buf, 100 + 8192));
+}
