@@ -115,7 +115,8 @@ UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
 UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
-  src/files.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/options.cpp $(filter %/sha256.cpp,$(ARCH_SRCS))
+  src/files.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/options.cpp \
+  $(filter %/sha256.cpp %/crc32c.cpp,$(ARCH_SRCS))
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(B)
 	$(call say,CXX,$@)
@@ -166,7 +167,7 @@ clean:
 #                                build-asan/: bad-image matrix, 500-checkpoint endurance
 # tools: imgtool is built like the product (static, any ARCH, for QEMU guests
 # too); evolve is a target program, built like the e2e ones.
-$(B)/faults/imgtool: tests/faults/imgtool.cpp $(addprefix $(B)/obj/src/,crc32c.o codec.o image.o base.o)
+$(B)/faults/imgtool: tests/faults/imgtool.cpp $(addprefix $(B)/obj/src/,crc32c.o codec.o image.o base.o) $(B)/obj/arch/$(ARCHDIR)/crc32c.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(ALL_LDFLAGS) -o $@ $(CRT_BEGIN) $< $(filter %.o,$^) $(LIBS) $(CRT_END)

@@ -98,13 +98,27 @@ Err ImageWriter::preamble() {
 }
 
 Err ImageWriter::record2(Rec type, const void *a, size_t an, const void *b, size_t bn) {
+  return emit(type, a, an, b, bn, nullptr);
+}
+
+Err ImageWriter::record2_crc(Rec type, const void *a, size_t an, const void *b, size_t bn, uint32_t crc) {
+  return emit(type, a, an, b, bn, &crc);
+}
+
+uint32_t ImageWriter::head_crc(Rec type, const void *a, size_t an, size_t bn) {
+  uint8_t frame[8];
+  store_le32(frame, (uint32_t)type);
+  store_le32(frame + 4, (uint32_t)(an + bn));
+  return crc32c(crc32c(0, frame, sizeof frame), a, an);
+}
+
+Err ImageWriter::emit(Rec type, const void *a, size_t an, const void *b, size_t bn, const uint32_t *known_crc) {
   if (an + bn > kMaxRecord) return errf("internal: record %s too large", rec_name((uint32_t)type));
   uint8_t frame[8];
   store_le32(frame, (uint32_t)type);
   store_le32(frame + 4, (uint32_t)(an + bn));
-  uint32_t crc = crc32c(0, frame, sizeof frame);
-  crc = crc32c(crc, a, an);
-  if (bn) crc = crc32c(crc, b, bn);
+  uint32_t crc = known_crc ? *known_crc : head_crc(type, a, an, bn);
+  if (!known_crc && bn) crc = crc32c(crc, b, bn);
   uint8_t tail[4];
   store_le32(tail, crc);
   TRY(put(frame, sizeof frame));

@@ -69,12 +69,18 @@ class ImageWriter {
   Err record(Rec type, const void *p, size_t n) { return record2(type, p, n, nullptr, 0); }
   // One record whose payload is a followed by b (a header and bulk data).
   Err record2(Rec type, const void *a, size_t an, const void *b, size_t bn);
+  // The same with the record's checksum computed by the caller (from
+  // head_crc and b's checksum: crc32c.h, Crc32cShift).
+  Err record2_crc(Rec type, const void *a, size_t an, const void *b, size_t bn, uint32_t crc);
+  // The checksum of a record's frame and a, b (of bn bytes) not yet included.
+  static uint32_t head_crc(Rec type, const void *a, size_t an, size_t bn);
   Err flush();
   uint64_t bytes() const { return bytes_; }
   uint64_t records() const { return records_; }
 
  private:
   Err put(const void *p, size_t n);
+  Err emit(Rec type, const void *a, size_t an, const void *b, size_t bn, const uint32_t *known_crc);
   int fd_;
   uint8_t *buf_ = nullptr;
   size_t used_ = 0;

@@ -9,8 +9,12 @@
 //   shared file-backed, vDSO, vvar        nothing (by reference / by the kernel)
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,9 +22,11 @@
 #include <algorithm>
 
 #include "codec.h"
+#include "crc32c.h"
 #include "process.h"
 #include "procfs.h"
 #include "remote.h"
+#include "pagecopy.h"
 
 namespace {
 constexpr uint64_t kPmPresent = 1ull << 63, kPmSwapped = 1ull << 62, kPmFilePage = 1ull << 61;
@@ -103,22 +109,166 @@ bool all_zero(const uint8_t *p, size_t n) {
   return true;
 }
 
-// Page-at-a-time writer of PAGES records: consecutive pages are gathered into one
-// record of at most kMaxPagesBytes, so the dumper's memory stays bounded.
+// At most this many pages per run (kMaxPagesBytes of the smallest page size).
+constexpr uint64_t kMaxRunPages = kMaxPagesBytes / 4096;
+
+// What the helper says about a request: its outcome and, for a read, which
+// pages are all zero and the CRC32C of each (the dump's checksums are then
+// computed on the CPU that read the data, while it is in its cache).
+struct MoverReply {
+  Err err;
+  uint64_t zero_mask;  // bit i: page i is all zero
+  uint32_t crc[kMaxRunPages];
+};
+
+// A helper process that moves page data between slots of a shared buffer and
+// the target's memory (through the caller's ProcMem, whose /proc/PID/mem fd it
+// inherits), while this process does the image I/O: the two copies of every
+// page run on two CPUs at once. Requests are done in order, one reply each. It only gets accesses the mapping's
+// protection allows without FOLL_FORCE (the kernel may force only for the
+// tracer: CONFIG_PROC_MEM_FORCE_PTRACE); it dies with this process
+// (PR_SET_PDEATHSIG) and is reaped before the caller returns, so its PID is
+// free again before rstrt creates the threads.
+class Mover {
+ public:
+  static constexpr int kSlots = 3;
+  Mover(const ProcMem &mem, uint64_t slot_bytes) : mem_(mem), slot_bytes_(slot_bytes) {}
+  Mover(const Mover &) = delete;
+  ~Mover() { stop(); }
+  // Start the helper (false: it could not be, the caller copies by itself).
+  bool start() {
+    if (pid_ > 0) return true;
+    void *a = mmap(nullptr, kSlots * slot_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (a == MAP_FAILED) return false;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) { munmap(a, kSlots * slot_bytes_); return false; }
+    area_ = static_cast<uint8_t *>(a);
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) {
+      close(sv[0]);
+      serve(sv[1], parent);
+    }
+    close(sv[1]);
+    if (pid < 0) { close(sv[0]); munmap(a, kSlots * slot_bytes_); area_ = nullptr; return false; }
+    sock_ = sv[0];
+    pid_ = pid;
+    return true;
+  }
+  bool running() const { return pid_ > 0; }
+  uint8_t *slot(int k) const { return area_ + k * slot_bytes_; }
+  Err submit(bool write, uint64_t addr, uint64_t len, int k) {
+    Req q = {write, (uint32_t)k, addr, len};
+    if (send(sock_, &q, sizeof q, MSG_NOSIGNAL) != (ssize_t)sizeof q) return sys_err("page copy helper");
+    return ok();
+  }
+  // The outcome of the oldest request not yet waited for.
+  Err wait(MoverReply *out = nullptr) {
+    MoverReply rep;
+    MoverReply &e = out ? *out : rep;
+    for (;;) {
+      ssize_t r = recv(sock_, &e, sizeof e, 0);
+      if (r == (ssize_t)sizeof e) return e.err;
+      if (r < 0 && errno == EINTR && !abort_requested) continue;
+      if (r < 0 && errno == EINTR) return check_abort();
+      return r < 0 ? sys_err("page copy helper") : errf("page copy helper: died");
+    }
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    close(sock_);  // end of requests: it exits
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
+    munmap(area_, kSlots * slot_bytes_);
+    pid_ = -1;
+  }
+
+ private:
+  struct Req {
+    uint32_t write, slot;
+    uint64_t addr, len;
+  };
+  [[noreturn]] void serve(int s, pid_t parent) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, nullptr);  // the caller's handlers are not for it
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
+    Req q;
+    MoverReply rep;
+    while (recv(s, &q, sizeof q, 0) == (ssize_t)sizeof q) {
+      rep.err = q.slot < kSlots && q.len <= slot_bytes_ ? do_request(q, &rep) : errf("internal: bad page copy request");
+      if (send(s, &rep, sizeof rep, MSG_NOSIGNAL) != (ssize_t)sizeof rep) break;
+    }
+    _exit(0);
+  }
+  Err do_request(const Req &q, MoverReply *rep) {
+    uint8_t *p = slot(q.slot);
+    if (q.write) return mem_.write(q.addr, p, q.len);
+    TRY(mem_.read(q.addr, p, q.len));
+    const uint64_t ps = page_size(), n = q.len / ps;
+    rep->zero_mask = 0;
+    for (uint64_t i = 0; i < n && i < kMaxRunPages; i++) {
+      rep->zero_mask |= (uint64_t)all_zero(p + i * ps, ps) << i;
+      rep->crc[i] = crc32c(0, p + i * ps, ps);  // zero pages of file mappings are kept
+    }
+    return ok();
+  }
+  const ProcMem &mem_;
+  uint64_t slot_bytes_;
+  uint8_t *area_ = nullptr;
+  int sock_ = -1;
+  pid_t pid_ = -1;
+};
+
+// Writer of PAGES records out of one buffer of kMaxPagesBytes: page data is
+// read straight into it (reserve), and consecutive pages already there become
+// one record (add); an all-zero page or a gap ends the record (flush). The data
+// is never copied in the dumper's memory, which stays bounded.
 class PageRun {
  public:
-  PageRun(ImageWriter &w, uint8_t *buf) : w_(w), buf_(buf) {}
-  uint8_t *slot(uint64_t addr, uint64_t ps) {
-    if (n_ && (addr != start_ + n_ * ps || (n_ + 1) * ps > kMaxPagesBytes)) flushed_ = flush(ps);
-    if (!n_) start_ = addr;
-    return buf_ + n_ * ps;
+  PageRun(ImageWriter &w, uint8_t *buf, uint64_t cap, const Crc32cShift &page_shift)
+      : w_(w), buf_(buf), cap_(cap), page_shift_(page_shift) {}
+  // Where the data of `pages` pages at addr goes: after the pending record if
+  // they continue it and fit, else at the start (the pending record is written
+  // first; see pending_error).
+  uint8_t *reserve(uint64_t addr, uint64_t pages, uint64_t ps) {
+    if (!n_) return buf_;
+    uint8_t *end = data_ + n_ * ps;
+    if (addr == start_ + n_ * ps && end + pages * ps <= buf_ + cap_) return end;
+    flushed_ = flush(ps);
+    return buf_;
   }
-  void commit() { n_++; }
+  // The page at addr, whose data is at p, joins the pending record if it
+  // follows it in the address space and in memory, and there is room; else it
+  // starts the next one.
+  // page_crc: crc32c(0, page) if known (the record's checksum is then joined
+  // from its pages' instead of computed over the data again), else null.
+  Err add(uint64_t addr, uint8_t *p, uint64_t ps, const uint32_t *page_crc = nullptr) {
+    if (n_ && (addr != start_ + n_ * ps || p != data_ + n_ * ps || (n_ + 1) * ps > cap_)) TRY(flush(ps));
+    if (!n_) {
+      start_ = addr;
+      data_ = p;
+      crc_known_ = page_crc != nullptr;
+      data_crc_ = page_crc ? *page_crc : 0;
+    } else if (crc_known_ && page_crc) {
+      data_crc_ = page_shift_(data_crc_) ^ *page_crc;  // crc(A || B), |B| = ps: crc32c.h
+    } else {
+      crc_known_ = false;
+    }
+    n_++;
+    return ok();
+  }
   Err flush(uint64_t ps) {
     if (!n_) return ok();
     uint8_t hdr[kPagesHeadLen];
     encode_pages_head(PagesHead{start_, (uint32_t)n_, 0}, hdr);
-    Err err = w_.record2(Rec::Pages, hdr, sizeof hdr, buf_, n_ * ps);
+    Err err = ok();
+    if (crc_known_) {  // crc(head || data) = shift^n(crc(head)) ^ crc(data), one shift per page
+      uint32_t crc = ImageWriter::head_crc(Rec::Pages, hdr, sizeof hdr, n_ * ps);
+      for (uint64_t i = 0; i < n_; i++) crc = page_shift_(crc);
+      err = w_.record2_crc(Rec::Pages, hdr, sizeof hdr, data_, n_ * ps, crc ^ data_crc_);
+    } else {
+      err = w_.record2(Rec::Pages, hdr, sizeof hdr, data_, n_ * ps);
+    }
     n_ = 0;
     return err;
   }
@@ -127,7 +277,12 @@ class PageRun {
  private:
   ImageWriter &w_;
   uint8_t *buf_;
+  uint64_t cap_;
+  const Crc32cShift &page_shift_;
+  uint8_t *data_ = nullptr;
   uint64_t start_ = 0, n_ = 0;
+  bool crc_known_ = false;
+  uint32_t data_crc_ = 0;
   Err flushed_ = ok();
 };
 
@@ -137,23 +292,92 @@ class PageRun {
 // checkpoint would silently copy every page a process still shares with its
 // parent or children. /proc/PID/mem reads with plain GUP and keeps sharing as it
 // is (it also reads protected pages, as ptrace does).
-// Copy the run [addr, addr + n pages) of wanted pages into the image: one read
-// for the run, then page by page into PAGES records, dropping all-zero anonymous
-// pages (they come back as fresh zero pages).
-Err dump_run(int pid, const ProcMem &mem, VmaRec &v, uint64_t addr, uint64_t n, PageRun &run, uint8_t *tmp) {
+// The run [addr, addr + n pages) of wanted pages, read to data, into PAGES
+// records: all-zero anonymous pages are left out (they come back as fresh zero
+// pages), splitting the record there. rep: what the helper found when it read
+// them (which are zero, their checksums).
+Err keep_pages(VmaRec &v, uint64_t addr, uint64_t n, uint8_t *data, PageRun &run, const MoverReply *rep = nullptr) {
   const uint64_t ps = page_size();
-  TRY(mem.read(addr, tmp, n * ps));
   for (uint64_t i = 0; i < n; i++) {
-    const uint8_t *src = tmp + i * ps;
-    if (v.kind == VmaKind::Anon && all_zero(src, ps)) continue;
-    uint8_t *dst = run.slot(addr + i * ps, ps);
-    TRY(run.pending_error());
-    memcpy(dst, src, ps);
-    run.commit();
+    uint8_t *src = data + i * ps;
+    bool zero = rep ? rep->zero_mask >> i & 1 : all_zero(src, ps);
+    if (v.kind == VmaKind::Anon && zero) {
+      TRY(run.flush(ps));
+      continue;
+    }
+    TRY(run.add(addr + i * ps, src, ps, rep ? &rep->crc[i] : nullptr));
     v.saved_bytes += ps;
   }
   return ok();
 }
+
+// The same with one read straight into the record buffer.
+Err dump_run(const ProcMem &mem, VmaRec &v, uint64_t addr, uint64_t n, PageRun &run) {
+  const uint64_t ps = page_size();
+  uint8_t *dst = run.reserve(addr, n, ps);
+  TRY(run.pending_error());
+  TRY(mem.read(addr, dst, n * ps));
+  return keep_pages(v, addr, n, dst, run);
+}
+
+// The helper is a fork: it pays for itself only once a process has this much
+// page data (small processes never start it).
+constexpr uint64_t kHelperAfterBytes = 8u << 20;
+
+// Whether this run of `bytes` in v goes through the helper: only where it may
+// access without force (prot), once `*seen` (bytes so far) passed the threshold.
+bool use_helper(Mover &m, const VmaRec &v, int prot, uint64_t bytes, uint64_t *seen) {
+  if (!kPageCopyHelper || !(v.prot & prot)) return false;
+  if (m.running()) return true;
+  *seen += bytes;
+  return *seen >= kHelperAfterBytes && m.start();
+}
+
+// The dump's page reads: through the Mover, up to kSlots runs ahead of the
+// records being written, or one by one into the record buffer (small or
+// unreadable mappings, or no helper).
+class ReadAhead {
+ public:
+  ReadAhead(const ProcMem &mem, PageRun &run, uint64_t cap) : mem_(mem), run_(run), mover_(mem, cap) {}
+  Err queue(VmaRec &v, uint64_t addr, uint64_t n) {
+    if (!use_helper(mover_, v, PROT_READ, n * page_size(), &seen_)) {
+      TRY(drain());
+      return dump_run(mem_, v, addr, n, run_);
+    }
+    if (inflight_ == Mover::kSlots) TRY(complete());
+    int k = (first_ + inflight_) % Mover::kSlots;
+    q_[k] = Queued{&v, addr, n};
+    TRY(mover_.submit(false, addr, n * page_size(), k));
+    inflight_++;
+    return ok();
+  }
+  Err drain() {
+    while (inflight_) TRY(complete());
+    return ok();
+  }
+
+ private:
+  struct Queued {
+    VmaRec *v;
+    uint64_t addr, n;
+  };
+  // The oldest read: into records, which are written before its slot is reused.
+  Err complete() {
+    int k = first_;
+    first_ = (first_ + 1) % Mover::kSlots;
+    inflight_--;
+    MoverReply rep;
+    TRY(mover_.wait(&rep));
+    TRY(keep_pages(*q_[k].v, q_[k].addr, q_[k].n, mover_.slot(k), run_, &rep));
+    return run_.flush(page_size());
+  }
+  const ProcMem &mem_;
+  PageRun &run_;
+  Mover mover_;
+  Queued q_[Mover::kSlots];
+  int first_ = 0, inflight_ = 0;
+  uint64_t seen_ = 0;
+};
 
 // Runs of pages still shared copy-on-write with the parent, as PAGES_FROM
 // records: the parent's copy is in the image already.
@@ -189,10 +413,8 @@ bool shared_with_parent(uint64_t pm, uint64_t parent_pm) {
 
 struct PageScan {
   int pid, pagemap, parent_pagemap;  // parent_pagemap < 0: no parent in the set
-  const ProcMem &mem;
-  PageRun &run;
+  ReadAhead &pages;
   FromRun &from;
-  uint8_t *tmp;
 };
 
 Err dump_vma_pages(PageScan &sc, VmaRec &v) {
@@ -209,11 +431,12 @@ Err dump_vma_pages(PageScan &sc, VmaRec &v) {
       if (shared_with_parent(pm[i], ppm[i])) { TRY(sc.from.add(a + i * ps, ps)); i++; continue; }
       uint64_t j = i + 1;
       while (j < n && j - i < max_run && page_wanted(v, pm[j]) && !shared_with_parent(pm[j], ppm[j])) j++;
-      TRY(dump_run(sc.pid, sc.mem, v, a + i * ps, j - i, sc.run, sc.tmp));
+      TRY(sc.pages.queue(v, a + i * ps, j - i));
       i = j;
     }
     a += n * ps;
   }
+  TRY(sc.pages.drain());
   return sc.from.flush();
 }
 
@@ -234,10 +457,11 @@ Err dump_shared_anon(int pid, VmaRec &v, PageRun &run, uint64_t lo, uint64_t hi)
     off_t hole = lseek(fd.get(), data, SEEK_HOLE);
     if (hole < 0 || (uint64_t)hole > hi) hole = (off_t)hi;
     for (off_t o = data & ~(off_t)(ps - 1); o < hole; o += ps) {
-      uint8_t *dst = run.slot(v.start + (o - base), ps);
+      uint64_t addr = v.start + (o - base);
+      uint8_t *dst = run.reserve(addr, 1, ps);
       TRY(run.pending_error());
       if (pread(fd.get(), dst, ps, o) != (ssize_t)ps) return sys_err("reading shared memory");
-      run.commit();
+      TRY(run.add(addr, dst, ps));
       v.saved_bytes += ps;
     }
     off = hole;
@@ -404,8 +628,6 @@ Err map_shared_from(Remote &rc, const VmaRec &v, int opid, uint64_t owner_start,
   return ok();
 }
 
-// The mapping that holds all of [a, a + len), if one does (no wrap-around:
-// a must lie inside the mapping before its end is subtracted from).
 // The first mapping of a shmem object: a plain shared anonymous mapping when
 // it maps the whole object from its start; otherwise the object is made whole
 // somewhere the kernel picks (nothing is mapped there yet that the rest of
@@ -423,6 +645,8 @@ Err make_shared_object(Remote &rc, int pid, const VmaRec &v) {
   return e;
 }
 
+// The mapping that holds all of [a, a + len) (a < v.end first: v.end - a must
+// not wrap around for a range above the mapping).
 const VmaRec *vma_of(const Vec<VmaRec> &vmas, uint64_t a, uint64_t len) {
   for (auto &v : vmas)
     if (a >= v.start && a < v.end && len <= v.end - a) return &v;
@@ -490,28 +714,37 @@ Err dump_shared_unsaved(int pid, VmaRec &v, PageRun &run, Vec<ShmSaved> &saved) 
 }
 }  // namespace
 
+namespace {
+Err dump_mappings(PageScan &sc, PageRun &run, Vec<VmaRec> &vmas, Vec<ShmSaved> &dumped_shm) {
+  for (auto &v : vmas) {
+    if (v.kind == VmaKind::SharedAnon) {
+      TRY(dump_shared_unsaved(sc.pid, v, run, dumped_shm));
+    } else if (v.kind == VmaKind::Anon || (v.kind == VmaKind::File && !v.shared)) {
+      TRY(dump_vma_pages(sc, v));
+    }
+    TRY(run.flush(page_size()));  // records never span two mappings
+  }
+  return ok();
+}
+}  // namespace
+
 Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<ShmSaved> &dumped_shm, ImageWriter &w) {
   Fd pagemap, parent_pagemap;
   TRY(open_proc(pid, "pagemap", &pagemap));
   if (parent > 0) TRY(open_proc(parent, "pagemap", &parent_pagemap));
   const size_t cap = kMaxPagesBytes > page_size() ? kMaxPagesBytes : page_size();
-  uint8_t *buf = static_cast<uint8_t *>(malloc(cap)), *tmp = static_cast<uint8_t *>(malloc(cap));
-  if (!buf || !tmp) { free(buf); free(tmp); return errf("out of memory"); }
-  PageRun run(w, buf);
-  FromRun from(w, parent);
-  PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), mem, run, from, tmp};
+  uint8_t *buf = static_cast<uint8_t *>(malloc(cap));
+  if (!buf) return errf("out of memory");
   Err e = ok();
-  for (auto &v : vmas) {
-    if (v.kind == VmaKind::SharedAnon) {
-      e = dump_shared_unsaved(pid, v, run, dumped_shm);
-    } else if (v.kind == VmaKind::Anon || (v.kind == VmaKind::File && !v.shared)) {
-      e = dump_vma_pages(sc, v);
-    }
-    if (!e) e = run.flush(page_size());  // records never span two mappings
-    if (e) break;
-  }
+  {
+    static const Crc32cShift page_shift(page_size());
+    PageRun run(w, buf, cap, page_shift);
+    ReadAhead pages(mem, run, cap);
+    FromRun from(w, parent);
+    PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), pages, from};
+    e = dump_mappings(sc, run, vmas, dumped_shm);
+  }  // the helper is reaped here
   free(buf);
-  free(tmp);
   return e;
 }
 
@@ -658,12 +891,59 @@ Err page_run_header(ImageReader &rd, uint32_t len, uint64_t *addr, uint64_t *n, 
   return ok();
 }
 
-// PAGES: the data follows in the record (mem == nullptr: only check it).
-Err restore_data_run(ImageReader &rd, const ProcMem *mem, uint64_t addr, uint64_t bytes, uint32_t len, uint8_t *buf) {
+// The restore's page writes: through the Mover, up to kSlots records behind
+// the one being read and checked, or one by one from the own buffer (mappings
+// the helper may not write, small processes, or no helper). Either way the
+// writes land in the image's order: the own buffer is used only once all
+// earlier writes are done.
+class WriteBehind {
+ public:
+  WriteBehind(const ProcMem &mem, uint8_t *buf, uint64_t cap) : mem_(mem), buf_(buf), mover_(mem, cap) {}
+  // Where the next record's data of `bytes` for mapping v is read to.
+  Err buffer(const VmaRec &v, uint64_t bytes, uint8_t **out) {
+    if (!use_helper(mover_, v, PROT_WRITE, bytes, &seen_)) {
+      TRY(drain());
+      slot_ = -1;
+      *out = buf_;
+      return ok();
+    }
+    if (inflight_ == Mover::kSlots) {  // the oldest write holds slot next_
+      TRY(mover_.wait());
+      inflight_--;
+    }
+    slot_ = next_;
+    *out = mover_.slot(slot_);
+    return ok();
+  }
+  // Write what buffer() gave, once the record is checked.
+  Err write(uint64_t addr, uint64_t bytes) {
+    if (slot_ < 0) return mem_.write(addr, buf_, bytes);
+    TRY(mover_.submit(true, addr, bytes, slot_));
+    inflight_++;
+    next_ = (next_ + 1) % Mover::kSlots;
+    return ok();
+  }
+  Err drain() {
+    for (; inflight_; inflight_--) TRY(mover_.wait());
+    return ok();
+  }
+
+ private:
+  const ProcMem &mem_;
+  uint8_t *buf_;
+  Mover mover_;
+  int slot_ = -1, next_ = 0, inflight_ = 0;
+  uint64_t seen_ = 0;
+};
+
+// PAGES: the data follows in the record (wb == nullptr: only check it).
+Err restore_data_run(ImageReader &rd, WriteBehind *wb, const VmaRec &v, uint64_t addr, uint64_t bytes, uint32_t len,
+                     uint8_t *buf) {
   if (bytes > kMaxPagesBytes || bytes != len - 16) return rd.bad("bad page run length");
+  if (wb) TRY(wb->buffer(v, bytes, &buf));
   TRY(rd.chunk(buf, (uint32_t)bytes));
   TRY(rd.finish());
-  return mem ? mem->write(addr, buf, bytes) : ok();
+  return wb ? wb->write(addr, bytes) : ok();
 }
 
 // PAGES_FROM: copy the same pages from the earlier process (restored already).
@@ -678,7 +958,6 @@ Err restore_from_run(ImageReader &rd, const ProcMem &mem, uint64_t addr, uint64_
   }
   return ok();
 }
-}  // namespace
 
 bool has_pid(const Vec<int> &v, int pid) {
   for (int p : v)
@@ -686,30 +965,50 @@ bool has_pid(const Vec<int> &v, int pid) {
   return false;
 }
 
-Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, const Vec<int> &sources,
-                  uint32_t *type, uint32_t *len) {
+Err restore_records(ImageReader &rd, const ProcMem *mem, WriteBehind *wb, const Vec<VmaRec> &vmas,
+                    const Vec<int> &sources, uint8_t *buf, uint32_t *type, uint32_t *len) {
   const uint64_t ps = page_size();
-  uint8_t *buf = static_cast<uint8_t *>(malloc(kMaxPagesBytes > ps ? kMaxPagesBytes : ps));
-  if (!buf) return errf("out of memory");
-  Err e = ok();
-  while (!e && ((*type & kRecOptional) || *type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom)) {
+  while ((*type & kRecOptional) || *type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom) {
     if (*type & kRecOptional) {  // FORMAT.md: skipped wherever it stands
-      if (!(e = rd.skip())) e = rd.next(type, len);
+      TRY(rd.skip());
+      TRY(rd.next(type, len));
       continue;
     }
     uint64_t addr = 0, n = 0;
     uint32_t aux = 0;
-    if ((e = page_run_header(rd, *len, &addr, &n, &aux))) break;
-    if (!restorable(vmas, addr, n * ps)) {
-      e = rd.bad("pages at 0x%llx lie outside any restorable mapping", (unsigned long long)addr);
-      break;
+    TRY(page_run_header(rd, *len, &addr, &n, &aux));
+    if (!restorable(vmas, addr, n * ps))
+      return rd.bad("pages at 0x%llx lie outside any restorable mapping", (unsigned long long)addr);
+    if (*type == (uint32_t)Rec::Pages) {
+      TRY(restore_data_run(rd, wb, *vma_of(vmas, addr, n * ps), addr, n * ps, *len, buf));
+    } else if (*len != 16) {
+      return rd.bad("bad length");
+    } else if (!has_pid(sources, (int)aux)) {
+      return rd.bad("pages from process %u, which is not restored before this one", aux);
+    } else if (mem) {
+      TRY(wb->drain());  // in the image's order
+      TRY(restore_from_run(rd, *mem, addr, n * ps, (int)aux, buf));
+    } else {
+      TRY(rd.finish());
     }
-    if (*type == (uint32_t)Rec::Pages) e = restore_data_run(rd, mem, addr, n * ps, *len, buf);
-    else if (*len != 16) e = rd.bad("bad length");
-    else if (!has_pid(sources, (int)aux)) e = rd.bad("pages from process %u, which is not restored before this one", aux);
-    else e = mem ? restore_from_run(rd, *mem, addr, n * ps, (int)aux, buf) : rd.finish();
-    if (!e) e = rd.next(type, len);
+    TRY(rd.next(type, len));
   }
+  return wb ? wb->drain() : ok();
+}
+}  // namespace
+
+Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, const Vec<int> &sources,
+                  uint32_t *type, uint32_t *len) {
+  const uint64_t ps = page_size(), cap = kMaxPagesBytes > ps ? kMaxPagesBytes : ps;
+  uint8_t *buf = static_cast<uint8_t *>(malloc(cap));
+  if (!buf) return errf("out of memory");
+  Err e = ok();
+  if (mem) {
+    WriteBehind wb(*mem, buf, cap);
+    e = restore_records(rd, mem, &wb, vmas, sources, buf, type, len);
+  } else {
+    e = restore_records(rd, nullptr, nullptr, vmas, sources, buf, type, len);
+  }  // the helper is reaped here
   free(buf);
   return e;
 }

@@ -249,6 +249,8 @@ poke_fixed "$V2" 8 "$(od -An -tu8 -j "$V1" -N 8 "$IMG" | tr -d ' ')"
 try vma_overlap "$(at VMA 2)"
 poke_fixed "$(p PAGES)" 8 4096
 try pages_outside_mappings "$(at PAGES)"
+poke_fixed "$(p PAGES)" 8 0xfff0000000000000 # above every mapping, not only below the first
+try pages_above_mappings "$(at PAGES)"
 poke_fixed $(($(p PAGES) + 8)) 4 0
 try pages_count_0 "$(at PAGES)"
 poke_fixed $(($(p PAGES) + 8)) 4 0x7fffffff

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arch_api.h"
+#include "crc32c.h"
 #include "image.h"
 
 namespace {
@@ -162,4 +163,24 @@ TEST_CASE("image: error messages name the record and its offset") {
   b[pages_at + 8 + 20] ^= 1;
   m.replace(b);
   CHECK(read_all(m.fd) == "bad image: record PAGES at offset " + std::to_string(pages_at) + ": checksum mismatch");
+}
+
+TEST_CASE("image: record2_crc writes what record2 writes") {
+  std::vector<uint8_t> data(300000);
+  for (size_t i = 0; i < data.size(); i++) data[i] = (uint8_t)(i * 7 + (i >> 9));
+  uint8_t hdr[16] = {9, 8, 7};
+  MemImage one, two;
+  {
+    ImageWriter w(one.fd);
+    REQUIRE(!w.record2(Rec::Pages, hdr, sizeof hdr, data.data(), data.size()));
+    REQUIRE(!w.flush());
+  }
+  {
+    ImageWriter w(two.fd);
+    uint32_t crc = crc32c(ImageWriter::head_crc(Rec::Pages, hdr, sizeof hdr, data.size()), data.data(), data.size());
+    REQUIRE(!w.record2_crc(Rec::Pages, hdr, sizeof hdr, data.data(), data.size(), crc));
+    REQUIRE(!w.flush());
+  }
+  CHECK(one.bytes() == two.bytes());
+  CHECK(one.bytes().size() == 8 + 16 + data.size() + 4);
 }

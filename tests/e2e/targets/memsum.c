@@ -7,6 +7,10 @@
  *    expected order-sensitive checksum is kept in a global (.bss);
  *  - a 64 MiB sparse anonymous region with one word in every 16th page: the
  *    untouched pages must still read as zero;
+ *  - 256 KiB of anonymous memory written, then made read-only, mapped just
+ *    above the dense region (the page copies come to it after the dense
+ *    memory: a helper that copies only what it may without FOLL_FORCE hands
+ *    it back to chkpt and rstrt);
  *  - 256 KiB of brk heap (raw brk syscall: musl's sbrk refuses to grow), and
  *    afterwards the heap must still grow from where it ended (mm->brk);
  *  - a MAP_PRIVATE file mapping of LOGFILE.dat with every other page written:
@@ -26,9 +30,10 @@
 
 #define SPARSE_LEN (64UL << 20)
 #define BRK_LEN (256UL << 10)
+#define RO_LEN (256UL << 10)
 #define FILE_PAGES 16
 
-static uint64_t dense_sum, brk_sum; /* expected checksums */
+static uint64_t dense_sum, brk_sum, ro_sum; /* expected checksums */
 
 static void *idle_thread(void *arg)
 {
@@ -98,6 +103,10 @@ int main(int argc, char **argv)
 	catch_usr2();
 
 	size_t words = (mib << 20) / 8;
+	uint64_t *ro = map_anon(RO_LEN); /* mapped first: above the dense region */
+	ro_sum = fill(ro, RO_LEN / 8, 7);
+	if (mprotect(ro, RO_LEN, PROT_READ) < 0)
+		die("memsum: mprotect: %s", strerror(errno));
 	uint64_t *dense = map_anon(mib << 20);
 	dense_sum = fill(dense, words, 0x9e3779b97f4a7c15ULL);
 
@@ -151,6 +160,8 @@ int main(int argc, char **argv)
 	}
 	if (checksum((uint64_t *)brk0, BRK_LEN / 8) != brk_sum)
 		bad = "brk heap";
+	else if (checksum(ro, RO_LEN / 8) != ro_sum)
+		bad = "read-only region";
 	else if ((char *)syscall(SYS_brk, 0) != brk0 + BRK_LEN)
 		bad = "brk end moved";
 	else if ((char *)syscall(SYS_brk, brk0 + 2 * BRK_LEN) != brk0 + 2 * BRK_LEN)
