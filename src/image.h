@@ -11,7 +11,7 @@
 #include "base.h"
 
 constexpr uint16_t kFormatMajor = 1;
-constexpr uint16_t kFormatMinor = 0;
+constexpr uint16_t kFormatMinor = 1;  // 1: PROC_ATTR, THREAD_ATTR, TIMER
 constexpr uint32_t kMaxRecord = 16u << 20;   // sanity bound on any record's length
 constexpr uint32_t kMaxPagesBytes = 256u << 10;  // page data per PAGES record (>= 1 page)
 // Record types with this bit set may be skipped by a reader that does not know them.
@@ -33,6 +33,9 @@ enum class Rec : uint32_t {
   End = 13,     // end of image: record count
   Fdesc = 14,   // one open file description shared by fds of the set (with queued data)
   PagesFrom = 15,  // pages whose content equals the same pages of an earlier process (COW)
+  ProcAttr = 16,   // dumpable, child subreaper, group stop, interval timers (procattr.h)
+  ThreadAttr = 17, // one thread: credentials, capabilities, securebits, pdeathsig, scheduling, affinity
+  Timer = 18,      // one POSIX timer
 };
 const char *rec_name(uint32_t type);
 

@@ -31,8 +31,7 @@ struct Gadget {
 Err check_target(int pid);
 Err dump_process(int pid, ProcImage *img);
 Err dump_brk(Tracee &t, const Gadget &g, MmRec *mm);
-Err check_restore_rights(const ProcessRec &p);
-Err restore_creds(Tracee &t, const ProcessRec &p);
+Err check_restore_rights(const ProcImage &img);
 Err restore_identity_child(const ProcImage &img);
 Err restore_rlimits_child(const RlimitsRec &r);
 Err restore_mm(Tracee &t, const ProcMem &mem, const Gadget &g, const MmRec &mm, int exe_fd);

@@ -99,7 +99,7 @@ Err check_vma(ImageReader &rd, const VmaRec &v, const Vec<VmaRec> &before) {
 
 // Decode one metadata record into img; `last` enforces the order of FORMAT.md.
 Err take_record(ImageReader &rd, uint32_t type, uint32_t len, ProcImage *img, uint32_t *last) {
-  if (type < *last || type > (uint32_t)Rec::Vma) return rd.bad("out of order (after %s)", rec_name(*last));
+  if (type < *last || (type > (uint32_t)Rec::Vma && !is_attr_record(type))) return rd.bad("out of order (after %s)", rec_name(*last));
   *last = type;
   TRY(read_record(rd, len));
   bool good = false;
@@ -117,7 +117,9 @@ Err take_record(ImageReader &rd, uint32_t type, uint32_t len, ProcImage *img, ui
       if (good) img->vmas.push(std::move(v));
       break;
     }
-    default: return rd.bad("unexpected in a process");
+    default:
+      if (!is_attr_record(type)) return rd.bad("unexpected in a process");
+      good = decode_attr_record(type, rec_buf, len, &img->attrs);
   }
   return good ? ok() : rd.bad("malformed");
 }
@@ -129,7 +131,7 @@ Err check_process(const ProcImage &img, const TreeEntry &te, const SetImage &set
     if (img.threads[i].tid != te.tids[i]) return errf("bad image: process %d: thread %d not in TREE", te.pid, img.threads[i].tid);
   for (auto &f : img.files)
     if (f.desc >= set.fdescs.size()) return errf("bad image: process %d fd %d: no such description", te.pid, f.fd);
-  return ok();  // mappings: check_vma, as they are read
+  return check_attrs_image(img, te);  // mappings: check_vma, as they are read
 }
 
 // One process's metadata; its PROCESS header is in type/len, and the header
@@ -141,7 +143,7 @@ Err read_one_process(ImageReader &rd, ProcImage *img, uint32_t *type, uint32_t *
   uint32_t last = (uint32_t)Rec::Process;
   for (;;) {
     TRY(rd.next(type, len));
-    if (*type <= (uint32_t)Rec::Process || *type > (uint32_t)Rec::Vma) return ok();
+    if (*type <= (uint32_t)Rec::Process || (*type > (uint32_t)Rec::Vma && !is_attr_record(*type))) return ok();
     TRY(take_record(rd, *type, *len, img, &last));
   }
 }
@@ -470,9 +472,9 @@ Err rebuild_memory(size_t k, ImageReader &rd, uint32_t *type, uint32_t *len) {
   return read_page_group(rd, &mem, img.vmas, type, len);
 }
 
-Err resume_thread(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadRec &th, const ProcessRec &p) {
+Err resume_thread(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadRec &th, const ProcImage &img) {
   TRY(restore_thread_self(t, mem, g, th));
-  TRY(restore_creds(t, p));
+  TRY(restore_thread_attrs(t, mem, g, img, th.tid));
   TRY(restore_thread_regs(t, th));
   TRY(t.resume_with(th.regs, th.sigmask));
   return t.detach();
@@ -496,11 +498,11 @@ Err hand_over(size_t k) {
     TRY(create_thread(main, mem, g, img.threads[i].tid));
     Tracee t(img.threads[i].tid);
     TRY(t.inject_begin(g.insn));
-    TRY(resume_thread(t, mem, g, img.threads[i], img.proc));
+    TRY(resume_thread(t, mem, g, img.threads[i], img));
   }
   TRY(restore_pending(main, mem, g, pid, img.pending));
   TRY(restore_thread_self(main, mem, g, img.threads[0]));
-  TRY(restore_creds(main, img.proc));
+  TRY(restore_main_attrs(main, mem, g, img));
   TRY(main.syscall(SYS_munmap, &r, g.insn, plan.page));
   TRY(restore_thread_regs(main, img.threads[0]));
   TRY(main.resume_with(img.threads[0].regs, img.threads[0].sigmask));
@@ -537,7 +539,7 @@ Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots) {
   TRY(read_processes(rd, &set, &type, &len));
   TRY(rd.verify_ahead());  // its type ended the metadata: known good before anything is created
   for (size_t k = 0; k < set.procs.size(); k++)
-    if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k].proc));
+    if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k]));
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
   plan.allow_changed_files = opt.allow_changed_files;
   TRY(make_plan(set));

@@ -603,13 +603,48 @@ t_chpox2() { chpox_run; }
 t_chpox3() { chpox_run; }
 t_chpox_handler() { chpox_run handler; }
 
+# --- process and timer attributes (issue 10) ---------------------------------------
+
+# Credentials, capabilities, securebits, no_new_privs, dumpable, subreaper,
+# parent-death signal, scheduling and affinity, per thread (procattr.c).
+t_procattr() {
+	[ "$(id -u)" = 0 ] || { skip "not running as root"; return; }
+	start procattr "$D/log"
+	kill_set_restore_d && usr2_verdict "procattr ok" && pass
+}
+
+# POSIX timers (clocks, notification kinds, an id gap, a pending timer signal)
+# and interval timers come back armed, with their intervals (timers.c).
+t_timers() {
+	start timers "$D/log"
+	kill_set_restore_d && usr2_verdict "timers ok" && pass
+}
+
+# A process stopped at the checkpoint comes back stopped, and SIGCONT resumes it.
+t_stopped() {
+	start stopped "$D/log"
+	need ready 10 "$D/log" || return
+	kill -STOP "$PID"
+	need poll 2 in_state "$PID" T &&
+		need ckpt_ok --kill -o "$D/s.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/s.img" && need poll 2 in_state "$PID" T || return
+	cp "$D/log" "$D/log.snap"
+	sleep 0.3
+	WHY="the restored process went on ticking while stopped"
+	need cmp -s "$D/log" "$D/log.snap" || return
+	kill -CONT "$PID"
+	WHY="no tick after SIGCONT"
+	need poll 10 eval '! cmp -s "$D/log" "$D/log.snap"' && usr2_verdict "stopped ok" && pass
+}
+
 # --- main ----------------------------------------------------------------------
 
 TESTS=${E2E_TESTS:-"help counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
 	tree3 fifo shmem sharedfd threads evmem zombies cow err_single pgrp session
-	chpox1 chpox2 chpox3 chpox_handler"}
+	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
 for TEST in $TESTS; do
