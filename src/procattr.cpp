@@ -93,6 +93,9 @@ Err read_thread_status(int pid, int tid, ThreadAttrRec *th) {
   if (seccomp) return errf("thread %d of process %d has a seccomp filter (mode %llu): not saved", tid, pid,
                            (unsigned long long)seccomp);
   th->no_new_privs = nnp != 0;
+  snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+  TRY(read_text(path, th->comm, sizeof th->comm));
+  th->comm[strcspn(th->comm, "\n")] = 0;
   return ok();
 }
 
@@ -191,6 +194,8 @@ size_t encode_thread_attr(const ThreadAttrRec &r, uint8_t *buf, size_t cap) {
   e.u32(r.policy); e.u64(r.sched_flags); e.u32((uint32_t)r.nice); e.u32(r.rt_priority);
   e.u64(r.dl_runtime); e.u64(r.dl_deadline); e.u64(r.dl_period); e.u32(r.util_min); e.u32(r.util_max);
   e.blob(r.affinity, r.affinity_len);
+  e.u64(r.timerslack_ns);
+  e.str(r.comm);
   return e.overflow() ? 0 : e.len();
 }
 
@@ -210,6 +215,8 @@ bool decode_thread_attr(const uint8_t *p, size_t n, ThreadAttrRec *r) {
   const uint8_t *aff = d.blob(&len, kAffinityBytes);
   if (aff) memcpy(r->affinity, aff, len);
   r->affinity_len = aff ? len : 0;
+  r->timerslack_ns = d.u64();
+  d.str(r->comm, sizeof r->comm);
   return !d.bad() && d.left() == 0 && r->tid > 0 && r->no_new_privs <= 1 && r->pdeathsig <= 64 &&
          (r->sched_flags & ~kSchedFlagsKept) == 0 && r->nice >= -20 && r->nice <= 19 && r->policy <= 6 &&
          r->affinity_len > 0;
@@ -219,6 +226,7 @@ size_t encode_proc_attr(const ProcAttrRec &r, uint8_t *buf, size_t cap) {
   Enc e(buf, cap);
   e.u8(r.dumpable); e.u8(r.subreaper); e.u8(r.stopped); e.u32(r.stop_signal);
   for (int i = 0; i < 3; i++) { e.u64(r.itimer_value[i]); e.u64(r.itimer_interval[i]); }
+  e.u32((uint32_t)r.oom_score_adj);
   return e.overflow() ? 0 : e.len();
 }
 
@@ -226,7 +234,8 @@ bool decode_proc_attr(const uint8_t *p, size_t n, ProcAttrRec *r) {
   Dec d(p, n);
   r->dumpable = d.u8(); r->subreaper = d.u8(); r->stopped = d.u8(); r->stop_signal = d.u32();
   for (int i = 0; i < 3; i++) { r->itimer_value[i] = d.u64(); r->itimer_interval[i] = d.u64(); }
-  return !d.bad() && d.left() == 0 && r->dumpable <= 1 && r->subreaper <= 1 && r->stopped <= 1 &&
+  r->oom_score_adj = (int32_t)d.u32();
+  return !d.bad() && d.left() == 0 && r->oom_score_adj >= -1000 && r->oom_score_adj <= 1000 && r->dumpable <= 1 && r->subreaper <= 1 && r->stopped <= 1 &&
          r->stop_signal <= 64;
 }
 }  // namespace
@@ -241,6 +250,10 @@ Err dump_attrs(Tracee &main, const TreeEntry &te, const SetImage &set, ProcAttrs
     TRY(read_thread_sched(te.pid, tid, &th));
   }
   TRY(read_stop_state(main.tid(), &out->proc));
+  char path[64], adj[16];
+  snprintf(path, sizeof path, "/proc/%d/oom_score_adj", te.pid);
+  TRY(read_text(path, adj, sizeof adj));
+  out->proc.oom_score_adj = atoi(adj);
   TRY(dump_timer_list(te.pid, te, &out->timers));
   // for the parent-death signal check, once it is known (injected)
   out->parent_in_set = in_set(set, te.ppid);
@@ -258,6 +271,8 @@ Err dump_attrs_injected(Tracee &t, const ProcMem &mem, const Gadget &g, size_t i
   TRY(mem.read(g.scratch, &sig, sizeof sig));
   th.pdeathsig = (uint32_t)sig;
   TRY(check_pdeathsig(t.tid(), th, *a));
+  TRY(inject(t, SYS_prctl, &r, "PR_GET_TIMERSLACK", PR_GET_TIMERSLACK));
+  th.timerslack_ns = (uint64_t)r;
   if (index != 0) return ok();
   ProcAttrRec &p = a->proc;
   TRY(inject(t, SYS_prctl, &r, "PR_GET_DUMPABLE", PR_GET_DUMPABLE));
@@ -557,11 +572,31 @@ Err restore_thread_attrs(Tracee &t, const ProcMem &mem, const Gadget &g, const P
   if (!th->no_new_privs && mine.nnp) return errf("thread %d had no_new_privs off; rstrt runs with it on", tid);
   // after the credentials: changing them clears it (kernel/cred.c: commit_creds)
   if (th->pdeathsig) TRY(inject(t, SYS_prctl, &r, "PR_SET_PDEATHSIG", PR_SET_PDEATHSIG, th->pdeathsig));
+  TRY(inject(t, SYS_prctl, &r, "PR_SET_TIMERSLACK", PR_SET_TIMERSLACK, th->timerslack_ns));
+  TRY(mem.write(g.scratch, th->comm, sizeof th->comm));
+  TRY(inject(t, SYS_prctl, &r, "PR_SET_NAME", PR_SET_NAME, g.scratch));
   TRY(restore_sched_of(t, mem, g, *th));
   // Taken as the thread resumes (Tracee::resume_with): it comes back in the group stop.
   if (img.attrs.proc.stopped && syscall(SYS_tgkill, img.proc.pid, tid, SIGSTOP) < 0) return sys_err("tgkill %d", tid);
   return ok();
 }
+
+namespace {
+// Lowering it below what rstrt's child inherited needs CAP_SYS_RESOURCE
+// (fs/proc/base.c: __set_oom_adj).
+Err restore_oom_score_adj(int pid, int32_t adj) {
+  char path[64], now[16];
+  snprintf(path, sizeof path, "/proc/%d/oom_score_adj", pid);
+  TRY(read_text(path, now, sizeof now));
+  if (atoi(now) == adj) return ok();
+  Fd fd(open(path, O_WRONLY | O_CLOEXEC));
+  char v[16];
+  int n = snprintf(v, sizeof v, "%d", adj);
+  if (!fd.ok() || write(fd.get(), v, (size_t)n) != n)
+    return sys_err("process %d: cannot restore oom_score_adj %d", pid, adj);
+  return ok();
+}
+}  // namespace
 
 Err restore_main_attrs(Tracee &main, const ProcMem &mem, const Gadget &g, const ProcImage &img) {
   const ProcAttrRec &p = img.attrs.proc;
@@ -578,5 +613,5 @@ Err restore_main_attrs(Tracee &main, const ProcMem &mem, const Gadget &g, const 
   // after every thread's credentials: changing them resets it (commit_creds)
   TRY(inject(main, SYS_prctl, &r, "PR_SET_DUMPABLE", PR_SET_DUMPABLE, p.dumpable));
   if (p.subreaper) TRY(inject(main, SYS_prctl, &r, "PR_SET_CHILD_SUBREAPER", PR_SET_CHILD_SUBREAPER, 1));
-  return ok();
+  return restore_oom_score_adj(img.proc.pid, p.oom_score_adj);
 }

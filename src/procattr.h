@@ -1,8 +1,8 @@
 // Process and thread attributes beyond identity (issue 10: never silently
 // wrong): credentials, capabilities and securebits, no_new_privs, the
-// parent-death signal, scheduling and CPU affinity (all per thread in the
-// kernel), the dumpable and child-subreaper flags, a group stop, interval
-// timers and POSIX timers (per process). procattr.cpp and timers.cpp dump,
+// parent-death signal, scheduling, CPU affinity, timer slack and name (all per
+// thread in the kernel), the dumpable and child-subreaper flags, the OOM score
+// adjustment, a group stop, interval timers and POSIX timers (per process). procattr.cpp and timers.cpp dump,
 // encode, decode, check and restore them; docs/FORMAT.md has the records.
 #pragma once
 #include <stdint.h>
@@ -38,6 +38,8 @@ struct ThreadAttrRec {  // Rec::ThreadAttr: one per thread, in TREE thread order
   uint32_t util_min = 0, util_max = 1024;
   uint32_t affinity_len = 0;  // sched_getaffinity(2): bytes of the mask
   uint8_t affinity[kAffinityBytes] = {};
+  uint64_t timerslack_ns = 0;  // PR_GET_TIMERSLACK
+  char comm[16] = {};          // /proc/PID/task/TID/comm (PR_SET_NAME), NUL-terminated
 };
 
 struct ProcAttrRec {  // Rec::ProcAttr
@@ -47,6 +49,7 @@ struct ProcAttrRec {  // Rec::ProcAttr
   uint32_t stop_signal = 0;
   // getitimer(2) for ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF, in microseconds
   uint64_t itimer_value[3] = {}, itimer_interval[3] = {};
+  int32_t oom_score_adj = 0;  // /proc/PID/oom_score_adj
 };
 
 struct TimerRec {  // Rec::Timer: one POSIX timer (timer_create(2)), ascending ids

@@ -493,6 +493,7 @@ Err hand_over(size_t k) {
   TRY(restore_mm(main, mem, g, img.mm, plan.exe_slot[k]));
   int64_t r;
   TRY(main.syscall(SYS_close, &r, plan.exe_slot[k]));
+  TRY(main.syscall(SYS_close, &r, plan.err_w));  // its error pipe: no fd of rstrt's stays behind
   TRY(main.trace_clones());
   for (size_t i = 1; i < img.threads.size(); i++) {
     TRY(create_thread(main, mem, g, img.threads[i].tid));

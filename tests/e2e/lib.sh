@@ -55,3 +55,142 @@ run() {
 	wait "$_rp"
 	RC=$?
 }
+
+# --- state audit (issue 10: never silently wrong) -----------------------------
+# What the kernel shows of every process and thread of a set, captured before
+# the checkpoint and after the restore, must match, except for the fields
+# listed in audit_filter (each with the reason). Lines are "KEY<TAB>VALUE",
+# KEY = "PID[/TID] SOURCE FIELD". Not visible from a shell, so not audited
+# here (the targets check them themselves: procattr.c, timers.c): securebits,
+# parent-death signal, the child-subreaper flag, interval timers, POSIX timer
+# values, signal dispositions.
+
+# PID and every descendant, parents first.
+audit_pids() {
+	echo "$1"
+	for _ac in $(cat /proc/"$1"/task/*/children 2>/dev/null); do audit_pids "$_ac"; done
+}
+
+# audit_keyed KEYPREFIX FILE: "Name:\tvalue" lines as keyed lines.
+audit_keyed() { sed -n "s/^\([^:]*\):[[:space:]]*/$1 \1	/p" "$2" 2>/dev/null; }
+
+# audit_stat KEY FILE: the /proc/PID/stat fields that describe a process
+# rather than count what it did (proc(5) numbering; comm may hold spaces, so
+# fields are counted after the last ')').
+audit_stat() {
+	sed 's/^.*) //' "$2" 2>/dev/null | awk -v k="$1" '{
+		n = split("3 state 4 ppid 5 pgrp 6 session 7 tty_nr 8 tpgid 9 flags 18 priority 19 nice 20 num_threads 23 vsize 25 rsslim 26 startcode 27 endcode 28 startstack 31 signal 32 blocked 33 sigignore 34 sigcatch 38 exit_signal 41 rt_priority 42 policy 45 start_data 46 end_data 47 start_brk 48 arg_start 49 arg_end 50 env_start 51 env_end", f, " ")
+		for (i = 1; i < n; i += 2) printf "%s stat %s\t%s\n", k, f[i + 1], $(f[i] - 2)
+	}'
+}
+
+# Every thread of one process.
+audit_thread() {
+	_at=$1 _ak=$2
+	audit_keyed "$_ak status" "$_at/status"
+	audit_stat "$_ak" "$_at/stat"
+	sed -n "s/^\(policy\|prio\) *: */$_ak sched \1	/p" "$_at/sched" 2>/dev/null
+	printf '%s comm\t%s\n' "$_ak" "$(cat "$_at/comm" 2>/dev/null)"
+	printf '%s timerslack_ns\t%s\n' "$_ak" "$(cat "$_at/timerslack_ns" 2>/dev/null)"
+}
+
+audit_proc() {
+	_ad=/proc/$1
+	[ -d "$_ad" ] || return 0
+	for _att in "$_ad"/task/*; do audit_thread "$_att" "$1/${_att##*/}"; done
+	for _af in personality oom_score_adj loginuid sessionid coredump_filter; do
+		printf '%s %s\t%s\n' "$1" "$_af" "$(cat "$_ad/$_af" 2>/dev/null)"
+	done
+	printf '%s owner\t%s\n' "$1" "$(ls -ln "$_ad/status" | awk '{print $3, $4}')"  # dumpable
+	printf '%s cmdline\t%s\n' "$1" "$(tr '\0' ' ' <"$_ad/cmdline" 2>/dev/null)"
+	for _al in cwd root exe; do printf '%s %s\t%s\n' "$1" "$_al" "$(readlink "$_ad/$_al")"; done
+	for _an in "$_ad"/ns/*; do printf '%s ns %s\t%s\n' "$1" "${_an##*/}" "$(readlink "$_an")"; done
+	sed "s/^\([^:]*:[^:]*\):/$1 cgroup \1	/" "$_ad/cgroup" 2>/dev/null
+	# "Max cpu time   unlimited   unlimited   seconds": name in the first 26 columns
+	awk -v k="$1" 'NR > 1 { n = substr($0, 1, 26); sub(/ +$/, "", n); printf "%s limits %s\t%s\n", k, n, substr($0, 27) }' "$_ad/limits"
+	awk -v k="$1" '/^ID:/ { id = $2 } !/^ID:/ { f = $1; sub(/:$/, "", f); printf "%s timer %s %s\t%s\n", k, id, f, $2 }' "$_ad/timers" 2>/dev/null
+	# mappings: range, protection, offset and path (dev and inode name new
+	# objects for shared memory), and their VmFlags
+	awk -v k="$1" '/^[0-9a-f]+-[0-9a-f]+ / { r = $1; p = ""; for (i = 6; i <= NF; i++) p = p " " $i
+			printf "%s smaps %s\t%s %s%s\n", k, r, $2, $3, p; next }
+		/^VmFlags:/ { sub(/^VmFlags: */, ""); printf "%s smaps %s VmFlags\t%s\n", k, r, $0 }' "$_ad/smaps" 2>/dev/null
+	for _afd in "$_ad"/fd/*; do
+		[ -e "$_afd" ] || [ -L "$_afd" ] || continue
+		_an=${_afd##*/}
+		printf '%s fd %s link\t%s\n' "$1" "$_an" "$(readlink "$_afd")"
+		audit_keyed "$1 fd $_an" "$_ad/fdinfo/$_an"
+	done
+}
+
+# audit_capture PIDS OUT: one capture of those processes, inode numbers of
+# pipes, sockets and anonymous inodes renumbered in order of appearance (the
+# restored ones are new objects; which fds share one must still match).
+audit_capture() {
+	for _ap in $1; do audit_proc "$_ap"; done 2>/dev/null | awk -F '\t' '
+		{ v = $2
+		  while (match(v, /(pipe|socket|anon_inode):\[[0-9]+\]/)) {
+			obj = substr(v, RSTART, RLENGTH); pre = substr(obj, 1, index(obj, "[") - 1)
+			if (!(obj in seen)) seen[obj] = ++n
+			v = substr(v, 1, RSTART - 1) pre "#" seen[obj] substr(v, RSTART + RLENGTH)
+		  }
+		  print $1 "\t" v }' >"$2"
+}
+
+# audit_filter ROOTPIDS: drop what may legitimately differ. Each pattern is an
+# awk regexp on the key without its PID/TID.
+audit_filter() {
+	awk -F '\t' -v roots=" $1 " '
+	BEGIN {
+		# -- differ by nature: counters, sizes of caches, time --
+		allow["^status (VmPeak|VmHWM|VmRSS|RssAnon|RssFile|RssShmem|VmPTE|VmSwap)$"]     # memory use so far
+		allow["^status (voluntary|nonvoluntary)_ctxt_switches$"]                         # counters
+		allow["^status FDSize$"]        # fd table capacity: rstrt had more fds open while restoring
+		allow["^status SigQ$"]          # "queued/limit": the limit is RLIMIT_SIGPENDING of the user, the count moves
+		allow["^fd [0-9]+ ino$"]        # pipes, sockets, memfds, eventfds are new objects (shared ones renumbered in links)
+		allow["^fd [0-9]+ eventfd-id$"] # the same
+		allow["^fd [0-9]+ mnt_id$"]     # memfds and pipes live on internal mounts (the link names a file)
+		allow["^stat flags$"]           # PF_* task flags: PF_FORKNOEXEC, PF_SUPERPRIV are the restorer'"'"'s history
+		allow["^sched prio$"]           # mirrored by stat priority and nice, checked there
+		# -- known, not yet restored (issue 10): the lead burns these down --
+		known["^NONE$"]
+	}
+	{
+		key = $1; sub(/^[0-9\/]+ /, "", key)
+		split($1, id, "[ /]")
+		if (key ~ /^(status PPid|stat ppid)$/ && index(roots, " " id[1] " ")) next  # a root'"'"'s parent is rstrt, then the reaper
+		if (key ~ /^status State$/ || key ~ /^stat state$/) { s = substr($2, 1, 1); if (s ~ /[RSDI]/) $2 = "running"; print $1 "\t" $2; next }
+		for (p in allow) if (key ~ p) next
+		for (p in known) if (key ~ p) next
+		print
+	}'
+}
+
+# audit_before PID DIR: two captures of the set of PID a moment apart; fields
+# that changed between them move on their own while it runs (a counter'"'"'s
+# file position) and are left out of the comparison.
+audit_before() {
+	audit_pids "$1" >"$2/audit.pids"
+	audit_capture "$(cat "$2/audit.pids")" "$2/audit.0"
+	audit_capture "$(cat "$2/audit.pids")" "$2/audit.1"
+	awk -F '\t' 'FILENAME == ARGV[1] { a[$1] = $2; next } ($1 in a) && a[$1] != $2 { print $1 }' \
+		"$2/audit.0" "$2/audit.1" >"$2/audit.volatile"
+}
+
+# audit_after DIR: capture the same processes again and compare; sets WHY to
+# the first differences. True if they match (or nothing was captured before).
+audit_after() {
+	[ -s "$1/audit.pids" ] || return 0
+	_apids=$(cat "$1/audit.pids")
+	audit_capture "$_apids" "$1/audit.2"
+	_aroot=$(head -n 1 "$1/audit.pids")
+	for _ai in 1 2; do
+		awk -F '\t' 'FILENAME == ARGV[1] { v[$1] = 1; next } !($1 in v)' "$1/audit.volatile" "$1/audit.$_ai" |
+			audit_filter "$_aroot" >"$1/audit.cmp$_ai"
+	done
+	cmp -s "$1/audit.cmp1" "$1/audit.cmp2" && return 0
+	WHY="state audit: differs after restore: $(awk -F '\t' 'FILENAME == ARGV[1] { a[$1] = $2; next }
+		!($1 in a) { printf "%s: new \"%s\"|", $1, $2; next }
+		a[$1] != $2 { printf "%s: \"%s\" became \"%s\"|", $1, a[$1], $2 } { delete a[$1] }
+		END { for (k in a) printf "%s: \"%s\" missing|", k, a[k] }' "$1/audit.cmp1" "$1/audit.cmp2" | cut -c1-900)"
+	return 1
+}

@@ -75,7 +75,12 @@ reaped() { [ -n "$(exit_status "$1")" ]; }
 
 # --- conditions for need (each sets WHY) -------------------------------------
 
+# Every checkpoint of a test is audited (lib.sh: audit_before): the state of
+# the set of the PID (the last argument) is captured first, and the restore
+# helpers below compare the restored processes with it.
 ckpt_ok() {
+	for _last in "$@"; do :; done
+	audit_before "$_last" "$D"
 	run 120 /dev/null "$D/out" "$D/err" "$BIN/chkpt" "$@"
 	WHY="chkpt $*: exit $RC$TO: $(first_err)"
 	[ "$RC" = 0 ] && [ -z "$TO" ]
@@ -87,15 +92,47 @@ restore_d() {
 	WHY="rstrt -d: exit $RC$TO: $(first_err)"
 	[ "$RC" = 0 ] && [ -z "$TO" ] || return 1
 	WHY="rstrt -d printed '$(cat "$D/out")', want $PID"
-	[ "$(cat "$D/out")" = "$PID" ]
+	[ "$(cat "$D/out")" = "$PID" ] && audit_after "$D"
 }
 
 # Foreground rstrt ARGS... must exit 0 (the restored target's own verdict,
 # whose reason is in its own output file).
+# The audit runs once the set is back (every process with its threads and its
+# name, none traced) while rstrt still waits for it; a set that is done
+# before then is not audited (a note says so).
 restore_fg() {
-	run 120 /dev/null "$D/out" "$D/err" "$BIN/rstrt" "$@"
+	"$BIN/rstrt" "$@" </dev/null >"$D/out" 2>"$D/err" &
+	_rp=$!
+	_audit=ok
+	if [ -s "$D/audit.pids" ]; then
+		poll 60 eval 'dead $_rp || restored_set'
+		if alive "$_rp" && restored_set; then
+			audit_after "$D" || _audit=$WHY
+		else
+			echo "  $TEST: the restored set was gone before the state audit"
+		fi
+	fi
+	TO=
+	poll 120 dead "$_rp" || { TO=" (timed out after 120s)"; kill -KILL "$_rp" 2>/dev/null; }
+	wait "$_rp"
+	RC=$?
 	WHY="rstrt $*: exit $RC$TO: $(first_err) $(target_says)"
-	[ "$RC" = 0 ] && [ -z "$TO" ]
+	[ "$RC" = 0 ] && [ -z "$TO" ] || return 1
+	WHY=$_audit
+	[ "$_audit" = ok ]
+}
+
+# Every process of the audited set is restored and running on its own.
+restored_set() {
+	for _sp in $(cat "$D/audit.pids"); do
+		_want=$(sed -n "s|^$_sp/$_sp comm	||p" "$D/audit.1")
+		[ "$(cat "/proc/$_sp/comm" 2>/dev/null)" = "$_want" ] || return 1
+		_nt=$(sed -n "s|^$_sp/$_sp status Threads	||p" "$D/audit.1")
+		[ "$(ls "/proc/$_sp/task" 2>/dev/null | wc -l)" = "${_nt:-1}" ] || return 1
+		for _st in /proc/"$_sp"/task/*/status; do
+			grep -q '^TracerPid:[[:space:]]*0$' "$_st" 2>/dev/null || return 1
+		done
+	done
 }
 
 in_state() {
@@ -659,6 +696,7 @@ for TEST in $TESTS; do
 		reap "$_p"
 	done
 	rm -f "$D"/*.img "$D"/img/*
+	[ -n "${E2E_KEEP:-}" ] || rm -f "$D"/audit.*
 done
 if [ "$nfail" = 0 ] && [ -z "${E2E_KEEP:-}" ]; then
 	rm -rf "$T"
