@@ -398,13 +398,17 @@ Err groups_of_user(uint32_t uid, Vec<uint32_t> *out) {
 
 // Root restoring the image of a user other than root: every uid must be that
 // user's (no set-user-ID state), no capabilities, and every gid and group one
-// the group database gives that user (getgrouplist(3)). Anything else would
-// hand out what a forged image asks for.
+// the group database gives that user (as getgrouplist(3) would). Anything else
+// would hand out what a forged image asks for.
 Err check_attr_rights(const ProcImage &img) {
   const ProcessRec &p = img.proc;
   if (geteuid() != 0 || p.uid == 0) return ok();  // the kernel checks a non-root restorer's every change
   Vec<uint32_t> groups;
   TRY(groups_of_user(p.uid, &groups));
+  // A user the local databases do not know: only the image's real gid (not
+  // gid 0), and no supplementary groups.
+  bool known = !groups.empty();
+  if (!known && p.gid != 0) groups.push(p.gid);
   for (auto &th : img.attrs.threads) {
     for (uint32_t u : th.uid)
       if (u != p.uid)
@@ -417,7 +421,7 @@ Err check_attr_rights(const ProcImage &img) {
       if (!id_ok(gid, groups))
         return errf("process %d thread %d: gid %u is not a group of uid %u here", p.pid, th.tid, gid, p.uid);
     for (uint32_t gid : th.groups)
-      if (!id_ok(gid, groups))
+      if (!known || !id_ok(gid, groups))
         return errf("process %d thread %d: supplementary group %u is not a group of uid %u here", p.pid, th.tid,
                     gid, p.uid);
   }
