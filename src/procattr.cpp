@@ -180,64 +180,6 @@ Err put(ImageWriter &w, Rec type, size_t len) {
   return w.record(type, rec_buf, len);
 }
 
-// ---- records ------------------------------------------------------------------
-
-size_t encode_thread_attr(const ThreadAttrRec &r, uint8_t *buf, size_t cap) {
-  Enc e(buf, cap);
-  e.u32(r.tid);
-  for (uint32_t v : r.uid) e.u32(v);
-  for (uint32_t v : r.gid) e.u32(v);
-  e.u32((uint32_t)r.groups.size());
-  for (uint32_t g : r.groups) e.u32(g);
-  e.u64(r.cap_inh); e.u64(r.cap_prm); e.u64(r.cap_eff); e.u64(r.cap_bnd); e.u64(r.cap_amb);
-  e.u32(r.securebits); e.u8(r.no_new_privs); e.u32(r.pdeathsig);
-  e.u32(r.policy); e.u64(r.sched_flags); e.u32((uint32_t)r.nice); e.u32(r.rt_priority);
-  e.u64(r.dl_runtime); e.u64(r.dl_deadline); e.u64(r.dl_period); e.u32(r.util_min); e.u32(r.util_max);
-  e.blob(r.affinity, r.affinity_len);
-  e.u64(r.timerslack_ns);
-  e.str(r.comm);
-  return e.overflow() ? 0 : e.len();
-}
-
-bool decode_thread_attr(const uint8_t *p, size_t n, ThreadAttrRec *r) {
-  Dec d(p, n);
-  r->tid = (int32_t)d.u32();
-  for (uint32_t &v : r->uid) v = d.u32();
-  for (uint32_t &v : r->gid) v = d.u32();
-  uint32_t ng = d.u32();
-  if (ng > kMaxGroups) return false;
-  for (uint32_t i = 0; i < ng && !d.bad(); i++) r->groups.push(d.u32());
-  r->cap_inh = d.u64(); r->cap_prm = d.u64(); r->cap_eff = d.u64(); r->cap_bnd = d.u64(); r->cap_amb = d.u64();
-  r->securebits = d.u32(); r->no_new_privs = d.u8(); r->pdeathsig = d.u32();
-  r->policy = d.u32(); r->sched_flags = d.u64(); r->nice = (int32_t)d.u32(); r->rt_priority = d.u32();
-  r->dl_runtime = d.u64(); r->dl_deadline = d.u64(); r->dl_period = d.u64(); r->util_min = d.u32(); r->util_max = d.u32();
-  uint32_t len;
-  const uint8_t *aff = d.blob(&len, kAffinityBytes);
-  if (aff) memcpy(r->affinity, aff, len);
-  r->affinity_len = aff ? len : 0;
-  r->timerslack_ns = d.u64();
-  d.str(r->comm, sizeof r->comm);
-  return !d.bad() && d.left() == 0 && r->tid > 0 && r->no_new_privs <= 1 && r->pdeathsig <= 64 &&
-         (r->sched_flags & ~kSchedFlagsKept) == 0 && r->nice >= -20 && r->nice <= 19 && r->policy <= 6 &&
-         r->affinity_len > 0;
-}
-
-size_t encode_proc_attr(const ProcAttrRec &r, uint8_t *buf, size_t cap) {
-  Enc e(buf, cap);
-  e.u8(r.dumpable); e.u8(r.subreaper); e.u8(r.stopped); e.u32(r.stop_signal);
-  for (int i = 0; i < 3; i++) { e.u64(r.itimer_value[i]); e.u64(r.itimer_interval[i]); }
-  e.u32((uint32_t)r.oom_score_adj);
-  return e.overflow() ? 0 : e.len();
-}
-
-bool decode_proc_attr(const uint8_t *p, size_t n, ProcAttrRec *r) {
-  Dec d(p, n);
-  r->dumpable = d.u8(); r->subreaper = d.u8(); r->stopped = d.u8(); r->stop_signal = d.u32();
-  for (int i = 0; i < 3; i++) { r->itimer_value[i] = d.u64(); r->itimer_interval[i] = d.u64(); }
-  r->oom_score_adj = (int32_t)d.u32();
-  return !d.bad() && d.left() == 0 && r->oom_score_adj >= -1000 && r->oom_score_adj <= 1000 && r->dumpable <= 1 && r->subreaper <= 1 && r->stopped <= 1 &&
-         r->stop_signal <= 64;
-}
 }  // namespace
 
 // ---- checkpoint ---------------------------------------------------------------
@@ -299,32 +241,6 @@ Err write_attrs(ImageWriter &w, const ProcAttrs &a) {
 }
 
 // ---- image ----------------------------------------------------------------------
-
-bool is_attr_record(uint32_t type) {
-  return type == (uint32_t)Rec::ProcAttr || type == (uint32_t)Rec::ThreadAttr || type == (uint32_t)Rec::Timer;
-}
-
-bool decode_attr_record(uint32_t type, const uint8_t *p, size_t n, ProcAttrs *a) {
-  switch ((Rec)type) {
-    case Rec::ProcAttr:
-      if (a->have_proc) return false;
-      a->have_proc = true;
-      return decode_proc_attr(p, n, &a->proc);
-    case Rec::ThreadAttr: {
-      ThreadAttrRec th;
-      if (!decode_thread_attr(p, n, &th)) return false;
-      a->threads.push(std::move(th));
-      return true;
-    }
-    case Rec::Timer: {
-      TimerRec t;
-      if (a->timers.size() >= kMaxTimers || !decode_timer(p, n, &t)) return false;
-      a->timers.push(t);
-      return true;
-    }
-    default: return false;
-  }
-}
 
 Err check_attrs_image(const ProcImage &img, const TreeEntry &te) {
   const ProcAttrs &a = img.attrs;

@@ -103,6 +103,14 @@ Err restore_main_attrs(Tracee &main, const ProcMem &mem, const Gadget &g, const 
 Err dump_timer_list(int pid, const TreeEntry &te, Vec<TimerRec> *out);
 Err dump_timers_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ProcAttrs *a);
 Err restore_timers(Tracee &t, const ProcMem &mem, const Gadget &g, const ProcImage &img);
+
+// attr_records.cpp: payloads (0: did not fit / false: malformed)
+size_t encode_proc_attr(const ProcAttrRec &r, uint8_t *buf, size_t cap);
+bool decode_proc_attr(const uint8_t *p, size_t n, ProcAttrRec *r);
+size_t encode_thread_attr(const ThreadAttrRec &r, uint8_t *buf, size_t cap);
+bool decode_thread_attr(const uint8_t *p, size_t n, ThreadAttrRec *r);
 size_t encode_timer(const TimerRec &r, uint8_t *buf, size_t cap);
 bool decode_timer(const uint8_t *p, size_t n, TimerRec *r);
+bool timer_clock_ok(int32_t clock);  // one timer_create takes
+bool timer_notify_ok(int32_t notify);
 Err check_timers_image(const ProcImage &img, const TreeEntry &te);

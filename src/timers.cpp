@@ -38,20 +38,8 @@ struct KSigevent {  // struct sigevent: value, signo, notify, then a union whose
 };
 static_assert(sizeof(KSigevent) == 64, "struct sigevent is 64 bytes");
 
-// Clocks timer_create accepts (kernel/time/posix-timers.c: posix_clocks): no
-// MONOTONIC_RAW or COARSE. CPU clocks are negative (include/linux/posix-timers.h:
-// CPUCLOCK_PID, CPUCLOCK_PERTHREAD_MASK, CPUCLOCK_WHICH): pid 0 is the caller
-// (the creating thread for a thread clock), which /proc shows as such.
-bool clock_ok(int32_t c) {
-  if (c < 0) return (c & 3) != 3;
-  return c == 0 || c == 1 || c == 7 || c == 8 || c == 9 || c == 11;
-}
 int32_t cpu_clock_pid(int32_t c) { return ~(c >> 3); }
 bool cpu_clock_thread(int32_t c) { return (c & 4) != 0; }
-
-bool notify_ok(int32_t n) {
-  return n == kSigevSignal || n == kSigevNone || n == kSigevThread || n == (kSigevSignal | kSigevThreadId);
-}
 
 // "notify: signal/pid.123": the kind, then tid or pid and the target.
 bool parse_notify(const char *v, TimerRec *t) {
@@ -79,7 +67,7 @@ bool has_tid(const TreeEntry &te, int tid) {
 }
 
 Err check_timer(int pid, const TreeEntry &te, const TimerRec &t) {
-  if (!clock_ok(t.clock)) return refuse(pid, t, "uses a clock timer_create does not take");
+  if (!timer_clock_ok(t.clock)) return refuse(pid, t, "uses a clock timer_create does not take");
   int32_t of = t.clock < 0 ? cpu_clock_pid(t.clock) : 0;
   if (t.clock < 0 && cpu_clock_thread(t.clock) && of == 0 && te.tids.size() > 1)
     return refuse(pid, t, "measures the CPU time of the thread that made it, which /proc does not tell");
@@ -87,7 +75,7 @@ Err check_timer(int pid, const TreeEntry &te, const TimerRec &t) {
     return refuse(pid, t, "measures the CPU time of a thread of another process");
   if (t.clock < 0 && !cpu_clock_thread(t.clock) && of != 0 && of != te.pid)
     return refuse(pid, t, "measures the CPU time of another process");
-  if (!notify_ok(t.notify)) return refuse(pid, t, "has an unknown notification kind");
+  if (!timer_notify_ok(t.notify)) return refuse(pid, t, "has an unknown notification kind");
   if ((t.notify & kSigevThreadId) && !has_tid(te, t.notify_tid))
     return refuse(pid, t, "signals a thread that is not in the process");
   return ok();
@@ -208,21 +196,6 @@ Err restore_timers(Tracee &t, const ProcMem &mem, const Gadget &g, const ProcIma
     TRY(inject(t, SYS_timer_settime, &r, "timer_settime", (uint64_t)tr.id, 0, g.scratch, 0));
   }
   return ok();
-}
-
-size_t encode_timer(const TimerRec &r, uint8_t *buf, size_t cap) {
-  Enc e(buf, cap);
-  e.u32((uint32_t)r.id); e.u32((uint32_t)r.clock); e.u32((uint32_t)r.notify); e.u32((uint32_t)r.signo);
-  e.u32((uint32_t)r.notify_tid); e.u64(r.sigval); e.u64(r.value_ns); e.u64(r.interval_ns);
-  return e.overflow() ? 0 : e.len();
-}
-
-bool decode_timer(const uint8_t *p, size_t n, TimerRec *r) {
-  Dec d(p, n);
-  r->id = (int32_t)d.u32(); r->clock = (int32_t)d.u32(); r->notify = (int32_t)d.u32(); r->signo = (int32_t)d.u32();
-  r->notify_tid = (int32_t)d.u32(); r->sigval = d.u64(); r->value_ns = d.u64(); r->interval_ns = d.u64();
-  bool signo_ok = r->notify == kSigevNone ? r->signo >= 0 && r->signo <= 64 : r->signo >= 1 && r->signo <= 64;
-  return !d.bad() && d.left() == 0 && r->id >= 0 && clock_ok(r->clock) && notify_ok(r->notify) && signo_ok;
 }
 
 Err check_timers_image(const ProcImage &img, const TreeEntry &te) {
