@@ -442,6 +442,17 @@ Err restore_creds_of(Tracee &t, const ProcMem &mem, const Gadget &g, const Threa
   return capset(t, mem, g, th.cap_inh, th.cap_prm, th.cap_eff);
 }
 
+// The masks match; kernels with another CONFIG_NR_CPUS report other lengths,
+// the bytes beyond the shorter one must then be zero.
+bool same_affinity(const ThreadAttrRec &th) {
+  uint8_t cur[kAffinityBytes] = {};
+  long n = syscall(SYS_sched_getaffinity, th.tid, kAffinityBytes, cur);
+  if (n <= 0) return false;
+  for (uint32_t i = 0; i < kAffinityBytes; i++)
+    if ((i < th.affinity_len ? th.affinity[i] : 0) != (i < (uint32_t)n ? cur[i] : 0)) return false;
+  return true;
+}
+
 // After the credentials: the kernel judges a nice value below 0 or a realtime
 // policy by the restored process's own rights and RLIMIT_NICE/RLIMIT_RTPRIO.
 Err restore_sched_of(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadAttrRec &th) {
@@ -469,14 +480,11 @@ Err restore_sched_of(Tracee &t, const ProcMem &mem, const Gadget &g, const Threa
     TRY(t.syscall(SYS_setpriority, &r, PRIO_PROCESS, 0, (uint64_t)(int64_t)th.nice));
     if (r < 0) return errf("thread %d: cannot restore nice %d: %s", th.tid, th.nice, strerror((int)-r));
   }
-  uint8_t cur[kAffinityBytes] = {};
-  long n = syscall(SYS_sched_getaffinity, th.tid, kAffinityBytes, cur);
-  if (n == (long)th.affinity_len && memcmp(cur, th.affinity, th.affinity_len) == 0) return ok();
+  if (same_affinity(th)) return ok();
   TRY(mem.write(g.scratch, th.affinity, th.affinity_len));
   TRY(t.syscall(SYS_sched_setaffinity, &r, 0, th.affinity_len, g.scratch));
   if (r < 0) return errf("thread %d: cannot restore its CPU affinity: %s", th.tid, strerror((int)-r));
-  n = syscall(SYS_sched_getaffinity, th.tid, kAffinityBytes, cur);
-  if (n != (long)th.affinity_len || memcmp(cur, th.affinity, th.affinity_len))
+  if (!same_affinity(th))
     return errf("thread %d: CPU affinity cannot be restored here (CPUs missing or outside the cpuset)", th.tid);
   return ok();
 }
