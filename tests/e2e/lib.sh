@@ -179,7 +179,9 @@ audit_filter() {
 		# one entry each --
 		# VmFlags "ac" (VM_ACCOUNT): a private mapping made read-only before
 		# the checkpoint comes back unaccounted (t_maps: the read-only region of idle.c).
-		if (key ~ /^smaps [0-9a-f]+-[0-9a-f]+ VmFlags$/) { v = " " $2; gsub(/ ac /, " ", v); $2 = substr(v, 2) }
+		# VmFlags "sd" (VM_SOFTDIRTY): on Linux 6.1 (the QEMU guests) the
+		# restored stack mapping is soft-dirty, the original was not.
+		if (key ~ /^smaps [0-9a-f]+-[0-9a-f]+ VmFlags$/) { v = " " $2; while (sub(/ (ac|sd) /, " ", v)) {}; $2 = substr(v, 2) }
 		# A restored zombie is a copy of rstrt that exits at once: the TREE
 		# record does not hold its name, so ps shows it as "rstrt <defunct>".
 		if (key == "zombie") $2 = "(name not restored)"
