@@ -30,7 +30,7 @@ uint8_t rec_buf[8192 + 4 * kMaxGroups];
 // include/uapi/linux/securebits.h, capability.h, sched.h
 constexpr uint32_t kSecbitNoSetuidFixup = 1u << 2;
 constexpr int kCapSetpcap = 8;
-constexpr uint64_t kSchedFlagResetOnFork = 0x01, kSchedFlagKeepAll = 0x18, kSchedFlagUtilClamp = 0x60;
+constexpr uint64_t kSchedFlagUtilClamp = 0x60;
 constexpr uint64_t kSchedFlagsKept = 0x07;  // RESET_ON_FORK, RECLAIM, DL_OVERRUN
 constexpr int kCapV3 = 0x20080522;
 
@@ -90,7 +90,7 @@ Err read_thread_status(int pid, int tid, ThreadAttrRec *th) {
               parse_hex(status_buf, "CapBnd", &th->cap_bnd) && parse_hex(status_buf, "CapAmb", &th->cap_amb) &&
               status_u64(status_buf, "NoNewPrivs", &nnp) && status_u64(status_buf, "Seccomp", &seccomp);
   if (!good) return errf("cannot parse %s", path);
-  if (seccomp) return errf("thread %d of process %d has a seccomp filter (mode %llu): not saved", tid, pid,
+  if (seccomp) return errf("process %d thread %d: seccomp mode %llu: its filters cannot be saved", pid, tid,
                            (unsigned long long)seccomp);
   th->no_new_privs = nnp != 0;
   snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
@@ -157,14 +157,15 @@ bool in_set(const SetImage &set, int pid) {
 // Restored children are cloned by their parent's main thread, and a process
 // whose parent is outside the set becomes rstrt's child: the parent-death
 // signal would then fire at another death than the one it waits for.
-Err check_pdeathsig(int tid, const ThreadAttrRec &th, const ProcAttrs &a) {
+Err check_pdeathsig(const ThreadAttrRec &th, const ProcAttrs &a) {
   if (!th.pdeathsig) return ok();
+  int pid = a.threads[0].tid;
   if (!a.parent_in_set)
-    return errf("thread %d has a parent-death signal (%u) and its parent is not checkpointed with it", tid,
-                th.pdeathsig);
+    return errf("process %d thread %d: parent-death signal %u, and its parent is not checkpointed with it", pid,
+                th.tid, th.pdeathsig);
   if (!a.by_parent_main)
-    return errf("thread %d has a parent-death signal (%u) tied to a thread of its parent other than the main one",
-                tid, th.pdeathsig);
+    return errf("process %d thread %d: parent-death signal %u, tied to a thread of its parent other than the "
+                "main one", pid, th.tid, th.pdeathsig);
   return ok();
 }
 
@@ -212,7 +213,7 @@ Err dump_attrs_injected(Tracee &t, const ProcMem &mem, const Gadget &g, size_t i
   int32_t sig = 0;
   TRY(mem.read(g.scratch, &sig, sizeof sig));
   th.pdeathsig = (uint32_t)sig;
-  TRY(check_pdeathsig(t.tid(), th, *a));
+  TRY(check_pdeathsig(th, *a));
   TRY(inject(t, SYS_prctl, &r, "PR_GET_TIMERSLACK", PR_GET_TIMERSLACK));
   th.timerslack_ns = (uint64_t)r;
   if (index != 0) return ok();

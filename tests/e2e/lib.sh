@@ -71,14 +71,16 @@ audit_pids() {
 	for _ac in $(cat /proc/"$1"/task/*/children 2>/dev/null); do audit_pids "$_ac"; done
 }
 
-# links LABEL PATH...: "LABEL NAME<TAB>TARGET" for each symlink (ls -l, one
-# process for all of them).
+# audit_links DIR: "PID fd N", "PID ns NAME", "PID cwd|root|exe" with each
+# link's target, and "PID owner" (uid gid of DIR/status: root's while the
+# process is not dumpable), from one ls -ln.
 audit_links() {
-	_al=$1
-	shift
-	ls -ld "$@" 2>/dev/null | awk -v k="$_al" '{ i = index($0, " -> "); if (!i) next
-		n = split(substr($0, 1, i - 1), f, " "); name = f[n]; sub(/.*\//, "", name)
-		printf "%s %s\t%s\n", k, name, substr($0, i + 4) }'
+	ls -ldn "$1"/fd/* "$1"/ns/* "$1"/cwd "$1"/root "$1"/exe "$1"/status 2>/dev/null | awk -v pid="${1##*/}" '{
+		i = index($0, " -> ")
+		n = split(i ? substr($0, 1, i - 1) : $0, f, " "); path = f[n]; name = path; sub(/.*\//, "", name)
+		if (!i) { if (name == "status") printf "%s owner\t%s %s\n", pid, $3, $4; next }
+		label = path ~ /\/fd\/[0-9]+$/ ? " fd" : path ~ /\/ns\// ? " ns" : ""
+		printf "%s%s %s\t%s\n", pid, label, name, substr($0, i + 4) }'
 }
 
 # One process: a single awk reads every file (forks are what make a capture
@@ -97,8 +99,12 @@ audit_proc() {
 	_ad=/proc/$1
 	[ -d "$_ad" ] || return 0
 	# A zombie keeps only its exit status: its name and state are compared.
-	if grep -q '^State:[[:space:]]*Z' "$_ad/status" 2>/dev/null; then
-		printf '%s zombie\t%s\n' "$1" "$(sed -n 's/^Name:[[:space:]]*//p' "$_ad/status")"
+	_azn= _azs=  # (the shell's read: no fork)
+	while read -r _ak _av _ar; do
+		case $_ak in Name:) _azn=$_av ;; State:) _azs=$_av; break ;; esac
+	done <"$_ad/status" 2>/dev/null
+	if [ "$_azs" = Z ]; then
+		printf '%s zombie\t%s\n' "$1" "$_azn"
 		return 0
 	fi
 	_apid=$1 _afiles=
@@ -130,10 +136,7 @@ audit_proc() {
 	FILENAME ~ /\/fdinfo\// { f = $0; sub(/:.*/, "", f); v = $0; sub(/^[^:]*:[ \t]*/, "", v)
 		printf "%s fd %s %s\t%s\n", pid, name, f, v; next }
 	{ printf "%s %s\t%s\n", pid, name, $0 }' $_afiles 2>/dev/null
-	audit_links "$_apid fd" "$_ad"/fd/*
-	audit_links "$_apid" "$_ad"/cwd "$_ad"/root "$_ad"/exe
-	audit_links "$_apid ns" "$_ad"/ns/*
-	printf '%s owner\t%s\n' "$_apid" "$(ls -ln "$_ad/status" | awk '{print $3, $4}')"  # dumpable
+	audit_links "$_ad"
 	printf '%s cmdline\t%s\n' "$_apid" "$(tr '\0' ' ' <"$_ad/cmdline" 2>/dev/null)"
 }
 
