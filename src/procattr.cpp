@@ -127,7 +127,7 @@ Err read_thread_sched(int pid, int tid, ThreadAttrRec *th) {
 // process is in a group stop, SIGTRAP if not (kernel/signal.c: do_jobctl_trap).
 Err read_stop_state(int pid, ProcAttrRec *p) {
   siginfo_t si;
-  if (ptrace(PTRACE_GETSIGINFO, pid, nullptr, &si) < 0) return sys_err("PTRACE_GETSIGINFO %d", pid);
+  if (ptrace((int)PTRACE_GETSIGINFO, pid, nullptr, &si) < 0) return sys_err("PTRACE_GETSIGINFO %d", pid);
   p->stopped = si.si_signo != SIGTRAP;
   p->stop_signal = p->stopped ? (uint32_t)si.si_signo : 0;
   return ok();
