@@ -94,8 +94,12 @@ Err read_thread_status(int pid, int tid, ThreadAttrRec *th) {
                            (unsigned long long)seccomp);
   th->no_new_privs = nnp != 0;
   snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-  TRY(read_text(path, th->comm, sizeof th->comm));
-  th->comm[strcspn(th->comm, "\n")] = 0;
+  char comm[32];  // TASK_COMM_LEN 16 with its newline
+  TRY(read_text(path, comm, sizeof comm));
+  comm[strcspn(comm, "\n")] = 0;
+  size_t n = strlen(comm) < sizeof th->comm ? strlen(comm) : sizeof th->comm - 1;
+  memcpy(th->comm, comm, n);
+  th->comm[n] = 0;
   return ok();
 }
 
@@ -242,6 +246,12 @@ Err write_attrs(ImageWriter &w, const ProcAttrs &a) {
 }
 
 // ---- image ----------------------------------------------------------------------
+
+Err check_attrs_set(const SetImage &set) {
+  for (size_t k = 0; k < set.tree.size(); k++)
+    if (!set.tree[k].zombie()) TRY(check_attrs_image(set.procs[k], set.tree[k]));
+  return ok();
+}
 
 Err check_attrs_image(const ProcImage &img, const TreeEntry &te) {
   const ProcAttrs &a = img.attrs;

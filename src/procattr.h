@@ -86,6 +86,9 @@ bool decode_attr_record(uint32_t type, const uint8_t *p, size_t n, ProcAttrs *a)
 // The records belong to this process: one PROC_ATTR, a THREAD_ATTR per thread
 // in order, timers with ascending ids aimed at threads of the process.
 Err check_attrs_image(const ProcImage &img, const TreeEntry &te);
+// The same for every process of the set; called once the record that ended
+// the metadata is known good (a damaged type there is reported as such).
+Err check_attrs_set(const SetImage &set);
 // A root restorer must not grant more than the image's real user had: refuses
 // set-user-ID state, capabilities and groups that user does not have.
 Err check_attr_rights(const ProcImage &img);

@@ -131,7 +131,7 @@ Err check_process(const ProcImage &img, const TreeEntry &te, const SetImage &set
     if (img.threads[i].tid != te.tids[i]) return errf("bad image: process %d: thread %d not in TREE", te.pid, img.threads[i].tid);
   for (auto &f : img.files)
     if (f.desc >= set.fdescs.size()) return errf("bad image: process %d fd %d: no such description", te.pid, f.fd);
-  return check_attrs_image(img, te);  // mappings: check_vma, as they are read
+  return ok();  // mappings: check_vma, as they are read; attributes: check_attrs_set
 }
 
 // One process's metadata; its PROCESS header is in type/len, and the header
@@ -529,6 +529,7 @@ Err check_image(int fd) {
   TRY(read_processes(rd, &set, &type, &len));
   for (size_t k = 0; k < set.procs.size(); k++)
     if (!set.tree[k].zombie()) TRY(read_page_group(rd, nullptr, set.procs[k].vmas, &type, &len));
+  TRY(check_attrs_set(set));
   return read_end(rd, type, len, set.procs.size());
 }
 
@@ -539,6 +540,7 @@ Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots) {
   TRY(read_head(rd, &set, &type, &len));
   TRY(read_processes(rd, &set, &type, &len));
   TRY(rd.verify_ahead());  // its type ended the metadata: known good before anything is created
+  TRY(check_attrs_set(set));
   for (size_t k = 0; k < set.procs.size(); k++)
     if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k]));
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
