@@ -97,9 +97,9 @@ Err read_thread_status(int pid, int tid, ThreadAttrRec *th) {
   char comm[32];  // TASK_COMM_LEN 16 with its newline
   TRY(read_text(path, comm, sizeof comm));
   comm[strcspn(comm, "\n")] = 0;
-  size_t n = strlen(comm) < sizeof th->comm ? strlen(comm) : sizeof th->comm - 1;
-  memcpy(th->comm, comm, n);
-  th->comm[n] = 0;
+  size_t len = strlen(comm) < sizeof th->comm ? strlen(comm) : sizeof th->comm - 1;
+  memcpy(th->comm, comm, len);
+  th->comm[len] = 0;
   return ok();
 }
 
