@@ -192,12 +192,14 @@ audit_filter() {
 	}'
 }
 
-# audit_before PID DIR: two captures of the set of PID a moment apart; fields
-# that changed between them move on their own while it runs (a counter'"'"'s
-# file position) and are left out of the comparison.
+# audit_before PID DIR: two captures of the set of PID 0.1 s apart; fields
+# that changed between them move on their own while it runs (the file
+# position of a counter, which writes a line every 20 ms) and are left out of
+# the comparison.
 audit_before() {
 	audit_pids "$1" >"$2/audit.pids"
 	audit_capture "$(cat "$2/audit.pids")" "$2/audit.0"
+	sleep 0.1
 	audit_capture "$(cat "$2/audit.pids")" "$2/audit.1"
 	awk -F '\t' 'FILENAME == ARGV[1] { a[$1] = $2; next } ($1 in a) && a[$1] != $2 { print $1 }' \
 		"$2/audit.0" "$2/audit.1" >"$2/audit.volatile"
