@@ -114,7 +114,7 @@ $(B)/rstrt $(B)/migrate $(B)/restartd: $(B)/chkpt
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
-UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp \
+UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp src/attr_records.cpp \
   src/files.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/options.cpp \
   $(filter %/sha256.cpp %/crc32c.cpp,$(ARCH_SRCS))
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)

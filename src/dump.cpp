@@ -64,7 +64,7 @@ Err write_metadata(ImageWriter &w, const ProcImage &img) {
   for (auto &t : img.threads) TRY(put(w, Rec::Thread, encode_thread(t, rec_buf, sizeof rec_buf)));
   for (auto &s : img.pending) TRY(put(w, Rec::Siginfo, encode_siginfo(s, rec_buf, sizeof rec_buf)));
   for (auto &v : img.vmas) TRY(put(w, Rec::Vma, encode_vma(v, rec_buf, sizeof rec_buf)));
-  return ok();
+  return write_attrs(w, img.attrs);
 }
 
 Err write_end(ImageWriter &w, const SetImage &set) {
@@ -77,12 +77,15 @@ Err write_end(ImageWriter &w, const SetImage &set) {
 // What only a thread itself can tell, by syscalls injected into it. The main
 // thread maps a scratch page for the results (all threads share it) and asks
 // the process-wide questions too.
-Err inject_thread(Remote &rc, ThreadRec *th, ProcImage *img, bool main) {
+Err inject_thread(Remote &rc, ProcImage *img, size_t index) {
+  bool main = index == 0;
+  ThreadRec *th = &img->threads[index];
   TRY(rc.begin());
   Err e = ok();
   if (main) e = dump_sigacts(rc, &img->sigacts);
   if (!e && main) e = dump_brk(rc, &img->mm);
   if (!e) e = dump_thread_injected(rc, th);
+  if (!e) e = dump_attrs_injected(rc.thread(), rc.mem(), rc.gadget(), index, &img->attrs);
   Err end = rc.thread().inject_end();
   return e ? e : end;
 }
@@ -100,7 +103,7 @@ Err dump_injected(FrozenSet &fs, const TreeEntry &te, const ProcMem &mem, Gadget
   g.scratch_len = 4096;
   for (size_t i = 0; i < te.tids.size() && !e; i++) {
     Remote rc(*fs.find(te.tids[i]), mem, g);
-    e = inject_thread(rc, &img->threads[i], img, i == 0);
+    e = inject_thread(rc, img, i);
   }
   int64_t r;
   Err u = main->inject_begin(g.insn);
@@ -119,6 +122,7 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
     img->threads.push(ThreadRec());
     TRY(dump_thread(*fs.find(tid), &img->threads.back()));
   }
+  TRY(dump_attrs(*fs.find(te.pid), te, set, &img->attrs));
   TRY(dump_injected(fs, te, mem, g, img));
   img->vmas.clear();  // the authoritative layout, read after the scratch page is gone
   TRY(dump_vmas(te.pid, &img->vmas));

@@ -33,6 +33,9 @@ enum class Rec : uint32_t {
   End = 13,     // end of image: record count
   Fdesc = 14,   // one open file description shared by fds of the set (with queued data)
   PagesFrom = 15,  // pages whose content equals the same pages of an earlier process (COW)
+  ProcAttr = 16,   // dumpable, child subreaper, group stop, interval timers (procattr.h)
+  ThreadAttr = 17, // one thread: credentials, capabilities, securebits, pdeathsig, scheduling, affinity
+  Timer = 18,      // one POSIX timer
 };
 const char *rec_name(uint32_t type);
 

@@ -10,7 +10,8 @@
 namespace {
 constexpr uint32_t kFirstMeta = (uint32_t)Rec::File, kLastMeta = (uint32_t)Rec::Vma;
 
-bool is_meta(uint32_t type) { return type >= kFirstMeta && type <= kLastMeta; }
+// FILE..VMA, then the attribute records (procattr.h: PROC_ATTR, THREAD_ATTR, TIMER).
+bool is_meta(uint32_t type) { return (type >= kFirstMeta && type <= kLastMeta) || is_attr_record(type); }
 uint32_t bit(Rec r) { return 1u << (uint32_t)r; }
 // Records a process has exactly once (it must have these and THREAD).
 constexpr uint32_t kOnce = 1u << (uint32_t)Rec::Rlimits | 1u << (uint32_t)Rec::Sigacts | 1u << (uint32_t)Rec::Mm;
@@ -166,7 +167,9 @@ Err decode_into(ImageReader &rd, uint32_t type, const uint8_t *p, uint32_t n, Pr
       if (good) img->vmas.push(std::move(v));
       break;
     }
-    default: return rd.bad("unexpected in a process");
+    default:
+      if (!is_attr_record(type)) return rd.bad("unexpected in a process");
+      good = decode_attr_record(type, p, n, &img->attrs);
   }
   return good ? ok() : rd.bad("malformed");
 }
@@ -223,7 +226,7 @@ Err SetReader::meta(ImageReader &rd, size_t k, uint32_t type, const uint8_t *p, 
 Err SetReader::metadata_done(ImageReader &rd) {
   for (size_t k = 0; k < set.tree.size(); k++)
     if (!set.tree[k].zombie()) TRY(check_process(set.procs[k], set.tree[k], set));
-  return ok();
+  return check_attrs_set(set);
 }
 
 void SetReader::sources_before(size_t k, Vec<int> *out) const {

@@ -8,6 +8,7 @@
 #include "arch_api.h"
 #include "base.h"
 #include "fdesc.h"
+#include "procattr.h"
 
 struct ProcessRec {  // Rec::Process
   int32_t pid = 0, ppid = 0, pgid = 0, sid = 0;
@@ -107,6 +108,7 @@ struct ProcImage {
   Vec<ThreadRec> threads;
   Vec<SiginfoRec> pending;
   Vec<VmaRec> vmas;
+  ProcAttrs attrs;  // procattr.h
 };
 
 // The checkpointed set: every process (TREE order) and the file descriptions

@@ -40,6 +40,25 @@ const char *rlimit_name(int i) {
   return i >= 0 && i < kNrRlimits ? names[i] : "?";
 }
 
+// prlimit(2) of a process whose uids are not all the caller's needs
+// CAP_SYS_RESOURCE; /proc/PID/limits shows the same to root. One line per limit
+// in RLIMIT_* order after a header, soft limit at column 26, hard at 47
+// (fs/proc/base.c: proc_pid_limits, "%-25s %-20s %-20s %-10s").
+Err limits_from_proc(int pid, RlimitsRec *out) {
+  TRY(read_proc(pid, "limits", text_buf, sizeof text_buf));
+  const char *line = strchr(text_buf, '\n');
+  for (int i = 0; i < kNrRlimits; i++) {
+    if (!line || strlen(line + 1) < 47) return errf("cannot parse /proc/%d/limits", pid);
+    line++;
+    const char *cols[2] = {line + 26, line + 47};
+    uint64_t *dst[2] = {&out->cur[i], &out->max[i]};
+    for (int c = 0; c < 2; c++)
+      *dst[c] = strncmp(cols[c], "unlimited", 9) == 0 ? RLIM_INFINITY : strtoull(cols[c], nullptr, 10);
+    line = strchr(line, '\n');
+  }
+  return ok();
+}
+
 // mm fields from /proc/PID/stat (proc(5): fields 26-28 and 45-51).
 Err stat_mm_fields(const char *stat, MmRec *mm) {
   struct { int field; uint64_t *dst; } fields[] = {
@@ -142,6 +161,7 @@ Err dump_process(int pid, ProcImage *img) {
 
   for (int i = 0; i < kNrRlimits; i++) {
     struct rlimit rl;
+    if (prlimit(pid, i, nullptr, &rl) < 0 && errno == EPERM) return limits_from_proc(pid, &img->rlimits);
     if (prlimit(pid, i, nullptr, &rl) < 0) return sys_err("prlimit %d RLIMIT_%s", pid, rlimit_name(i));
     img->rlimits.cur[i] = rl.rlim_cur;
     img->rlimits.max[i] = rl.rlim_max;
@@ -158,7 +178,9 @@ Err dump_brk(Remote &rc, MmRec *mm) {
 
 // The new processes run with rstrt's credentials. For a caller other than root
 // that means a process that ran as someone else would come back as the caller,
-// short of the rights it had; refuse that plainly. (Root may restore anyone's.)
+// short of the rights it had; refuse that plainly. Root restores anyone's,
+// but grants nothing that user did not have (check_attr_rights); the
+// credentials themselves come back per thread (restore_thread_attrs).
 namespace {
 // Field n (0-based) of a colon-separated /etc line, as [s, s+len).
 bool etc_field(const char *line, int n, const char **s, size_t *len) {
@@ -233,12 +255,14 @@ bool has_group(const Vec<uint32_t> &groups, uint32_t gid) {
 // run with its credentials). Root restores an image as the user it trusts
 // (image_trust): any process if that is root, else only that user's own, in
 // one of that user's groups: an image is data its owner could have written.
-Err check_restore_rights(const ProcessRec &p, const ImageTrust &t) {
+Err check_restore_rights(const ProcImage &img, const ImageTrust &t) {
+  const ProcessRec &p = img.proc;
   uid_t uid = getuid();
   gid_t gid = getgid();
   if (geteuid() != 0 && (p.uid != uid || p.gid != gid))
     return errk(ErrKind::NotPermitted, "process %d ran as uid %u gid %u; as uid %u gid %u you can restore only your own processes",
                 p.pid, p.uid, p.gid, (unsigned)uid, (unsigned)gid);
+  if (geteuid() == 0) TRY(check_attr_rights(img));  // grants nothing that user did not have (procattr.cpp)
   if (t.uid == 0 || (p.uid == t.uid && has_group(t.groups, p.gid))) return ok();
   return errk(ErrKind::NotPermitted, "process %d runs as uid %u gid %u, but the image %s uid %u: an image is restored only as its owner's own processes",
               p.pid, p.uid, p.gid, t.from_file ? "file belongs to" : "stream comes from", t.uid);
@@ -254,23 +278,6 @@ Err adopt_fs_creds(uint32_t uid, uint32_t gid, const Vec<uint32_t> &groups) {
   setfsuid(uid);
   if ((uint32_t)setfsgid((gid_t)-1) != gid || (uint32_t)setfsuid((uid_t)-1) != uid)
     return errk(ErrKind::NotPermitted, "cannot take the file rights of uid %u gid %u", uid, gid);
-  return ok();
-}
-
-// When root restores another user's process, the process gets that user's ids
-// back instead of keeping root's. Injected into each thread (credentials are
-// per thread in the kernel) after all that needs privilege (clone3 set_tid,
-// PR_SET_MM_MAP). The image holds the real uid and gid only: no supplementary
-// groups are left. Changing ids makes a process non-dumpable (commit_creds in
-// kernel/cred.c), which it was not: that is set back too.
-Err restore_creds(Remote &rc, const ProcessRec &p) {
-  if (p.uid == getuid() && p.gid == getgid()) return ok();
-  const struct { long nr; uint64_t a0, a1, a2; const char *what; } calls[] = {
-      {SYS_setgroups, 0, 0, 0, "setgroups"},
-      {SYS_setresgid, p.gid, p.gid, p.gid, "setresgid"},
-      {SYS_setresuid, p.uid, p.uid, p.uid, "setresuid"},
-      {SYS_prctl, PR_SET_DUMPABLE, 1, 0, "PR_SET_DUMPABLE"}};
-  for (auto &c : calls) TRY(rc.must(c.what, c.nr, c.a0, c.a1, c.a2));
   return ok();
 }
 

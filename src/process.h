@@ -45,12 +45,11 @@ struct ImageTrust {
   Vec<uint32_t> groups;  // the user's groups (/etc/passwd, /etc/group), uid != 0
 };
 Err image_trust(int fd, bool trusted_stream, ImageTrust *t);
-Err check_restore_rights(const ProcessRec &p, const ImageTrust &t);
+Err check_restore_rights(const ProcImage &img, const ImageTrust &t);
 // A user's groups: the primary one, then those /etc/group lists them in.
 Err user_groups(uint32_t uid, Vec<uint32_t> *out);
 // fsuid, fsgid and groups of the calling process (opens happen as that user).
 Err adopt_fs_creds(uint32_t uid, uint32_t gid, const Vec<uint32_t> &groups);
-Err restore_creds(Remote &rc, const ProcessRec &p);
 Err restore_identity_child(const ProcImage &img);
 Err restore_rlimits_child(const RlimitsRec &r);
 Err restore_mm(Remote &rc, const MmRec &mm, int exe_fd);

@@ -107,7 +107,7 @@ class Restorer : public SetReader {
   Err create_tree();
   bool made_here(int pid) const;
   // ---- rstrt: rebuilding
-  Err resume_thread(Remote &rc, const ThreadRec &th, const ProcessRec &p);
+  Err resume_thread(Remote &rc, const ThreadRec &th, const ProcImage &img);
   Err hand_over(size_t k);
 
   const RestoreOptions &opt_;
@@ -360,7 +360,7 @@ void Restorer::roots(Vec<int> *out) const {
 Err Restorer::metadata_done(ImageReader &rd) {
   TRY(SetReader::metadata_done(rd));
   for (size_t k = 0; k < set.procs.size(); k++)
-    if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k].proc, trust_));
+    if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k], trust_));
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
   TRY(plan_creds());
   TRY(make_plan());
@@ -382,9 +382,9 @@ Err Restorer::pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) {
   return restore_pages(rd, &mem, img.vmas, sources, type, len);
 }
 
-Err Restorer::resume_thread(Remote &rc, const ThreadRec &th, const ProcessRec &p) {
+Err Restorer::resume_thread(Remote &rc, const ThreadRec &th, const ProcImage &img) {
   TRY(restore_thread_self(rc, th));
-  TRY(restore_creds(rc, p));
+  TRY(restore_thread_attrs(rc.thread(), rc.mem(), rc.gadget(), img, th.tid));
   TRY(restore_thread_regs(rc.thread(), th));
   TRY(rc.thread().resume_with(th.regs, th.sigmask));
   return rc.thread().detach();
@@ -410,11 +410,11 @@ Err Restorer::hand_over(size_t k) {
     Tracee t(img.threads[i].tid);
     Remote trc(t, mem, g);
     TRY(trc.begin());
-    TRY(resume_thread(trc, img.threads[i], img.proc));
+    TRY(resume_thread(trc, img.threads[i], img));
   }
   TRY(restore_pending(rc, pid, img.pending));
   TRY(restore_thread_self(rc, img.threads[0]));
-  TRY(restore_creds(rc, img.proc));
+  TRY(restore_main_attrs(main, mem, g, img));  // after all threads exist, before the gadget goes
   TRY(rc.call(SYS_munmap, &r, g.insn, page_));
   TRY(restore_thread_regs(main, img.threads[0]));
   TRY(main.resume_with(img.threads[0].regs, img.threads[0].sigmask));
