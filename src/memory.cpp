@@ -554,6 +554,33 @@ bool same_file(const VmaRec &a, const VmaRec &b) {
 // writable keeps it after mprotect (e.g. a library's RELRO segment), so such a
 // read-only mapping is created writable first; a writable one without it was
 // mapped MAP_NORESERVE.
+// Two neighbouring private anonymous mappings the kernel kept apart (one was
+// moved with mremap, so their page offsets do not follow on) would merge
+// into one if simply mapped side by side again (mm/vma.c merges equal flags
+// and consecutive offsets). Made elsewhere and moved into place, each keeps
+// an offset of its own, as apart as they were. Not the heap (brk grows it in
+// place) nor a stack (it grows down in place).
+bool separate_anon(const VmaRec &v) {
+  return v.kind == VmaKind::Anon && !v.shared && !(v.vmflags & (kVmGrowsDown | kVmDroppable)) && !(v.name == "[heap]");
+}
+
+Err map_apart(Remote &t, const VmaRec &v, uint32_t prot, int flags, int64_t *out) {
+  const uint64_t len = v.end - v.start;
+  int64_t tmp;
+  TRY(t.call(SYS_mmap, &tmp, t.gadget().park, len, prot, flags, (uint64_t)-1, 0));
+  if (tmp < 0) { *out = tmp; return ok(); }
+  if ((uint64_t)tmp < v.end && v.start < (uint64_t)tmp + len) {  // it landed on its own place: keep it there
+    *out = (uint64_t)tmp == v.start ? tmp : -EEXIST;
+    return ok();
+  }
+  // A mapping never faulted in takes the offset of where it is moved to
+  // (mm/vma.c copy_vma): one page written first (through /proc/PID/mem,
+  // whatever the protection) gives it an anon_vma and keeps its own.
+  const uint8_t zero = 0;
+  TRY(t.mem().write((uint64_t)tmp, &zero, 1));
+  return t.call(SYS_mremap, out, (uint64_t)tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v.start);
+}
+
 Err map_one(Remote &t, const VmaRec &v, int fd) {
   int flags = MAP_FIXED | (v.shared ? MAP_SHARED : MAP_PRIVATE);
   if (v.kind != VmaKind::File) flags |= MAP_ANONYMOUS;
@@ -563,8 +590,9 @@ Err map_one(Remote &t, const VmaRec &v, int fd) {
   if (!v.shared && (v.prot & PROT_WRITE) && !(v.vmflags & kVmAccount)) flags |= MAP_NORESERVE;
   if (v.vmflags & kVmDroppable) flags = (flags & ~(MAP_PRIVATE | MAP_SHARED)) | 0x08;  // MAP_DROPPABLE (a type of its own)
   int64_t r;
-  TRY(t.call(SYS_mmap, &r, v.start, v.end - v.start, prot, flags, v.kind == VmaKind::File ? fd : -1,
-                v.kind == VmaKind::File ? v.pgoff : 0));
+  if (separate_anon(v)) TRY(map_apart(t, v, prot, flags & ~MAP_FIXED, &r));
+  else TRY(t.call(SYS_mmap, &r, v.start, v.end - v.start, prot, flags, v.kind == VmaKind::File ? fd : -1,
+                  v.kind == VmaKind::File ? v.pgoff : 0));
   if (r != (int64_t)v.start)
     return errf("cannot map %s at 0x%llx: %s", v.name.empty() ? "anonymous memory" : v.name.c(),
                 (unsigned long long)v.start, r < 0 ? strerror((int)-r) : "placed elsewhere");

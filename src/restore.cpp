@@ -78,7 +78,8 @@ Err current_fs_creds(FsCreds *c) {
 
 class Restorer : public SetReader {
  public:
-  Restorer(const RestoreOptions &opt, const ImageTrust &trust) : opt_(opt), trust_(trust) {}
+  // dry: plan only, up to the first side effect outside rstrt (plan_image).
+  Restorer(const RestoreOptions &opt, const ImageTrust &trust, bool dry = false) : opt_(opt), trust_(trust), dry_(dry) {}
   Err metadata_done(ImageReader &rd) override;
   Err pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) override;
   Err end(ImageReader &rd) override;
@@ -90,6 +91,7 @@ class Restorer : public SetReader {
  private:
   // ---- planning (rstrt, before the first clone)
   Err plan_creds();
+  Err plan_layout();
   Err open_shared();
   Err make_plan();
   void drop_plan_fds();
@@ -112,6 +114,7 @@ class Restorer : public SetReader {
 
   const RestoreOptions &opt_;
   const ImageTrust &trust_;
+  bool dry_;
   Vec<FsCreds> creds_;         // per process: its file rights
   FsCreds own_;                // rstrt's, to go back to after opening files with the processes' rights
   int shared_creds_ = -1;      // the process whose rights open the shared descriptions (-1: rstrt's)
@@ -165,7 +168,8 @@ Err Restorer::open_shared() {
   return e ? e : back;
 }
 
-Err Restorer::make_plan() {
+// Where everything goes, before anything is opened: fd slots, gadget pages.
+Err Restorer::plan_layout() {
   page_ = (uint64_t)sysconf(_SC_PAGESIZE);
   int top = 2;
   for (size_t k = 0; k < set.procs.size(); k++) {
@@ -178,6 +182,11 @@ Err Restorer::make_plan() {
     if (!set.tree[k].zombie()) TRY(pick_gadget_address(img.vmas, page_, &gadget_.back()));
   }
   fd_floor_ = top + 1;
+  return ok();
+}
+
+Err Restorer::make_plan() {
+  TRY(plan_layout());
   struct rlimit nofile;
   getrlimit(RLIMIT_NOFILE, &nofile);
   nofile.rlim_cur = nofile.rlim_max;
@@ -361,14 +370,16 @@ Err Restorer::metadata_done(ImageReader &rd) {
   TRY(SetReader::metadata_done(rd));
   for (size_t k = 0; k < set.procs.size(); k++)
     if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k], trust_));
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
   TRY(plan_creds());
+  if (dry_) return plan_layout();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
   TRY(make_plan());
   return create_tree();
 }
 
 // One process's layout, then its pages as they stream in.
 Err Restorer::pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) {
+  if (dry_) return SetReader::pages(rd, k, type, len);
   const ProcImage &img = set.procs[k];
   Tracee t(img.proc.pid);
   TRY(check_thread_regsets(t, img.threads[0]));
@@ -423,6 +434,7 @@ Err Restorer::hand_over(size_t k) {
 
 // END is read and checked: nothing runs before the image is known good.
 Err Restorer::end(ImageReader &rd) {
+  if (dry_) return ok();
   for (size_t k = 0; k < set.tree.size(); k++)
     if (!set.tree[k].zombie()) TRY(hand_over(k));
   return ok();
@@ -433,6 +445,15 @@ Err check_image(int fd) {
   ImageReader rd(fd);
   SetReader v;
   return walk_image(rd, v);
+}
+
+Err plan_image(int fd) {
+  RestoreOptions opt;
+  ImageTrust trust;
+  TRY(image_trust(fd, false, &trust));
+  ImageReader rd(fd);
+  Restorer r(opt, trust, true);
+  return walk_image(rd, r);
 }
 
 Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots) {

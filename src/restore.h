@@ -20,3 +20,8 @@ Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots);
 // creating any process: for `rstrt DIR` (pick the newest good generation) and
 // the fuzz target.
 Err check_image(int fd);
+// check_image, and everything rstrt decides before its first side effect
+// outside itself: the rights (as the caller), the file rights each process
+// would open with, fd slots and gadget addresses. Opens and creates nothing:
+// the fuzz target's whole restore planner.
+Err plan_image(int fd);

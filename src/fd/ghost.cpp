@@ -130,6 +130,21 @@ void dir_of(const char *path, char *out, size_t cap) {
   else if (slash) *slash = 0;
 }
 
+// The file made again under its own name and unlinked at once, so that its
+// fds and mappings show the very "/DIR/NAME (deleted)" they showed; if that
+// name is taken now, an unnamed file in DIR (shown as "/DIR/#INODE (deleted)").
+int deleted_file(const char *path, const char *dir, uint32_t mode) {
+  char name[4200];
+  snprintf(name, sizeof name, "%.*s", (int)(strlen(path) - (sizeof kDeleted - 1)), path);
+  int fd = open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, mode & 07777);  // reopened for its flags
+  if (fd >= 0) {
+    if (unlink(name) == 0) return fd;
+    close(fd);
+    return -1;
+  }
+  return errno == ENOENT ? -1 : -2;  // -1: the directory is gone; -2: try unnamed
+}
+
 // A new unnamed file in dir, read-write.
 int unnamed_file(const char *dir, uint32_t mode) {
   int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode & 07777);
@@ -168,13 +183,25 @@ Err open_ghost(OpenCtx &c, size_t i) {
   if (!fields(first, &g)) return bad_image("deleted-file description %u", (unsigned)i);
   char dir[4200];
   dir_of(first.path.c(), dir, sizeof dir);
-  Fd file(unnamed_file(dir, g.mode));
+  // A file made with O_TMPFILE (Python's TemporaryFile) is made so again,
+  // with the flags it was opened with: its fd shows them.
+  const uint32_t tmpfile = (uint32_t)(O_TMPFILE & ~O_DIRECTORY), keep = O_NOFOLLOW | O_APPEND | O_NONBLOCK;
+  bool was_tmpfile = (first.flags & tmpfile) && (first.flags & O_ACCMODE) == O_RDWR;
+  int made = was_tmpfile ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | (int)(first.flags & keep), g.mode & 07777)
+                         : deleted_file(first.path.c(), dir, g.mode);
+  if (made == -2 || (made < 0 && was_tmpfile && errno != ENOENT)) made = unnamed_file(dir, g.mode);
+  Fd file(made >= 0 ? made : -1);
   if (!file.ok() && errno == ENOENT) file = Fd(unnamed_file("/tmp", g.mode));  // its directory is gone
   if (!file.ok()) return sys_err("making deleted file %s again", first.path.c());
   TRY(fill(file.get(), g));
   for (size_t k = i; k < c.set.fdescs.size(); k++) {
     const FdescRec &f = c.set.fdescs[k];
     if (f.kind != FileKind::Ghost || f.dev != first.dev || f.ino != first.ino) continue;
+    if (k == i && was_tmpfile) {  // the file as made is this one, flags and all
+      if (lseek(file.get(), (off_t)f.pos, SEEK_SET) < 0) return sys_err("offset in deleted file %s", f.path.c());
+      TRY(c.place(k, dup(file.get())));
+      continue;
+    }
     char self[64];
     snprintf(self, sizeof self, "/proc/self/fd/%d", file.get());
     int flags = (int)(f.flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_CLOEXEC;

@@ -18,6 +18,8 @@ mkdir -p /dev/pts
 mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 hostname chkpt-guest
+# Loopback up: the socket tests serve and connect on 127.0.0.1 and ::1.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 for m in $(cat /lib/modules/load-order); do
 	insmod "/lib/modules/$m" || echo "guest: insmod $m failed"
 done
