@@ -17,8 +17,13 @@ bool is_terminal(dev_t rdev) {
   return maj == 4 || (maj >= 136 && maj <= 143) || (maj == 5 && min <= 1);
 }
 
+// A pseudo-terminal master (/dev/ptmx, 5:2) reopened would be a new pty, not
+// the one its slave belongs to: not matched, so refused (ptys: not yet).
+bool is_ptmx(dev_t rdev) { return major(rdev) == 5 && minor(rdev) == 2; }
+
 bool match(const FdProbe &p) {
-  return p.link[0] == '/' && S_ISCHR(p.st->st_mode) && !is_terminal(p.st->st_rdev) && !ends_with(p.link, " (deleted)");
+  return p.link[0] == '/' && S_ISCHR(p.st->st_mode) && !is_terminal(p.st->st_rdev) && !is_ptmx(p.st->st_rdev) &&
+         !ends_with(p.link, " (deleted)");
 }
 
 Err dump(const FdProbe &p, FdescRec *f) {
@@ -38,7 +43,7 @@ bool rdev_of(const FdescRec &f, uint64_t *rdev) {
 
 bool valid(const FdescRec &f) {
   uint64_t rdev;
-  return rdev_of(f, &rdev) && f.path.c()[0] == '/' && !is_terminal((dev_t)rdev);
+  return rdev_of(f, &rdev) && f.path.c()[0] == '/' && !is_terminal((dev_t)rdev) && !is_ptmx((dev_t)rdev);
 }
 
 Err open_device(OpenCtx &c, size_t i) {
