@@ -85,7 +85,7 @@ Err inject_thread(Remote &rc, ProcImage *img, size_t index) {
   if (main) e = dump_sigacts(rc, &img->sigacts);
   if (!e && main) e = dump_brk(rc, &img->mm);
   if (!e) e = dump_thread_injected(rc, th);
-  if (!e) e = dump_attrs_injected(rc.thread(), rc.mem(), rc.gadget(), index, &img->attrs);
+  if (!e) e = dump_attrs_injected(rc, index, &img->attrs);
   Err end = rc.thread().inject_end();
   return e ? e : end;
 }

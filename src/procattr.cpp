@@ -6,6 +6,7 @@
 // against the credentials and limits the process gets back (proc(5),
 // capabilities(7), sched(7), prctl(2)).
 #include "procattr.h"
+#include "remote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,9 +174,9 @@ Err check_pdeathsig(const ThreadAttrRec &th, const ProcAttrs &a) {
   return ok();
 }
 
-Err inject(Tracee &t, long nr, int64_t *r, const char *what, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
+Err inject(Remote &t, long nr, int64_t *r, const char *what, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
            uint64_t a3 = 0) {
-  TRY(t.syscall(nr, r, a0, a1, a2, a3));
+  TRY(t.call(nr, r, a0, a1, a2, a3));
   if (*r < 0) return errf("%s in thread %d: %s", what, t.tid(), strerror((int)-*r));
   return ok();
 }
@@ -208,14 +209,14 @@ Err dump_attrs(Tracee &main, const TreeEntry &te, const SetImage &set, ProcAttrs
   return ok();
 }
 
-Err dump_attrs_injected(Tracee &t, const ProcMem &mem, const Gadget &g, size_t index, ProcAttrs *a) {
+Err dump_attrs_injected(Remote &t, size_t index, ProcAttrs *a) {
   ThreadAttrRec &th = a->threads[index];
   int64_t r;
   TRY(inject(t, SYS_prctl, &r, "PR_GET_SECUREBITS", PR_GET_SECUREBITS));
   th.securebits = (uint32_t)r;
-  TRY(inject(t, SYS_prctl, &r, "PR_GET_PDEATHSIG", PR_GET_PDEATHSIG, g.scratch));
+  TRY(inject(t, SYS_prctl, &r, "PR_GET_PDEATHSIG", PR_GET_PDEATHSIG, t.at(0)));
   int32_t sig = 0;
-  TRY(mem.read(g.scratch, &sig, sizeof sig));
+  TRY(t.get(0, &sig, sizeof sig));
   th.pdeathsig = (uint32_t)sig;
   TRY(check_pdeathsig(th, *a));
   TRY(inject(t, SYS_prctl, &r, "PR_GET_TIMERSLACK", PR_GET_TIMERSLACK));
@@ -225,17 +226,17 @@ Err dump_attrs_injected(Tracee &t, const ProcMem &mem, const Gadget &g, size_t i
   TRY(inject(t, SYS_prctl, &r, "PR_GET_DUMPABLE", PR_GET_DUMPABLE));
   if (r > 1) return errf("process %d: dumpable mode %lld (suid_dumpable) cannot be restored", t.tid(), (long long)r);
   p.dumpable = (uint8_t)r;
-  TRY(inject(t, SYS_prctl, &r, "PR_GET_CHILD_SUBREAPER", PR_GET_CHILD_SUBREAPER, g.scratch));
-  TRY(mem.read(g.scratch, &sig, sizeof sig));
+  TRY(inject(t, SYS_prctl, &r, "PR_GET_CHILD_SUBREAPER", PR_GET_CHILD_SUBREAPER, t.at(0)));
+  TRY(t.get(0, &sig, sizeof sig));
   p.subreaper = sig != 0;
   for (int which = 0; which < 3; which++) {
-    TRY(inject(t, SYS_getitimer, &r, "getitimer", which, g.scratch));
+    TRY(inject(t, SYS_getitimer, &r, "getitimer", which, t.at(0)));
     int64_t tv[4];  // struct itimerval: interval {sec, usec}, value {sec, usec}
-    TRY(mem.read(g.scratch, tv, sizeof tv));
+    TRY(t.get(0, tv, sizeof tv));
     p.itimer_interval[which] = (uint64_t)tv[0] * 1000000 + (uint64_t)tv[1];
     p.itimer_value[which] = (uint64_t)tv[2] * 1000000 + (uint64_t)tv[3];
   }
-  return dump_timers_injected(t, mem, g, a);
+  return dump_timers_injected(t, a);
 }
 
 Err write_attrs(ImageWriter &w, const ProcAttrs &a) {
@@ -395,13 +396,13 @@ bool same_groups(const Vec<uint32_t> &a, const Vec<uint32_t> &b) {
   return true;
 }
 
-Err capset(Tracee &t, const ProcMem &mem, const Gadget &g, uint64_t inh, uint64_t prm, uint64_t eff) {
+Err capset(Remote &t, uint64_t inh, uint64_t prm, uint64_t eff) {
   // struct __user_cap_header_struct, then two __user_cap_data_struct (v3: 64 bits)
   uint32_t buf[2 + 6] = {(uint32_t)kCapV3, 0, (uint32_t)eff, (uint32_t)prm, (uint32_t)inh,
                          (uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32)};
-  TRY(mem.write(g.scratch, buf, sizeof buf));
+  TRY(t.put(0, buf, sizeof buf));
   int64_t r;
-  return inject(t, SYS_capset, &r, "capset", g.scratch, g.scratch + 8);
+  return inject(t, SYS_capset, &r, "capset", t.at(0), t.at(8));
 }
 
 int last_cap() {
@@ -415,19 +416,19 @@ int last_cap() {
 // SECBIT_NO_SETUID_FIXUP so the capabilities survive the change; then the
 // capability sets with CAP_SETPCAP kept, the ambient set (needs permitted and
 // inheritable), the securebits (need CAP_SETPCAP), and the exact sets last.
-Err restore_creds_of(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadAttrRec &th) {
+Err restore_creds_of(Remote &t, const ThreadAttrRec &th) {
   int64_t r;
   if (th.cap_bnd & ~mine.bnd)
     return errf("thread %d: its capability bounding set 0x%llx is wider than rstrt's 0x%llx", th.tid,
                 (unsigned long long)th.cap_bnd, (unsigned long long)mine.bnd);
   if (!same_groups(th.groups, mine.groups)) {
-    if (th.groups.size() * 4 > g.scratch_len) return errf("thread %d: %zu groups do not fit", th.tid, th.groups.size());
-    if (!th.groups.empty()) TRY(mem.write(g.scratch, th.groups.begin(), th.groups.size() * 4));
-    TRY(inject(t, SYS_setgroups, &r, "setgroups", th.groups.size(), g.scratch));
+    if (th.groups.size() * 4 > t.gadget().scratch_len) return errf("thread %d: %zu groups do not fit", th.tid, th.groups.size());
+    if (!th.groups.empty()) TRY(t.put(0, th.groups.begin(), th.groups.size() * 4));
+    TRY(inject(t, SYS_setgroups, &r, "setgroups", th.groups.size(), t.at(0)));
   }
   if (memcmp(th.gid, mine.gid, sizeof th.gid)) {
     TRY(inject(t, SYS_setresgid, &r, "setresgid", th.gid[0], th.gid[1], th.gid[2]));
-    TRY(t.syscall(SYS_setfsgid, &r, th.gid[3]));  // returns the previous fsgid
+    TRY(t.call(SYS_setfsgid, &r, th.gid[3]));  // returns the previous fsgid
   }
   bool caps_differ = th.cap_inh != mine.inh || th.cap_prm != mine.prm || th.cap_eff != mine.eff || th.cap_amb;
   if (th.cap_bnd != mine.bnd)
@@ -441,16 +442,16 @@ Err restore_creds_of(Tracee &t, const ProcMem &mem, const Gadget &g, const Threa
       caps_differ = true;
     }
     TRY(inject(t, SYS_setresuid, &r, "setresuid", th.uid[0], th.uid[1], th.uid[2]));
-    TRY(t.syscall(SYS_setfsuid, &r, th.uid[3]));
+    TRY(t.call(SYS_setfsuid, &r, th.uid[3]));
   }
   if (!caps_differ && secbits == th.securebits) return ok();
   uint64_t setpcap = mine.eff & (1ull << kCapSetpcap);
-  TRY(capset(t, mem, g, th.cap_inh, th.cap_prm | setpcap, th.cap_eff | setpcap));
+  TRY(capset(t, th.cap_inh, th.cap_prm | setpcap, th.cap_eff | setpcap));
   TRY(inject(t, SYS_prctl, &r, "PR_CAP_AMBIENT_CLEAR_ALL", PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL));
   for (int c = 0; c < 64; c++)
     if (th.cap_amb >> c & 1) TRY(inject(t, SYS_prctl, &r, "PR_CAP_AMBIENT_RAISE", PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c));
   if (secbits != th.securebits) TRY(inject(t, SYS_prctl, &r, "PR_SET_SECUREBITS", PR_SET_SECUREBITS, th.securebits));
-  return capset(t, mem, g, th.cap_inh, th.cap_prm, th.cap_eff);
+  return capset(t, th.cap_inh, th.cap_prm, th.cap_eff);
 }
 
 // The masks match; kernels with another CONFIG_NR_CPUS report other lengths,
@@ -466,7 +467,7 @@ bool same_affinity(const ThreadAttrRec &th) {
 
 // After the credentials: the kernel judges a nice value below 0 or a realtime
 // policy by the restored process's own rights and RLIMIT_NICE/RLIMIT_RTPRIO.
-Err restore_sched_of(Tracee &t, const ProcMem &mem, const Gadget &g, const ThreadAttrRec &th) {
+Err restore_sched_of(Remote &t, const ThreadAttrRec &th) {
   SchedAttr now;
   TRY(get_sched(th.tid, &now));
   SchedAttr want = {sizeof(SchedAttr), th.policy, th.sched_flags, th.nice, th.rt_priority,
@@ -478,8 +479,8 @@ Err restore_sched_of(Tracee &t, const ProcMem &mem, const Gadget &g, const Threa
                  now.deadline != want.deadline || now.period != want.period;
   int64_t r;
   if (differs) {
-    TRY(mem.write(g.scratch, &want, sizeof want));
-    TRY(t.syscall(SYS_sched_setattr, &r, 0, g.scratch, 0));
+    TRY(t.put(0, &want, sizeof want));
+    TRY(t.call(SYS_sched_setattr, &r, 0, t.at(0), 0));
     if (r < 0)
       return errf("thread %d: cannot restore scheduling policy %u, nice %d, priority %u: %s", th.tid, th.policy,
                   th.nice, th.rt_priority, strerror((int)-r));
@@ -488,12 +489,12 @@ Err restore_sched_of(Tracee &t, const ProcMem &mem, const Gadget &g, const Threa
   // (kernel/sched/core.c: __setscheduler_params); SCHED_IDLE keeps one too.
   TRY(get_sched(th.tid, &now));
   if (now.nice != th.nice) {
-    TRY(t.syscall(SYS_setpriority, &r, PRIO_PROCESS, 0, (uint64_t)(int64_t)th.nice));
+    TRY(t.call(SYS_setpriority, &r, PRIO_PROCESS, 0, (uint64_t)(int64_t)th.nice));
     if (r < 0) return errf("thread %d: cannot restore nice %d: %s", th.tid, th.nice, strerror((int)-r));
   }
   if (same_affinity(th)) return ok();
-  TRY(mem.write(g.scratch, th.affinity, th.affinity_len));
-  TRY(t.syscall(SYS_sched_setaffinity, &r, 0, th.affinity_len, g.scratch));
+  TRY(t.put(0, th.affinity, th.affinity_len));
+  TRY(t.call(SYS_sched_setaffinity, &r, 0, th.affinity_len, t.at(0)));
   if (r < 0) return errf("thread %d: cannot restore its CPU affinity: %s", th.tid, strerror((int)-r));
   if (!same_affinity(th))
     return errf("thread %d: CPU affinity cannot be restored here (CPUs missing or outside the cpuset)", th.tid);
@@ -501,20 +502,20 @@ Err restore_sched_of(Tracee &t, const ProcMem &mem, const Gadget &g, const Threa
 }
 }  // namespace
 
-Err restore_thread_attrs(Tracee &t, const ProcMem &mem, const Gadget &g, const ProcImage &img, int tid) {
+Err restore_thread_attrs(Remote &t, const ProcImage &img, int tid) {
   const ThreadAttrRec *th = attr_of(img, tid);
   if (!th) return errf("internal: no attributes for thread %d", tid);
   TRY(my_creds());
-  TRY(restore_creds_of(t, mem, g, *th));
+  TRY(restore_creds_of(t, *th));
   int64_t r;
   if (th->no_new_privs && !mine.nnp) TRY(inject(t, SYS_prctl, &r, "PR_SET_NO_NEW_PRIVS", PR_SET_NO_NEW_PRIVS, 1));
   if (!th->no_new_privs && mine.nnp) return errf("thread %d had no_new_privs off; rstrt runs with it on", tid);
   // after the credentials: changing them clears it (kernel/cred.c: commit_creds)
   if (th->pdeathsig) TRY(inject(t, SYS_prctl, &r, "PR_SET_PDEATHSIG", PR_SET_PDEATHSIG, th->pdeathsig));
   TRY(inject(t, SYS_prctl, &r, "PR_SET_TIMERSLACK", PR_SET_TIMERSLACK, th->timerslack_ns));
-  TRY(mem.write(g.scratch, th->comm, sizeof th->comm));
-  TRY(inject(t, SYS_prctl, &r, "PR_SET_NAME", PR_SET_NAME, g.scratch));
-  TRY(restore_sched_of(t, mem, g, *th));
+  TRY(t.put(0, th->comm, sizeof th->comm));
+  TRY(inject(t, SYS_prctl, &r, "PR_SET_NAME", PR_SET_NAME, t.at(0)));
+  TRY(restore_sched_of(t, *th));
   // Taken as the thread resumes (Tracee::resume_with): it comes back in the group stop.
   if (img.attrs.proc.stopped && syscall(SYS_tgkill, img.proc.pid, tid, SIGSTOP) < 0) return sys_err("tgkill %d", tid);
   return ok();
@@ -537,18 +538,18 @@ Err restore_oom_score_adj(int pid, int32_t adj) {
 }
 }  // namespace
 
-Err restore_main_attrs(Tracee &main, const ProcMem &mem, const Gadget &g, const ProcImage &img) {
+Err restore_main_attrs(Remote &main, const ProcImage &img) {
   const ProcAttrRec &p = img.attrs.proc;
-  TRY(restore_timers(main, mem, g, img));
+  TRY(restore_timers(main, img));
   int64_t r;
   for (int which = 0; which < 3; which++) {
     if (!p.itimer_value[which]) continue;
     int64_t tv[4] = {(int64_t)(p.itimer_interval[which] / 1000000), (int64_t)(p.itimer_interval[which] % 1000000),
                      (int64_t)(p.itimer_value[which] / 1000000), (int64_t)(p.itimer_value[which] % 1000000)};
-    TRY(mem.write(g.scratch, tv, sizeof tv));
-    TRY(inject(main, SYS_setitimer, &r, "setitimer", which, g.scratch, 0));
+    TRY(main.put(0, tv, sizeof tv));
+    TRY(inject(main, SYS_setitimer, &r, "setitimer", which, main.at(0), 0));
   }
-  TRY(restore_thread_attrs(main, mem, g, img, img.proc.pid));
+  TRY(restore_thread_attrs(main, img, img.proc.pid));
   // after every thread's credentials: changing them resets it (commit_creds)
   TRY(inject(main, SYS_prctl, &r, "PR_SET_DUMPABLE", PR_SET_DUMPABLE, p.dumpable));
   if (p.subreaper) TRY(inject(main, SYS_prctl, &r, "PR_SET_CHILD_SUBREAPER", PR_SET_CHILD_SUBREAPER, 1));

@@ -10,6 +10,7 @@
 #include "base.h"
 
 class Tracee;
+class Remote;
 class ProcMem;
 class ImageWriter;
 struct Gadget;
@@ -77,7 +78,7 @@ struct ProcAttrs {
 Err dump_attrs(Tracee &main, const TreeEntry &te, const SetImage &set, ProcAttrs *out);
 // Checkpoint, injected into thread `index` of the process (0: main thread,
 // which also answers the per-process questions). Needs g.scratch.
-Err dump_attrs_injected(Tracee &t, const ProcMem &mem, const Gadget &g, size_t index, ProcAttrs *a);
+Err dump_attrs_injected(Remote &t, size_t index, ProcAttrs *a);
 Err write_attrs(ImageWriter &w, const ProcAttrs &a);
 
 // Is `type` one of the records here; decode one into a (false: malformed).
@@ -96,16 +97,16 @@ Err check_attr_rights(const ProcImage &img);
 // Restore, injected into each thread after its other state, right before its
 // registers are loaded: credentials, securebits, capabilities, no_new_privs,
 // parent-death signal, scheduling, affinity; then a SIGSTOP if it was stopped.
-Err restore_thread_attrs(Tracee &t, const ProcMem &mem, const Gadget &g, const ProcImage &img, int tid);
+Err restore_thread_attrs(Remote &t, const ProcImage &img, int tid);
 // The main thread, last of its process, all other threads running: POSIX timers
 // and interval timers (while still privileged), then its own thread attributes,
 // then dumpable and child subreaper.
-Err restore_main_attrs(Tracee &main, const ProcMem &mem, const Gadget &g, const ProcImage &img);
+Err restore_main_attrs(Remote &main, const ProcImage &img);
 
 // timers.cpp (used by procattr.cpp)
 Err dump_timer_list(int pid, const TreeEntry &te, Vec<TimerRec> *out);
-Err dump_timers_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ProcAttrs *a);
-Err restore_timers(Tracee &t, const ProcMem &mem, const Gadget &g, const ProcImage &img);
+Err dump_timers_injected(Remote &t, ProcAttrs *a);
+Err restore_timers(Remote &t, const ProcImage &img);
 
 // attr_records.cpp: payloads (0: did not fit / false: malformed)
 size_t encode_proc_attr(const ProcAttrRec &r, uint8_t *buf, size_t cap);

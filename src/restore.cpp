@@ -395,7 +395,7 @@ Err Restorer::pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) {
 
 Err Restorer::resume_thread(Remote &rc, const ThreadRec &th, const ProcImage &img) {
   TRY(restore_thread_self(rc, th));
-  TRY(restore_thread_attrs(rc.thread(), rc.mem(), rc.gadget(), img, th.tid));
+  TRY(restore_thread_attrs(rc, img, th.tid));
   TRY(restore_thread_regs(rc.thread(), th));
   TRY(rc.thread().resume_with(th.regs, th.sigmask));
   return rc.thread().detach();
@@ -425,7 +425,7 @@ Err Restorer::hand_over(size_t k) {
   }
   TRY(restore_pending(rc, pid, img.pending));
   TRY(restore_thread_self(rc, img.threads[0]));
-  TRY(restore_main_attrs(main, mem, g, img));  // after all threads exist, before the gadget goes
+  TRY(restore_main_attrs(rc, img));  // after all threads exist, before the gadget goes
   TRY(rc.call(SYS_munmap, &r, g.insn, page_));
   TRY(restore_thread_regs(main, img.threads[0]));
   TRY(main.resume_with(img.threads[0].regs, img.threads[0].sigmask));

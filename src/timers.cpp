@@ -20,6 +20,7 @@
 #include "codec.h"
 #include "model.h"
 #include "procattr.h"
+#include "remote.h"
 #include "process.h"
 #include "procfs.h"
 #include "ptrace.h"
@@ -83,28 +84,28 @@ Err check_timer(int pid, const TreeEntry &te, const TimerRec &t) {
 
 int64_t ns_of(const int64_t ts[2]) { return ts[0] * 1000000000 + ts[1]; }
 
-Err inject(Tracee &t, long nr, int64_t *r, const char *what, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
+Err inject(Remote &t, long nr, int64_t *r, const char *what, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
            uint64_t a3 = 0) {
-  TRY(t.syscall(nr, r, a0, a1, a2, a3));
+  TRY(t.call(nr, r, a0, a1, a2, a3));
   if (*r < 0) return errf("%s in process %d: %s", what, t.tid(), strerror((int)-*r));
   return ok();
 }
 
 // One timer_create; the kernel's id in *id (with restore ids on, *id is the wish).
-Err create_one(Tracee &t, const ProcMem &mem, const Gadget &g, int32_t clock, const KSigevent &ev, int32_t *id) {
-  TRY(mem.write(g.scratch, &ev, sizeof ev));
-  TRY(mem.write(g.scratch + sizeof ev, id, sizeof *id));
+Err create_one(Remote &t, int32_t clock, const KSigevent &ev, int32_t *id) {
+  TRY(t.put(0, &ev, sizeof ev));
+  TRY(t.put(sizeof ev, id, sizeof *id));
   int64_t r;
-  TRY(t.syscall(SYS_timer_create, &r, (uint64_t)(int64_t)clock, g.scratch, g.scratch + sizeof ev));
+  TRY(t.call(SYS_timer_create, &r, (uint64_t)(int64_t)clock, t.at(0), t.at(sizeof ev)));
   if (r < 0) return errf("timer_create in process %d: %s", t.tid(), strerror((int)-r));
-  return mem.read(g.scratch + sizeof ev, id, sizeof *id);
+  return t.get(sizeof ev, id, sizeof *id);
 }
 
 // Linear ids: each try takes the next id; one below the wanted id is deleted.
-Err create_linear(Tracee &t, const ProcMem &mem, const Gadget &g, const TimerRec &tr, const KSigevent &ev) {
+Err create_linear(Remote &t, const TimerRec &tr, const KSigevent &ev) {
   for (int32_t n = 0; n <= kMaxFillers; n++) {
     int32_t id = 0;
-    TRY(create_one(t, mem, g, tr.clock, ev, &id));
+    TRY(create_one(t, tr.clock, ev, &id));
     if (id == tr.id) return ok();
     if (id > tr.id) break;
     int64_t r;
@@ -152,15 +153,15 @@ Err dump_timer_list(int pid, const TreeEntry &te, Vec<TimerRec> *out) {
   return ok();
 }
 
-Err dump_timers_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ProcAttrs *a) {
+Err dump_timers_injected(Remote &t, ProcAttrs *a) {
   int32_t last = a->timers.empty() ? 0 : a->timers.back().id;
   if (last >= kMaxFillers && prctl(kPrTimerCreateRestoreIds, kRestoreIdsGet, 0, 0, 0) < 0)
     return errf("process %d: POSIX timer id %d cannot be reproduced: this kernel has no PR_TIMER_CREATE_RESTORE_IDS "
                 "and hands out ids in order", t.tid(), last);
   for (auto &tr : a->timers) {
     int64_t r, spec[4];  // struct itimerspec: it_interval, it_value
-    TRY(inject(t, SYS_timer_gettime, &r, "timer_gettime", (uint64_t)tr.id, g.scratch));
-    TRY(mem.read(g.scratch, spec, sizeof spec));
+    TRY(inject(t, SYS_timer_gettime, &r, "timer_gettime", (uint64_t)tr.id, t.at(0)));
+    TRY(t.get(0, spec, sizeof spec));
     tr.interval_ns = (uint64_t)ns_of(spec);
     tr.value_ns = (uint64_t)ns_of(spec + 2);
     TRY(inject(t, SYS_timer_getoverrun, &r, "timer_getoverrun", (uint64_t)tr.id));
@@ -171,20 +172,20 @@ Err dump_timers_injected(Tracee &t, const ProcMem &mem, const Gadget &g, ProcAtt
   return ok();
 }
 
-Err restore_timers(Tracee &t, const ProcMem &mem, const Gadget &g, const ProcImage &img) {
+Err restore_timers(Remote &t, const ProcImage &img) {
   const Vec<TimerRec> &timers = img.attrs.timers;
   if (timers.empty()) return ok();
   int64_t r;
-  TRY(t.syscall(SYS_prctl, &r, kPrTimerCreateRestoreIds, kRestoreIdsOn));
+  TRY(t.call(SYS_prctl, &r, kPrTimerCreateRestoreIds, kRestoreIdsOn));
   bool explicit_ids = r == 0;
   for (auto &tr : timers) {
     KSigevent ev = {tr.sigval, tr.signo, tr.notify, tr.notify_tid, {}};
     if (!explicit_ids) {
-      TRY(create_linear(t, mem, g, tr, ev));
+      TRY(create_linear(t, tr, ev));
       continue;
     }
     int32_t id = tr.id;
-    TRY(create_one(t, mem, g, tr.clock, ev, &id));
+    TRY(create_one(t, tr.clock, ev, &id));
     if (id != tr.id) return errf("process %d: POSIX timer %d came back with id %d", t.tid(), tr.id, id);
   }
   if (explicit_ids) TRY(inject(t, SYS_prctl, &r, "PR_TIMER_CREATE_RESTORE_IDS", kPrTimerCreateRestoreIds, kRestoreIdsOff));
@@ -192,8 +193,8 @@ Err restore_timers(Tracee &t, const ProcMem &mem, const Gadget &g, const ProcIma
     if (!tr.value_ns) continue;
     int64_t spec[4] = {(int64_t)(tr.interval_ns / 1000000000), (int64_t)(tr.interval_ns % 1000000000),
                        (int64_t)(tr.value_ns / 1000000000), (int64_t)(tr.value_ns % 1000000000)};
-    TRY(mem.write(g.scratch, spec, sizeof spec));
-    TRY(inject(t, SYS_timer_settime, &r, "timer_settime", (uint64_t)tr.id, 0, g.scratch, 0));
+    TRY(t.put(0, spec, sizeof spec));
+    TRY(inject(t, SYS_timer_settime, &r, "timer_settime", (uint64_t)tr.id, 0, t.at(0), 0));
   }
   return ok();
 }
