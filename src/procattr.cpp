@@ -256,10 +256,10 @@ Err check_attrs_set(const SetImage &set) {
 
 Err check_attrs_image(const ProcImage &img, const TreeEntry &te) {
   const ProcAttrs &a = img.attrs;
-  if (!a.have_proc) return errf("bad image: process %d has no PROC_ATTR record", te.pid);
-  if (a.threads.size() != te.tids.size()) return errf("bad image: process %d: THREAD_ATTR count differs from TREE", te.pid);
+  if (!a.have_proc) return bad_image("process %d has no PROC_ATTR record", te.pid);
+  if (a.threads.size() != te.tids.size()) return bad_image("process %d: THREAD_ATTR count differs from TREE", te.pid);
   for (size_t i = 0; i < te.tids.size(); i++)
-    if (a.threads[i].tid != te.tids[i]) return errf("bad image: process %d: THREAD_ATTR %d not in TREE order", te.pid, a.threads[i].tid);
+    if (a.threads[i].tid != te.tids[i]) return bad_image("process %d: THREAD_ATTR %d not in TREE order", te.pid, a.threads[i].tid);
   return check_timers_image(img, te);
 }
 

@@ -202,9 +202,9 @@ Err restore_timers(Remote &t, const ProcImage &img) {
 Err check_timers_image(const ProcImage &img, const TreeEntry &te) {
   const Vec<TimerRec> &ts = img.attrs.timers;
   for (size_t i = 0; i < ts.size(); i++) {
-    if (i && ts[i].id <= ts[i - 1].id) return errf("bad image: process %d: timer ids not ascending", te.pid);
+    if (i && ts[i].id <= ts[i - 1].id) return bad_image("process %d: timer ids not ascending", te.pid);
     Err e = check_timer(te.pid, te, ts[i]);
-    if (e) return errf("bad image: %s", e.msg);
+    if (e) return bad_image("%s", e.msg);
   }
   return ok();
 }
