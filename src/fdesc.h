@@ -131,6 +131,10 @@ bool starts_with(const char *s, const char *prefix);
 bool ends_with(const char *s, const char *suffix);
 // payload = the fixed fields encoded in `fields`, then `blob data` (n bytes).
 Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n);
+// The payload of kinds that hold one number (an eventfd's count, a signalfd's
+// mask, a device number): u64 value, empty blob.
+Err set_u64_payload(FdescRec *f, uint64_t v);
+bool u64_payload(const FdescRec &f, uint64_t *v);
 // A payload decoder reached the end of a well-formed payload.
 inline bool payload_done(const Dec &d) { return !d.bad() && d.left() == 0; }
 inline Dec payload_of(const FdescRec &f) {

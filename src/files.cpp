@@ -299,6 +299,21 @@ Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n) {
   return ok();
 }
 
+Err set_u64_payload(FdescRec *f, uint64_t v) {
+  uint8_t head[8];
+  Enc e(head, sizeof head);
+  e.u64(v);
+  return set_payload(f, e, nullptr, 0);
+}
+
+bool u64_payload(const FdescRec &f, uint64_t *v) {
+  Dec d = payload_of(f);
+  *v = d.u64();
+  uint32_t n;
+  d.blob(&n, 0);
+  return payload_done(d);
+}
+
 Err OpenCtx::place(size_t i, int fd) {
   Fd mine(fd);
   int high = fcntl(fd, F_DUPFD_CLOEXEC, above);

@@ -26,20 +26,9 @@ bool match(const FdProbe &p) {
          !ends_with(p.link, " (deleted)");
 }
 
-Err dump(const FdProbe &p, FdescRec *f) {
-  uint8_t head[8];
-  Enc e(head, sizeof head);
-  e.u64(p.st->st_rdev);
-  return set_payload(f, e, nullptr, 0);
-}
+Err dump(const FdProbe &p, FdescRec *f) { return set_u64_payload(f, p.st->st_rdev); }
 
-bool rdev_of(const FdescRec &f, uint64_t *rdev) {
-  Dec d = payload_of(f);
-  *rdev = d.u64();
-  uint32_t n;
-  d.blob(&n, 0);
-  return payload_done(d);
-}
+bool rdev_of(const FdescRec &f, uint64_t *rdev) { return u64_payload(f, rdev); }
 
 bool valid(const FdescRec &f) {
   uint64_t rdev;

@@ -18,19 +18,10 @@ Err dump(const FdProbe &p, FdescRec *f) {
   char v[32];
   if (!status_field(p.fdinfo, "eventfd-count", v, sizeof v))
     return errf("process %d fd %d: no eventfd-count", p.pid, p.fd);
-  uint8_t head[8];
-  Enc e(head, sizeof head);
-  e.u64(strtoull(v, nullptr, 16));
-  return set_payload(f, e, nullptr, 0);
+  return set_u64_payload(f, strtoull(v, nullptr, 16));
 }
 
-bool count_of(const FdescRec &f, uint64_t *count) {
-  Dec d = payload_of(f);
-  *count = d.u64();
-  uint32_t n;
-  d.blob(&n, 0);  // set_payload's (empty) data
-  return payload_done(d) && *count <= kMaxCount;
-}
+bool count_of(const FdescRec &f, uint64_t *count) { return u64_payload(f, count) && *count <= kMaxCount; }
 
 bool valid(const FdescRec &f) {
   uint64_t c;

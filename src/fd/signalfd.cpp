@@ -17,19 +17,10 @@ bool match(const FdProbe &p) { return strcmp(p.link, "anon_inode:[signalfd]") ==
 Err dump(const FdProbe &p, FdescRec *f) {
   char v[32];
   if (!status_field(p.fdinfo, "sigmask", v, sizeof v)) return errf("process %d fd %d: no signalfd sigmask", p.pid, p.fd);
-  uint8_t head[8];
-  Enc e(head, sizeof head);
-  e.u64(strtoull(v, nullptr, 16));
-  return set_payload(f, e, nullptr, 0);
+  return set_u64_payload(f, strtoull(v, nullptr, 16));
 }
 
-bool mask_of(const FdescRec &f, uint64_t *mask) {
-  Dec d = payload_of(f);
-  *mask = d.u64();
-  uint32_t n;
-  d.blob(&n, 0);
-  return payload_done(d);
-}
+bool mask_of(const FdescRec &f, uint64_t *mask) { return u64_payload(f, mask); }
 
 bool valid(const FdescRec &f) {
   uint64_t m;
