@@ -826,7 +826,7 @@ t_memattrs() {
 # chkpt --pgrp / --session: a tree in its own session (setsid), whole group.
 scope_test() {
 	command -v setsid >/dev/null || { skip "no setsid"; return; }
-	(cd "$D" && exec setsid "$TD/tree3$SUF" "$D/log") </dev/null >"$D/tree3.out" 2>&1 &
+	(cd "$D" && exec setsid "$TD/tree3$SUF" "$D/log" 12000) </dev/null >"$D/tree3.out" 2>&1 &
 	PID=$!
 	STARTED="$STARTED $PID"
 	need ready 20 "$D/log" && kill_set_restore_fg_scope "$1" && need verdict "$D/log" "tree ok" && pass
