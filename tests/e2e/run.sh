@@ -867,7 +867,9 @@ chpox_run() {
 	# capture, so that a late random moment still finds it running (QEMU)
 	AUDIT_MOVING='^fd [0-9]+ pos$' AUDIT_ONCE=1
 	start chpoxtest 1 "$T/chpox.in" "$D/out.txt"
-	sleep_ms "$(random_ms 1200 5200)"
+	# up to 4 s into its 6: the audit's capture before the freeze takes a
+	# second or two under emulation, and the program must still run then
+	sleep_ms "$(random_ms 1200 4000)"
 	if [ "$_mode" = handler ]; then
 		kill -USR1 "$PID"
 		WHY="the parent never slept in its SIGUSR1 handler"
