@@ -20,7 +20,9 @@
 #include "procfs.h"
 
 namespace {
-constexpr unsigned long kSetTicks = 0x40085400;  // TFD_IOC_SET_TICKS: _IOW('T', 0, u64)
+// TFD_IOC_SET_TICKS (include/uapi/linux/timerfd.h): the ioctl encoding is
+// the architecture's (powerpc's differs), so from libc's _IOW.
+const unsigned long kSetTicks = _IOW('T', 0, uint64_t);
 constexpr uint32_t kAbsTime = 1, kCancelOnSet = 2;  // TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET
 
 struct TimerFields {
