@@ -180,7 +180,9 @@ t_killed() {
 		WHY="the migrate worker $_w did not finish"
 		need poll 30 no_pid on_host "${_w:-0}" || return
 		# Whether it got there, restartd says (other processes of B may hold PID
-		# 1480 of B's own namespace meanwhile).
+		# 1480 of B's own namespace meanwhile). It may say so a moment after
+		# migrate is gone: wait for its word, or for the job to be back on A.
+		poll 10 eval '[ "$(grep -c "restored PID 1480" "$T/restartd.log")" != "$_before" ] || back_on_a 1480' || :
 		if [ "$(grep -c "restored PID 1480" "$T/restartd.log")" != "$_before" ]; then
 			WHY="PID 1480 runs on both A and B"
 			need poll 10 no_pid in_a 1480 || return
@@ -200,6 +202,11 @@ t_killed() {
 	pass
 }
 ended_more() { [ "$(grep -c "PID 1480 ended" "$T/restartd.log")" != "$1" ]; }
+# The job runs on A as before: there, untraced, and not a zombie.
+back_on_a() {
+	has_pid in_a "$1" && untraced in_a "$1" &&
+		[ "$(in_a sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)" != Z ]
+}
 untraced() { [ "$($1 sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$2/status" 2>/dev/null)" = 0 ]; }
 
 # A recorded migration, replayed to restartd after the original is gone: its
