@@ -864,7 +864,7 @@ Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t page, uint64_t *addr) 
     for (auto &r : self) clash |= overlaps(cand, cand + need, r.start, r.end);
     if (!clash) { *addr = cand; return ok(); }
   }
-  return errf("no free address range for the restorer");
+  return bad_image("its mappings leave no free range for the restorer's page");
 }
 
 // In the stopped child, by injected syscalls running at the gadget: unmap

@@ -340,17 +340,17 @@ Err check_attr_rights(const ProcImage &img) {
   for (auto &th : img.attrs.threads) {
     for (uint32_t u : th.uid)
       if (u != p.uid)
-        return errf("process %d thread %d: uid %u besides real uid %u (set-user-ID): restoring it would grant "
+        return errk(ErrKind::NotPermitted, "process %d thread %d: uid %u besides real uid %u (set-user-ID): restoring it would grant "
                     "more than the image's user has", p.pid, th.tid, u, p.uid);
     if (th.cap_inh | th.cap_prm | th.cap_eff | th.cap_amb)
-      return errf("process %d thread %d: capabilities of a process of uid %u would be granted by this restore",
+      return errk(ErrKind::NotPermitted, "process %d thread %d: capabilities of a process of uid %u would be granted by this restore",
                   p.pid, th.tid, p.uid);
     for (uint32_t gid : th.gid)
       if (!id_ok(gid, groups))
-        return errf("process %d thread %d: gid %u is not a group of uid %u here", p.pid, th.tid, gid, p.uid);
+        return errk(ErrKind::NotPermitted, "process %d thread %d: gid %u is not a group of uid %u here", p.pid, th.tid, gid, p.uid);
     for (uint32_t gid : th.groups)
       if (!known || !id_ok(gid, groups))
-        return errf("process %d thread %d: supplementary group %u is not a group of uid %u here", p.pid, th.tid,
+        return errk(ErrKind::NotPermitted, "process %d thread %d: supplementary group %u is not a group of uid %u here", p.pid, th.tid,
                     gid, p.uid);
   }
   return ok();
