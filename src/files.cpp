@@ -191,17 +191,12 @@ bool group_in_tree(const SetImage &set, int pgid) {
   return false;
 }
 
-void holder(const SetImage &set, uint32_t desc, int *pid, int *fd) {
-  for (auto &p : set.procs)
-    for (auto &f : p.files)
-      if (f.desc == desc) { *pid = p.proc.pid; *fd = f.fd; return; }
-}
-
 // SIGIO must go where it went: to a process, group or main thread of the set.
 Err check_owner(const SetImage &set, const FdescRec &f) {
   if (f.owner_pid == 0) return ok();
-  int pid = -1, fd = -1;
-  holder(set, f.id, &pid, &fd);
+  size_t k = 0;
+  int fd = -1;
+  int pid = first_holder(set, f.id, &k, &fd) ? set.procs[k].proc.pid : -1;
   bool known = f.owner_type == kOwnerPgrp ? group_in_tree(set, f.owner_pid) : in_tree(set, f.owner_pid);
   if (!known)
     return errf("process %d fd %d: its SIGIO owner %s %d is outside the checkpoint", pid, fd,

@@ -602,7 +602,6 @@ Err map_one(Remote &t, const VmaRec &v, int fd) {
   return ok();
 }
 
-// madvise flags that shape later behaviour (fork, core dumps, THP).
 // madvise(2) flags that shape later behaviour (fork, core dumps, THP, KSM,
 // read-ahead), and mlock(2)/mlock2(2) (within the restored RLIMIT_MEMLOCK).
 Err advise_one(Remote &t, const VmaRec &v) {
