@@ -546,9 +546,6 @@ Err move_special(Remote &t, const Vec<Range> &live, const Vec<uint64_t> &dest) {
   return ok();
 }
 
-bool same_file(const VmaRec &a, const VmaRec &b) {
-  return a.kind == VmaKind::File && b.kind == VmaKind::File && a.shared == b.shared && strcmp(a.name.c(), b.name.c()) == 0;
-}
 // VM_ACCOUNT must come out as it was, or neighbouring mappings merge where they
 // did not (mm/vma.c only merges equal vm_flags): a private mapping that was ever
 // writable keeps it after mprotect (e.g. a library's RELRO segment), so such a
@@ -773,40 +770,6 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<S
   }  // the helper is reaped here
   free(buf);
   return e;
-}
-
-// Each distinct mapped file gets one fd slot; mappings of the same file share it.
-// A hash table of the first mapping of each file (open addressing), so that
-// tens of thousands of mappings cost linear time, not quadratic.
-uint64_t file_hash(const VmaRec &v) {
-  uint64_t h = 0xcbf29ce484222325ull ^ v.shared;  // FNV-1a
-  for (const char *s = v.name.c(); *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-  return h;
-}
-
-void assign_file_slots(const Vec<VmaRec> &vmas, Vec<int> *slots, int *count) {
-  *count = 0;
-  size_t cap = 16;
-  while (cap < 2 * vmas.size()) cap <<= 1;
-  Vec<int> first;  // index of the first mapping of a file, -1 for a free entry
-  for (size_t i = 0; i < cap; i++) first.push(-1);
-  for (size_t i = 0; i < vmas.size(); i++) {
-    int slot = -1;
-    if (vmas[i].kind == VmaKind::File) {
-      size_t h = file_hash(vmas[i]) & (cap - 1);
-      while (first[h] >= 0 && !same_file(vmas[first[h]], vmas[i])) h = (h + 1) & (cap - 1);
-      if (first[h] >= 0) slot = (*slots)[first[h]];
-      else { first[h] = (int)i; slot = (*count)++; }
-    }
-    slots->push(slot);
-  }
-}
-
-int count_vma_files(const Vec<VmaRec> &vmas) {
-  Vec<int> slots;
-  int n;
-  assign_file_slots(vmas, &slots, &n);
-  return n;
 }
 
 // A changed file under a private mapping would mix old saved pages with new file

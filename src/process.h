@@ -103,6 +103,10 @@ struct ShmSaved {
 Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<ShmSaved> &dumped_shm, ImageWriter &w);
 // VMA files are opened by the child at fds first_slot + i (i: index among distinct files).
 int count_vma_files(const Vec<VmaRec> &vmas);
+// (*slots)[i]: the slot of mapping i's file, -1 for a mapping of no file; *count:
+// the number of distinct files. Returns the number of mapping comparisons made,
+// linear in the number of mappings (src/vma_slots.cpp).
+size_t assign_file_slots(const Vec<VmaRec> &vmas, Vec<int> *slots, int *count);
 // A private mapping's file must be unchanged (size, mtime, inode) unless allow_changed.
 // Mapped memfds come from their restored descriptions (desc_fds), not by path.
 Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage &set, const Vec<int> &desc_fds,
