@@ -1,9 +1,9 @@
-// IPv4 and IPv6 sockets that hold no connection: TCP sockets listening (with
-// no connection waiting to be accepted), bound or not yet bound; UDP sockets,
-// bound and connected, with nothing queued. Made anew at restore in rstrt's
-// network namespace with their options, address and backlog. (Established TCP
-// connections, queued datagrams and connections waiting in the accept queue
-// are refused at checkpoint: they need TCP_REPAIR / a copy of the queue.)
+// IPv4 and IPv6 sockets: TCP sockets listening (with no connection waiting to
+// be accepted), bound or not yet bound, and established connections (TCP
+// repair mode); UDP sockets, bound and connected, with their queued datagrams
+// (udp_queue.cpp). Made anew at restore in rstrt's network namespace with
+// their options, address and backlog. (Connections waiting in the accept
+// queue and closing ones are refused at checkpoint.)
 //
 // Payload: u32 family, type, protocol, state (0 fresh, 1 bound, 2 listening,
 // 3 bound and connected: UDP), u32 backlog, blob local address, blob peer
@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fd/udp_queue.h"
 #include "image.h"
 #include "model.h"
 
@@ -62,7 +63,7 @@ struct InetFields {
   struct Opt { uint32_t level, name; int32_t value; } opts[sizeof kOptions / sizeof *kOptions];
   uint32_t nopts = 0;
   Repair tcp;
-  const uint8_t *queues = nullptr;  // established: the send queue's bytes, then the receive queue's
+  const uint8_t *queues = nullptr;  // TCP: the send queue's bytes, then the receive queue's; UDP: datagrams
   uint32_t queues_len = 0;
 };
 
@@ -195,9 +196,7 @@ Err dump(const FdProbe &p, FdescRec *f) {
   } else {
     l = sizeof s.peer;
     if (getpeername(sk.get(), (struct sockaddr *)&s.peer, &l) == 0) { s.peer_len = l; s.state = kConnected; }
-    int queued = 0;
-    if (ioctl(sk.get(), FIONREAD, &queued) == 0 && queued > 0)
-      return errf("process %d fd %d: a UDP socket with datagrams queued: not supported yet", p.pid, p.fd);
+    TRY(dump_udp_queue(p.pid, p.fd, sk.get(), &queues));
   }
   for (auto &o : kOptions) {
     int v = int_opt(sk.get(), o.level, o.name, &okay);
@@ -220,7 +219,10 @@ bool valid(const FdescRec &f) {
   InetFields s;
   if (!fields(f, &s) || (s.family != AF_INET && s.family != AF_INET6) || s.state > kEstablished) return false;
   if (s.protocol != IPPROTO_TCP && s.protocol != IPPROTO_UDP) return false;
-  if ((uint64_t)s.tcp.sndq + s.tcp.rcvq != s.queues_len || (s.state != kEstablished && s.queues_len)) return false;
+  if (s.protocol == IPPROTO_UDP ? s.state == kListening || s.state == kEstablished || s.tcp.sndq || s.tcp.rcvq ||
+                                      (s.state == kFresh && s.queues_len) || !udp_queue_valid(s.queues, s.queues_len, s.family)
+                                : (uint64_t)s.tcp.sndq + s.tcp.rcvq != s.queues_len || (s.state != kEstablished && s.queues_len))
+    return false;
   socklen_t want = s.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
   bool has_peer = s.state == kConnected || s.state == kEstablished;
   return (s.state == kFresh || s.local_len == want) && (!has_peer || s.peer_len == want);
@@ -303,6 +305,7 @@ Err open_inet(OpenCtx &c, size_t i) {
   if (s.state == kConnected && connect(sk.get(), (struct sockaddr *)&s.peer, s.peer_len) < 0)
     return sys_err("connecting a restored UDP socket");
   if (s.state == kEstablished) TRY(restore_established(sk.get(), s));
+  if (s.protocol == IPPROTO_UDP && s.queues_len) TRY(restore_udp_queue(sk.get(), s.queues, s.queues_len));
   return c.place(i, sk.release());
 }
 }  // namespace

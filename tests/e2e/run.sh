@@ -738,6 +738,21 @@ t_tcpconn() {
 		need poll 30 reaped "$PID" && need verdict "$D/log" "tcpconn ok" && need exited_0 "$PID" && pass
 }
 
+# Datagrams queued on UDP sockets (unconnected, connected, dual-stack IPv6),
+# one of them from a sender outside the checkpoint that still holds its port:
+# all come back in order with their senders' addresses.
+t_udpqueue() {
+	start udpqueue "$D/log"
+	need poll 20 has_line "$D/log" port || return
+	(cd "$D" && exec "$TD/udpqueue$SUF" "$D/peer.log" send "$(sed -n 's/^port //p' "$D/log")") </dev/null >"$D/peer.out" 2>&1 &
+	STARTED="$STARTED $!"
+	need poll 20 has_line "$D/peer.log" sent || return
+	sed -n 's/^sent //p' "$D/peer.log" >"$D/log.port"
+	need ready 20 "$D/log" && need ckpt_ok --kill -o "$D/udp.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/udp.img" && usr2_verdict "udpqueue ok" && pass
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -942,7 +957,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
