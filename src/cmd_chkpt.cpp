@@ -43,6 +43,10 @@ static const char kHelp[] =
     "             the most data a deleted file the process holds open or mapped\n"
     "             may have to be saved in the image (default 1048576, at most\n"
     "             15 MiB; holes do not count); a larger one is refused\n"
+    "  --tcp-close\n"
+    "             save established TCP connections as aborted instead of through\n"
+    "             TCP repair mode (no CAP_NET_ADMIN needed, the job's connections\n"
+    "             are not touched): after rstrt each fails with ECONNABORTED\n"
     "  -h, --help this text\n"
     "\n"
     "Saved: every thread with its credentials and scheduling; parents, children\n"
@@ -97,19 +101,21 @@ bool parse_seconds(const char *s, uint64_t *ms) {
 }
 
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
-  int scope = (int)Scope::Tree, after = (int)AfterDump::Run;
+  int scope = (int)Scope::Tree, after = (int)AfterDump::Run, tcp_close = 0;
   const char *every = nullptr, *keep = nullptr, *id = nullptr, *ghost = nullptr;
   Vec<const char *> externals;
   const Option opts[] = {opt_flag("--tree", &scope, (int)Scope::Tree),       opt_flag("--single", &scope, (int)Scope::Single),
                          opt_flag("--pgrp", &scope, (int)Scope::Pgrp),       opt_flag("--session", &scope, (int)Scope::Session),
                          opt_flag("--stop", &after, (int)AfterDump::Stop),   opt_flag("--kill", &after, (int)AfterDump::Kill),
                          opt_value("-o", &a->job.out), opt_value("--every", &every), opt_value("--keep", &keep),
-                         opt_value("--ghost-limit", &ghost), opt_list("--external", &externals)};
+                         opt_value("--ghost-limit", &ghost), opt_list("--external", &externals),
+                         opt_flag("--tcp-close", &tcp_close)};
   const Positional args[] = {{"process ID", &id, true}};
   TRY(parse_cmdline(argc, argv, opts, args, help));
   if (*help) return ok();
   a->job.scope = (Scope)scope;
   a->job.after = (AfterDump)after;
+  a->job.opts.tcp_close = tcp_close;
   uint64_t n;
   TRY(parse_number("ID", id, 1, 0x3fffffff, &n));
   a->job.pid = (int)n;

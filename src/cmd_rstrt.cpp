@@ -1,6 +1,6 @@
 // rstrt: restart a process from an image.
 static const char kHelp[] =
-    "usage: rstrt [-d] [--allow-changed-files] [--inherit-fd N=FD|PATH|-]... IMAGE|DIR|-|fd:N\n"
+    "usage: rstrt [-d] [--allow-changed-files] [--tcp-close] [--inherit-fd N=FD|PATH|-]... IMAGE|DIR|-|fd:N\n"
     "\n"
     "Recreate the processes saved in IMAGE (- reads the image from stdin, which may\n"
     "be a pipe; fd:N from an inherited socket or pipe; a FIFO or a serial line\n"
@@ -26,6 +26,11 @@ static const char kHelp[] =
     "             written to), or - (closed: end of file, or EPIPE). Repeatable.\n"
     "             Without it, external fd N is rstrt's own fd N, so\n"
     "             `rstrt job.img | tee -a log` goes on writing into the pipeline\n"
+    "  --tcp-close\n"
+    "             established TCP connections come back aborted (their next call\n"
+    "             fails with ECONNABORTED; ENOTCONN without CAP_NET_ADMIN) and\n"
+    "             nothing is sent to their peers: for a restore where the peers\n"
+    "             or the addresses are gone\n"
     "  -h, --help this text\n"
     "\n"
     "Without -d, rstrt waits for the restored processes (it reaps their orphans)\n"
@@ -90,10 +95,10 @@ Err parse_inherit(const char *s, InheritFd *out) {
 int rstrt_main(int argc, char **argv) {
   RestoreOptions opt;
   const char *path = nullptr;
-  int detach = 0, allow_changed = 0;
+  int detach = 0, allow_changed = 0, tcp_close = 0;
   Vec<const char *> inherit;
   const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed),
-                         opt_list("--inherit-fd", &inherit)};
+                         opt_flag("--tcp-close", &tcp_close), opt_list("--inherit-fd", &inherit)};
   const Positional args[] = {{"image", &path, true}};
   bool help = false;
   Err e = parse_cmdline(argc, argv, opts, args, &help);
@@ -101,6 +106,7 @@ int rstrt_main(int argc, char **argv) {
   if (e) return fail("rstrt", e);
   opt.detach = detach;
   opt.allow_changed_files = allow_changed;
+  opt.tcp_close = tcp_close;
   for (const char *s : inherit) {
     InheritFd in;
     if ((e = parse_inherit(s, &in))) return fail("rstrt", e);

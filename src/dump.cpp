@@ -137,6 +137,7 @@ Err collect(FrozenSet &fs, SetImage *set, const DumpOptions &opts, Vec<int> *rep
   DescIndex idx;
   idx.ghost_limit = opts.ghost_limit;
   idx.repaired = repaired;
+  idx.tcp_close = opts.tcp_close;
   for (auto &te : fs.tree) {
     TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}, te.wait_status};
     for (int t : te.tids) copy.tids.push(t);

@@ -27,6 +27,9 @@ struct DumpOptions {
   static constexpr int kMaxExternal = 64;
   int external[kMaxExternal] = {};
   int nr_external = 0;
+  // chkpt --tcp-close: established TCP connections are saved as aborted,
+  // without repair mode (the running job's connections are not touched).
+  bool tcp_close = false;
 };
 
 class Dumper {

@@ -46,6 +46,7 @@ struct FdProbe {
   uint64_t ghost_limit;    // chkpt --ghost-limit: the most data a deleted file may hold
   int sock_family;         // a socket's SO_DOMAIN (AF_UNIX, AF_INET, ...), else 0
   Vec<int> *repaired;      // (pid, fd) pairs put in TCP repair mode: let out when released
+  bool tcp_close;          // chkpt --tcp-close: established TCP connections saved as aborted
 };
 
 // rstrt --inherit-fd N=FD|PATH|-: what an external description expecting fd
@@ -66,6 +67,7 @@ struct OpenCtx {
   int above;
   Vec<int> &fds;
   const Vec<InheritFd> *inherit;
+  bool tcp_close;  // rstrt --tcp-close: established TCP connections come back aborted
   // Move fd to a number >= above as description i; closes fd. Its status
   // flags are then set as saved, unless it came from outside as it is
   // (place_as_is: rstrt's terminal, an external fd).

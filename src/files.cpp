@@ -172,7 +172,7 @@ Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *
     return ok();
   }
   FdescRec d;
-  FdProbe probe = {pid, fd, link, &st, info.c(), idx.ghost_limit, 0, idx.repaired};
+  FdProbe probe = {pid, fd, link, &st, info.c(), idx.ghost_limit, 0, idx.repaired, idx.tcp_close};
   if (S_ISSOCK(st.st_mode)) TRY(socket_family(pidfd, pid, fd, &probe.sock_family));
   TRY(describe(pidfd, probe, &d));
   out->desc = (uint32_t)set.fdescs.size();
@@ -410,9 +410,9 @@ const char *fdesc_kind_name(FileKind k) {
 
 // In rstrt, before the tree is forked: every description once, at fds >= `above`,
 // with the status flags it had (a terminal is rstrt's own: left as it is).
-Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, Vec<int> *fds) {
+Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, bool tcp_close, Vec<int> *fds) {
   for (size_t i = 0; i < set.fdescs.size(); i++) fds->push(-1);
-  OpenCtx c = {set, tty_fd, above, *fds, &inherit, {}};
+  OpenCtx c = {set, tty_fd, above, *fds, &inherit, tcp_close, {}};
   for (size_t i = 0; i < set.fdescs.size(); i++) {
     const FdescRec &f = set.fdescs[i];
     if ((*fds)[i] < 0) TRY(fd_kind(f.kind)->open(c, i));

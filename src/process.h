@@ -60,6 +60,7 @@ struct DescIndex {  // for each FdescRec of the set, one (pid, fd) that refers t
   Vec<uint32_t> sorted;      // the descriptions with an fd, by (dev, ino, kcmp order)
   uint64_t ghost_limit = 0;  // the most data a deleted file may hold (chkpt --ghost-limit)
   Vec<int> *repaired = nullptr;  // the Dumper's list of sockets in TCP repair mode
+  bool tcp_close = false;        // chkpt --tcp-close
 };
 Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out);
 // Descriptions for files that are mapped but no longer open (memfds).
@@ -72,7 +73,7 @@ int highest_fd(const Vec<FileRec> &files);
 // The description a file mapping is made from, or -1 (it is opened by path).
 int desc_of_mapping(const SetImage &set, const VmaRec &v);
 // rstrt, before forking the tree: open every description once at fds >= above.
-Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, Vec<int> *fds);
+Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, bool tcp_close, Vec<int> *fds);
 // rstrt, once every process exists: SIGIO owners.
 Err restore_owners(const SetImage &set, const Vec<int> &fds);
 // New process k: dup each of its fds from the descriptions (fds below them closed).

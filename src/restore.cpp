@@ -160,10 +160,10 @@ Err Restorer::plan_creds() {
 
 // The shared descriptions, opened with the set's user's rights.
 Err Restorer::open_shared() {
-  if (shared_creds_ < 0) return open_fdescs(set, first_tty(), fd_floor_, opt_.inherit, &desc_fds_);
+  if (shared_creds_ < 0) return open_fdescs(set, first_tty(), fd_floor_, opt_.inherit, opt_.tcp_close, &desc_fds_);
   const FsCreds &c = creds_[shared_creds_];
   TRY(adopt_fs_creds(c.uid, c.gid, c.groups));
-  Err e = open_fdescs(set, first_tty(), fd_floor_, opt_.inherit, &desc_fds_);
+  Err e = open_fdescs(set, first_tty(), fd_floor_, opt_.inherit, opt_.tcp_close, &desc_fds_);
   Err back = adopt_fs_creds(own_.uid, own_.gid, own_.groups);
   return e ? e : back;
 }

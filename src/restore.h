@@ -11,6 +11,7 @@ struct RestoreOptions {
   // the caller's (docs/ROBUSTNESS.md).
   bool trusted_stream = false;
   Vec<InheritFd> inherit;  // rstrt --inherit-fd
+  bool tcp_close = false;  // rstrt --tcp-close: established TCP connections come back aborted
 };
 // Restore the image read from fd. `roots` gets the restored processes whose
 // parent was not checkpointed with them (they are children of the caller now).

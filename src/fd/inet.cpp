@@ -24,7 +24,9 @@
 #include "model.h"
 
 namespace {
-enum State : uint32_t { kFresh = 0, kBound = 1, kListening = 2, kConnected = 3, kEstablished = 4 };
+// kAborted: an established TCP connection dropped on purpose (--tcp-close):
+// made again as a socket whose connection was aborted, nothing sent.
+enum State : uint32_t { kFresh = 0, kBound = 1, kListening = 2, kConnected = 3, kEstablished = 4, kAborted = 5 };
 constexpr int kTcpEstablished = 1, kTcpListen = 10, kTcpClose = 7;  // include/net/tcp_states.h
 // TCP repair mode (include/uapi/linux/tcp.h; CAP_NET_ADMIN): a socket in it
 // sends nothing, and its sequence numbers, queues, options and window can be
@@ -113,6 +115,10 @@ Err tcp_state(const FdProbe &p, int sk, InetFields *s) {
     s->backlog = ti.tcpi_sacked;
     return ok();
   }
+  if (ti.tcpi_state != kTcpClose && p.tcp_close) {  // established or closing: dropped
+    s->state = kAborted;
+    return ok();
+  }
   if (ti.tcpi_state == kTcpEstablished) {
     s->state = kEstablished;
     s->tcp.opts = ti.tcpi_options;
@@ -193,6 +199,9 @@ Err dump(const FdProbe &p, FdescRec *f) {
   if (s.protocol == IPPROTO_TCP) {
     TRY(tcp_state(p, sk.get(), &s));
     if (s.state == kEstablished) TRY(dump_established(p, sk.get(), &s, &queues));
+    l = sizeof s.peer;
+    if (s.state == kAborted && getpeername(sk.get(), (struct sockaddr *)&s.peer, &l) == 0) s.peer_len = l;
+    if (s.state == kAborted && !s.peer_len) s.state = kFresh;  // closing, already without a peer
   } else {
     l = sizeof s.peer;
     if (getpeername(sk.get(), (struct sockaddr *)&s.peer, &l) == 0) { s.peer_len = l; s.state = kConnected; }
@@ -217,14 +226,14 @@ Err dump(const FdProbe &p, FdescRec *f) {
 
 bool valid(const FdescRec &f) {
   InetFields s;
-  if (!fields(f, &s) || (s.family != AF_INET && s.family != AF_INET6) || s.state > kEstablished) return false;
+  if (!fields(f, &s) || (s.family != AF_INET && s.family != AF_INET6) || s.state > kAborted) return false;
   if (s.protocol != IPPROTO_TCP && s.protocol != IPPROTO_UDP) return false;
-  if (s.protocol == IPPROTO_UDP ? s.state == kListening || s.state == kEstablished || s.tcp.sndq || s.tcp.rcvq ||
+  if (s.protocol == IPPROTO_UDP ? (s.state >= kListening && s.state != kConnected) || s.tcp.sndq || s.tcp.rcvq ||
                                       (s.state == kFresh && s.queues_len) || !udp_queue_valid(s.queues, s.queues_len, s.family)
                                 : (uint64_t)s.tcp.sndq + s.tcp.rcvq != s.queues_len || (s.state != kEstablished && s.queues_len))
     return false;
   socklen_t want = s.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-  bool has_peer = s.state == kConnected || s.state == kEstablished;
+  bool has_peer = s.state == kConnected || s.state >= kEstablished;
   return (s.state == kFresh || s.local_len == want) && (!has_peer || s.peer_len == want);
 }
 
@@ -281,12 +290,26 @@ Err restore_established(int sk, const InetFields &s) {
   return ok();
 }
 
+// tcp_disconnect (net/ipv4/tcp.c) of a socket in repair mode sends nothing
+// and leaves ECONNABORTED for its next call: the connection as if aborted.
+// Without CAP_NET_ADMIN, a socket never connected (ENOTCONN) is the closest.
+Err open_aborted(OpenCtx &c, size_t i, Fd sk) {
+  if (!repair_opt(sk.get(), kTcpRepair, 1, "TCP_REPAIR")) {
+    struct sockaddr unspec = {};
+    unspec.sa_family = AF_UNSPEC;
+    if (connect(sk.get(), &unspec, sizeof unspec) < 0) return sys_err("aborting a restored TCP connection");
+    TRY(repair_opt(sk.get(), kTcpRepair, 0, "TCP_REPAIR off"));
+  }
+  return c.place(i, sk.release());
+}
+
 Err open_inet(OpenCtx &c, size_t i) {
   InetFields s;
   if (!fields(c.set.fdescs[i], &s)) return bad_image("socket description %u", (unsigned)i);
   Fd sk(socket((int)s.family, (int)s.type | SOCK_CLOEXEC, (int)s.protocol));
   if (!sk.ok()) return sys_err("socket");
   for (uint32_t k = 0; k < s.nopts; k++) TRY(set_option(sk.get(), s.opts[k]));
+  if (s.state == kAborted || (s.state == kEstablished && c.tcp_close)) return open_aborted(c, i, std::move(sk));
   // After the options: repair mode makes the address reusable (SK_FORCE_REUSE),
   // as the listener it was accepted from holds the same, and SO_REUSEADDR
   // would undo that.

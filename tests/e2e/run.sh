@@ -86,9 +86,9 @@ ckpt_ok() {
 	[ "$RC" = 0 ] && [ -z "$TO" ]
 }
 
-# rstrt -d IMAGE must print the original PID.
+# rstrt -d [OPTION...] IMAGE must print the original PID.
 restore_d() {
-	run 120 /dev/null "$D/out" "$D/err" "$BIN/rstrt" -d "$1"
+	run 120 /dev/null "$D/out" "$D/err" "$BIN/rstrt" -d "$@"
 	WHY="rstrt -d: exit $RC$TO: $(first_err)"
 	[ "$RC" = 0 ] && [ -z "$TO" ] || return 1
 	WHY="rstrt -d printed '$(cat "$D/out")', want $PID"
@@ -753,6 +753,22 @@ t_udpqueue() {
 	need restore_d "$D/udp.img" && usr2_verdict "udpqueue ok" && pass
 }
 
+# Established TCP connections dropped on purpose, at checkpoint (no repair
+# mode: the job's connections are not touched) or at restore: they come back
+# aborted, and the listener goes on serving.
+t_tcp_close_chkpt() {
+	start tcpclose "$D/log"
+	need ready 20 "$D/log" && need ckpt_ok --tcp-close --kill -o "$D/t.img" "$PID" || return
+	reap "$PID"
+	need restore_d "$D/t.img" && usr2_verdict "tcpclose ok" && pass
+}
+t_tcp_close_rstrt() {
+	start tcpclose "$D/log"
+	need ready 20 "$D/log" && need ckpt_ok --kill -o "$D/t.img" "$PID" || return
+	reap "$PID"
+	need restore_d --tcp-close "$D/t.img" && usr2_verdict "tcpclose ok" && pass
+}
+
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
 	start evmem "$D/log"
@@ -957,7 +973,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
