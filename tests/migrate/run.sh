@@ -5,7 +5,8 @@
 # takes the migrations one after another; each test starts its target on A
 # with a chosen PID, which B's restore must recreate while A's frozen original
 # still holds it. The targets verify their own memory (memsum: checksums of
-# 256 MiB and more; chpoxtest: its output against an uninterrupted run).
+# 256 MiB and more; chpoxtest: its output against an uninterrupted run; a TCP
+# server keeps answering its client, on a third network, on one connection).
 #
 #   tests/migrate/run.sh [BUILD_DIR]        (default build; needs root, iproute2)
 #
@@ -24,7 +25,7 @@ under_reaper chkpt-mig "$0" "$@" || setup_fail "mktemp failed"
 set -u
 command -v ip >/dev/null || setup_fail "ip not found (sh scripts/install-deps.sh installs iproute2)"
 build_nettool "$B" || setup_fail "cannot build nettool"
-trap 'mig_teardown; [ "$nfail" = 0 ] && [ -z "${MIG_KEEP:-}" ] && rm -rf "$T"' EXIT
+trap 'mig_teardown; ip netns del "$NS_C" 2>/dev/null; [ "$nfail" = 0 ] && [ -z "${MIG_KEEP:-}" ] && rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM
 mig_setup || setup_fail "cannot create the two hosts (network and PID namespaces)"
 
@@ -370,6 +371,50 @@ t_tree() {
 	need cmp -s "$T/oracle.txt" "$T/out.txt" && pass
 }
 
+# A TCP server with a client connected migrates from A to B and goes on
+# answering that client on the same connection. Service address 10.77.9.1 is
+# on both hosts (as a floating address would be); the client lives on a third
+# network, C, linked to A (10.77.3.0/24) and to B (10.77.4.0/24), and reaches
+# the service through A until the migration, then through B.
+SVC=10.77.9.1 NS_C=chkmig$$c
+tcp_hosts() {
+	ip netns add "$NS_C" &&
+		ip link add "cmv$$ca" netns "$NS_C" type veth peer name "cmv$$ac" netns "$NS_A" &&
+		ip link add "cmv$$cb" netns "$NS_C" type veth peer name "cmv$$bc" netns "$NS_B" &&
+		ip -n "$NS_C" addr add 10.77.3.2/24 dev "cmv$$ca" && ip -n "$NS_A" addr add 10.77.3.1/24 dev "cmv$$ac" &&
+		ip -n "$NS_C" addr add 10.77.4.2/24 dev "cmv$$cb" && ip -n "$NS_B" addr add 10.77.4.1/24 dev "cmv$$bc" &&
+		for _l in "$NS_C cmv$$ca" "$NS_C cmv$$cb" "$NS_A cmv$$ac" "$NS_B cmv$$bc" "$NS_C lo"; do
+			set -- $_l
+			ip -n "$1" link set "$2" up || return 1
+		done &&
+		ip -n "$NS_A" addr add "$SVC/32" dev lo && ip -n "$NS_B" addr add "$SVC/32" dev lo &&
+		ip -n "$NS_B" route add 10.77.3.2/32 via 10.77.4.2 &&
+		ip -n "$NS_C" route add "$SVC/32" via 10.77.3.1 &&
+		ip netns exec "$NS_C" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done' &&
+		INIT_C=$(start_init "$NS_C") && INITS="$INITS $INIT_C"
+}
+t_tcp_server() {
+	WHY="cannot make the client's network"
+	need tcp_hosts || return
+	rm -f "$T/srv.log" "$T/cli.log"
+	WHY="cannot start the server as PID 2100 on A"
+	need start_at in_a 2100 "$TD/echosrv" "$T/srv.log" "$SVC" 7460 && need poll 10 has_line "$T/srv.log" listening || return
+	in_c "$TD/echosrv" "$T/cli.log" "$SVC" 7460 client </dev/null >/dev/null 2>"$T/cli.err" &
+	_nse=$!
+	WHY="the client did not connect: $(one_line "$T/cli.err")"
+	need poll 10 has_line "$T/cli.log" ready || return
+	_cli=$(named echosrv "$_nse")
+	migrate_via $PORT 2100
+	WHY="migrate of the server: $(one_line "$T/2100.err")"
+	need has_line "$T/2100.out" "^PID 2100 migrated" && need poll 10 no_pid in_a 2100 && need has_pid in_b 2100 || return
+	ip -n "$NS_C" route replace "$SVC/32" via 10.77.4.1
+	kill -USR2 "$_cli"
+	WHY="the client: $(one_line "$T/cli.log")"
+	need poll 60 has_line "$T/cli.log" "^client" && need has_line "$T/cli.log" "^client ok" || return
+	WHY="the server on B did not see the client out: $(one_line "$T/srv.log")"
+	need poll 10 has_line "$T/srv.log" "^served 6" && pass
+}
+
 # After all of that, restartd still serves and has left no zombie behind; on
 # SIGTERM it stops.
 t_daemon() {
@@ -381,7 +426,7 @@ t_daemon() {
 	need poll 10 no_pid on_host "$RD" && need has_line "$T/restartd.log" "stopping" && pass
 }
 
-for t in help memsum wrong_key tampered truncated cut stall interrupt killed replay pid_taken concurrent dir slow_handshakes dir_untrusted dir_full tree daemon; do
+for t in help memsum wrong_key tampered truncated cut stall interrupt killed replay pid_taken concurrent dir slow_handshakes dir_untrusted dir_full tree tcp_server daemon; do
 	ran $t || continue
 	TEST=migrate_$t
 	WHY=
