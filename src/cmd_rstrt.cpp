@@ -1,6 +1,7 @@
 // rstrt: restart a process from an image.
 static const char kHelp[] =
-    "usage: rstrt [-d] [--allow-changed-files] [--tcp-close] [--inherit-fd N=FD|PATH|-]... IMAGE|DIR|-|fd:N\n"
+    "usage: rstrt [-d|--shell-job] [--allow-changed-files] [--tcp-close] [--inherit-fd N=FD|PATH|-]...\n"
+    "             IMAGE|DIR|-|fd:N\n"
     "\n"
     "Recreate the processes saved in IMAGE (- reads the image from stdin, which may\n"
     "be a pipe; fd:N from an inherited socket or pipe; a FIFO or a serial line\n"
@@ -26,6 +27,10 @@ static const char kHelp[] =
     "             written to), or - (closed: end of file, or EPIPE). Repeatable.\n"
     "             Without it, external fd N is rstrt's own fd N, so\n"
     "             `rstrt job.img | tee -a log` goes on writing into the pipeline\n"
+    "  --shell-job\n"
+    "             a job that was started from a shell (its own process group)\n"
+    "             comes back as rstrt's foreground job: it gets rstrt's terminal,\n"
+    "             ^Z stops it and rstrt with it, fg continues both\n"
     "  --tcp-close\n"
     "             established TCP connections come back aborted (their next call\n"
     "             fails with ECONNABORTED; ENOTCONN without CAP_NET_ADMIN) and\n"
@@ -54,22 +59,49 @@ namespace {
 // Like a shell waiting for its job: the terminal's ^C is for the job. rstrt is
 // a child subreaper, so orphans of the restored tree are reaped here too. The
 // exit status is the first restored process's.
-int wait_for(const Vec<int> &roots) {
+// --shell-job: rstrt stands in the shell's job table for the job. When the
+// job stops (^Z), rstrt takes the terminal back and stops too, so the shell
+// sees its job stopped; continued (fg), it gives the terminal to the job again
+// and continues it. When the job is done the terminal is rstrt's again.
+void follow_stop(int tty, int job) {
+  tcsetpgrp(tty, getpgrp());
+  kill(getpid(), SIGSTOP);
+  tcsetpgrp(tty, job);
+  kill(-job, SIGCONT);
+}
+
+int wait_for(const Vec<int> &roots, int tty) {
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
+  signal(SIGTTOU, SIG_IGN);  // taking the terminal back from the background
   int status = 0, left = (int)roots.size();
   while (left > 0) {
     int st;
-    pid_t p = waitpid(-1, &st, 0);
+    pid_t p = waitpid(-1, &st, tty >= 0 ? WUNTRACED : 0);
     if (p < 0 && errno == EINTR) continue;
     if (p < 0) { complain("rstrt", "lost the restored processes"); return 1; }
+    if (WIFSTOPPED(st)) {
+      if (p == roots[0] && getpgid(p) == p) follow_stop(tty, p);
+      continue;
+    }
     for (size_t i = 0; i < roots.size(); i++) {
       if (roots[i] != p) continue;
       left--;
       if (i == 0) status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
   }
+  if (tty >= 0) tcsetpgrp(tty, getpgrp());
   return status;
+}
+
+// --shell-job needs a terminal whose foreground rstrt is in (the shell gave
+// it): checked before anything is restored.
+Err shell_terminal(int *tty) {
+  for (int fd = 0; fd <= 2; fd++)
+    if (isatty(fd)) { *tty = fd; break; }
+  if (*tty < 0) return usage_err("--shell-job: rstrt has no terminal");
+  if (tcgetpgrp(*tty) != getpgrp()) return errf("--shell-job: rstrt is not in the foreground of its terminal");
+  return ok();
 }
 }  // namespace
 
@@ -95,10 +127,11 @@ Err parse_inherit(const char *s, InheritFd *out) {
 int rstrt_main(int argc, char **argv) {
   RestoreOptions opt;
   const char *path = nullptr;
-  int detach = 0, allow_changed = 0, tcp_close = 0;
+  int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0;
   Vec<const char *> inherit;
   const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed),
-                         opt_flag("--tcp-close", &tcp_close), opt_list("--inherit-fd", &inherit)};
+                         opt_flag("--tcp-close", &tcp_close), opt_flag("--shell-job", &shell_job),
+                         opt_list("--inherit-fd", &inherit)};
   const Positional args[] = {{"image", &path, true}};
   bool help = false;
   Err e = parse_cmdline(argc, argv, opts, args, &help);
@@ -107,6 +140,8 @@ int rstrt_main(int argc, char **argv) {
   opt.detach = detach;
   opt.allow_changed_files = allow_changed;
   opt.tcp_close = tcp_close;
+  if (shell_job && detach) return fail("rstrt", usage_err("--shell-job and -d: a detached job cannot have the terminal"));
+  if (shell_job && (e = shell_terminal(&opt.shell_tty))) return fail("rstrt", e);
   for (const char *s : inherit) {
     InheritFd in;
     if ((e = parse_inherit(s, &in))) return fail("rstrt", e);
@@ -121,5 +156,5 @@ int rstrt_main(int argc, char **argv) {
     for (int pid : roots) outf(1, "%d\n", pid);
     return 0;
   }
-  return wait_for(roots);
+  return wait_for(roots, opt.shell_tty);
 }

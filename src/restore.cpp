@@ -433,8 +433,14 @@ Err Restorer::hand_over(size_t k) {
 }
 
 // END is read and checked: nothing runs before the image is known good.
+// A shell job (its own process group in a session outside the set, now
+// rstrt's) gets rstrt's terminal first, as a shell's `fg` gives it
+// (tcsetpgrp(3): from the foreground, so no SIGTTOU).
 Err Restorer::end(ImageReader &rd) {
   if (dry_) return ok();
+  const TreeEntry &root = set.tree[0];
+  if (opt_.shell_tty >= 0 && root.pgid == root.pid && root.sid != root.pid && tcsetpgrp(opt_.shell_tty, root.pid) < 0)
+    return sys_err("--shell-job: giving the terminal to process group %d", root.pid);
   for (size_t k = 0; k < set.tree.size(); k++)
     if (!set.tree[k].zombie()) TRY(hand_over(k));
   return ok();

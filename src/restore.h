@@ -12,6 +12,9 @@ struct RestoreOptions {
   bool trusted_stream = false;
   Vec<InheritFd> inherit;  // rstrt --inherit-fd
   bool tcp_close = false;  // rstrt --tcp-close: established TCP connections come back aborted
+  // rstrt --shell-job: rstrt's terminal (in the foreground: checked by the
+  // caller), handed to the job's own process group before anything runs.
+  int shell_tty = -1;
 };
 // Restore the image read from fd. `roots` gets the restored processes whose
 // parent was not checkpointed with them (they are children of the caller now).

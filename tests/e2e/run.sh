@@ -506,6 +506,40 @@ t_tty() {
 	need counted "$D/tty" 100 && pass
 }
 
+# A job started from a shell with job control (`set -m`: its own process
+# group in the shell's session) comes back with rstrt --shell-job as rstrt's
+# foreground job: it has the terminal; ^Z stops it and rstrt with it, and
+# continuing rstrt (the shell's fg) continues the job with the terminal.
+t_shell_job() {
+	command -v script >/dev/null || { skip "no script(1)"; return; }
+	(cd "$D" && SHELL=/bin/sh exec script -q -c \
+		"set -m; $TD/ttyjob$SUF $D/log & echo \$! >$D/pid; wait" /dev/null) </dev/null >"$D/tty1" 2>&1 &
+	_script=$!
+	need poll 10 eval '[ -s "$D/pid" ]' && need ready 10 "$D/log" || return
+	PID=$(cat "$D/pid")
+	STARTED="$STARTED $PID $_script"
+	WHY="the job is not its own process group (set -m): pgid $(cut -d' ' -f5 /proc/$PID/stat)"
+	need [ "$(cut -d' ' -f5 "/proc/$PID/stat")" = "$PID" ] || return
+	need ckpt_ok --kill -o "$D/j.img" "$PID" || return
+	reap "$_script"
+	(cd "$D" && SHELL=/bin/sh exec script -q -c "$BIN/rstrt --shell-job $D/j.img; echo \$? >$D/rc" /dev/null) \
+		</dev/null >"$D/tty2" 2>&1 &
+	_script=$!
+	STARTED="$STARTED $_script"
+	need poll 20 alive "$PID" || return
+	_rstrt=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$PID/status")
+	kill -TSTP "$PID"
+	WHY="after ^Z: the job is '$(pstate "$PID")', rstrt '$(pstate "$_rstrt")', want both stopped"
+	need poll 10 eval '[ "$(pstate "$PID")" = T ] && [ "$(pstate "$_rstrt")" = T ]' || return
+	kill -CONT "$_rstrt"
+	WHY="after fg: the job is '$(pstate "$PID")'"
+	need poll 10 eval '[ "$(pstate "$PID")" != T ]' || return
+	kill -USR2 "$PID"
+	need poll 30 has_line "$D/log" ttyjob && need verdict "$D/log" "ttyjob ok" || return
+	WHY="rstrt --shell-job: exit $(cat "$D/rc" 2>/dev/null): $(tr '\r\n' '  ' <"$D/tty2")"
+	need poll 10 eval '[ -s "$D/rc" ]' && need [ "$(cat "$D/rc")" = 0 ] && pass
+}
+
 # --- process sets: trees, threads, channels (issue 3) ------------------------------
 
 # Every descendant of PID, from /proc (children files of every thread).
@@ -972,7 +1006,7 @@ t_err_elevate() {
 
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
-	err_unprivileged err_garbage err_truncated err_corrupt tty
+	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job
 	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
