@@ -129,6 +129,7 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
   }
   if (every && !parse_seconds(every, &a->every_ms)) return usage_err("bad --every '%s': give seconds, e.g. 60 or 0.5", every);
   a->every = every != nullptr;
+  a->job.progress = !a->every;  // not for each generation of --every
   if (a->every && (!a->job.out || !strcmp(a->job.out, "-"))) return usage_err("--every needs -o DIR");
   if (a->every && a->job.after != AfterDump::Run) return usage_err("--every cannot be combined with --stop or --kill");
   return ok();

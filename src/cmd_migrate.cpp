@@ -63,18 +63,6 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
   return ok();
 }
 
-// The resident size, for the progress meter's ETA (the image holds about that).
-uint64_t expected_bytes(int pid) {
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  if (read_text(path, buf, sizeof buf)) return 0;
-  char v[64];  // "1234 kB"; no sscanf: it would pull all of musl's scanf in
-  uint64_t kib = 0;
-  if (!status_field(buf, "VmRSS", v, sizeof v)) return 0;
-  for (const char *s = v; *s >= '0' && *s <= '9'; s++) kib = kib * 10 + (uint64_t)(*s - '0');
-  return kib * 1024;
-}
-
 struct Relay {
   int in;
   Channel *ch;
@@ -108,7 +96,7 @@ Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats, bool *
   if (pipe2(p, O_CLOEXEC) < 0) return sys_err("pipe");
   Fd rd(p[0]), wr(p[1]);
   fcntl(wr.get(), F_SETPIPE_SZ, kPipeSize);  // best effort
-  Relay ctx = {rd.get(), &ch, expected_bytes(a.pid)};
+  Relay ctx = {rd.get(), &ch, resident_bytes(a.pid)};
   Worker relay;
   TRY(relay.start(run_relay, &ctx, wr.get()));
   g_relay = relay.pid();

@@ -140,6 +140,7 @@ int rstrt_main(int argc, char **argv) {
   opt.detach = detach;
   opt.allow_changed_files = allow_changed;
   opt.tcp_close = tcp_close;
+  opt.progress = true;
   if (shell_job && detach) return fail("rstrt", usage_err("--shell-job and -d: a detached job cannot have the terminal"));
   if (shell_job && (e = shell_terminal(&opt.shell_tty))) return fail("rstrt", e);
   for (const char *s : inherit) {

@@ -12,7 +12,9 @@
 
 #include "codec.h"
 #include "model.h"
+#include "net.h"
 #include "output.h"
+#include "procfs.h"
 #include "process.h"
 #include "ptrace.h"
 #include "remote.h"
@@ -211,9 +213,12 @@ Err dump_job(const DumpJob &a) {
   Output out;
   TRY(out.open(a.out ? a.out : defname, a.out_dir));
   ImageWriter w(out.fd());
+  Progress progress("chkpt", resident_bytes(a.pid), Progress::kLargeJob);
+  if (a.progress) w.set_progress(&progress);
   Dumper d(a.scope, a.pid, &a.opts);
   DumpStats stats;
   Err e = d.freeze_and_write(w, &stats);
+  if (a.progress) e ? progress.erase() : progress.done();
   if (!e) e = check_abort();
   if (e) {
     out.abandon();

@@ -57,6 +57,7 @@ struct DumpJob {
   Scope scope = Scope::Tree;
   int pid = -1;  // process, process group or session ID (scope)
   bool periodic = false;  // a generation of --every: quiet if the target is gone
+  bool progress = false;  // bytes, rate and ETA on stderr if a terminal, for a large job
   DumpOptions opts;
 };
 Err dump_job(const DumpJob &job);

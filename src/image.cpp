@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "crc32c.h"
+#include "net.h"
 
 namespace {
 constexpr uint8_t kMagic[4] = {'C', 'R', 'F', 0};
@@ -75,6 +76,7 @@ PagesHead decode_pages_head(const uint8_t in[kPagesHeadLen]) {
 Err ImageWriter::put(const void *p, size_t n) {
   if (!buf_ && !(buf_ = static_cast<uint8_t *>(malloc(kBufSize)))) return errf("out of memory");
   bytes_ += n;
+  if (progress_) progress_->add(n);
   if (used_ + n > kBufSize) TRY(flush());
   if (n >= kBufSize) return write_image(fd_, p, n);  // bulk page data goes straight out
   if (n) memcpy(buf_ + used_, p, n);  // p may be null for an empty payload
@@ -151,6 +153,7 @@ Err ImageReader::fill(void *out, size_t n, const char *what) {
       if (r < 0) return sys_err("reading image");
       if (r == 0) return bad("truncated (end of input inside %s)", what);
       off_ += r;
+      if (progress_) progress_->add((uint64_t)r);
       if (n >= kBufSize) {
         if ((size_t)r < n) return bad("truncated (end of input inside %s)", what);
         return ok();

@@ -63,6 +63,8 @@ void encode_pages_head(const PagesHead &h, uint8_t out[kPagesHeadLen]);
 PagesHead decode_pages_head(const uint8_t in[kPagesHeadLen]);
 
 // Buffered record writer onto any fd.
+class Progress;  // net.h
+
 class ImageWriter {
  public:
   explicit ImageWriter(int fd) : fd_(fd) {}
@@ -80,8 +82,10 @@ class ImageWriter {
   Err flush();
   uint64_t bytes() const { return bytes_; }
   uint64_t records() const { return records_; }
+  void set_progress(Progress *p) { progress_ = p; }  // told of every byte written
 
  private:
+  Progress *progress_ = nullptr;
   Err put(const void *p, size_t n);
   Err emit(Rec type, const void *a, size_t an, const void *b, size_t bn, const uint32_t *known_crc);
   int fd_;
@@ -113,11 +117,13 @@ class ImageReader {
   uint32_t record_type() const { return type_; }
   uint64_t records() const { return records_; }
   uint16_t minor_version() const { return minor_; }
+  void set_progress(Progress *p) { progress_ = p; }  // told of every byte read
   // "bad image: record PAGES at offset 123: ..." for any problem in the current record.
   Err bad(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
  private:
   Err fill(void *out, size_t n, const char *what);
+  Progress *progress_ = nullptr;
   int fd_;
   uint8_t *buf_ = nullptr;
   size_t have_ = 0, at_ = 0;

@@ -464,12 +464,12 @@ uint64_t now_ns() {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-Progress::Progress(const char *who, uint64_t expected)
-    : who_(who), expected_(expected), start_ns_(now_ns()), on_(isatty(2)) {}
+Progress::Progress(const char *who, uint64_t expected, uint64_t show_from)
+    : who_(who), expected_(expected), show_from_(show_from), start_ns_(now_ns()), last_ns_(start_ns_), on_(isatty(2)) {}
 
 void Progress::add(uint64_t n) {
   bytes_ += n;
-  if (!on_) return;
+  if (!on_ || !large()) return;
   uint64_t t = now_ns();
   if (t - last_ns_ < 250000000u) return;
   last_ns_ = t;
@@ -477,7 +477,12 @@ void Progress::add(uint64_t n) {
 }
 
 void Progress::done() {
-  if (on_) draw(true);
+  if (on_ && large()) draw(true);
+}
+
+void Progress::erase() {
+  if (drawn_) outf(2, "\r\033[K");
+  drawn_ = false;
 }
 
 void Progress::draw(bool last) {
@@ -491,4 +496,5 @@ void Progress::draw(bool last) {
   char total[48] = "";
   if (!last && expected_ > bytes_) snprintf(total, sizeof total, " of ~%.1f", (double)expected_ / 1048576);
   outf(2, "\r%s: %.1f%s MiB, %.0f MiB/s%s\033[K%s", who_, mib, total, rate, eta, last ? "\n" : "");
+  drawn_ = !last;
 }

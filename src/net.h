@@ -122,18 +122,23 @@ class Worker {
 // ---- progress -----------------------------------------------------------------
 
 // "migrate: 120.0 of ~256.0 MiB, 410 MiB/s, ETA 0:01" on stderr, redrawn at most
-// four times a second, only when stderr is a terminal.
+// four times a second, only when stderr is a terminal, and only for jobs of
+// show_from bytes or more (expected, or seen so far): a small one prints nothing.
 class Progress {
  public:
-  Progress(const char *who, uint64_t expected);
+  static constexpr uint64_t kLargeJob = 64u << 20;  // chkpt's and rstrt's show_from
+  Progress(const char *who, uint64_t expected, uint64_t show_from = 0);
   void add(uint64_t n);
   void done();
+  void erase();  // after a failure: the line goes, for the error message's sake
 
  private:
   void draw(bool last);
   const char *who_;
-  uint64_t expected_, bytes_ = 0, start_ns_, last_ns_ = 0;
-  bool on_ = false;
+  bool large() const { return expected_ >= show_from_ || bytes_ >= show_from_; }
+  uint64_t expected_, show_from_, bytes_ = 0, start_ns_, last_ns_ = 0;
+  bool on_ = false, drawn_ = false;
 };
+
 
 uint64_t now_ns();

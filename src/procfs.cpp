@@ -197,3 +197,14 @@ Err read_whole(const char *path, Str *out) {
   free(buf);
   return ok();
 }
+
+uint64_t resident_bytes(int pid) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  if (read_text(path, buf, sizeof buf)) return 0;
+  char v[64];  // "1234 kB"; no sscanf: it would pull all of musl's scanf in
+  uint64_t kib = 0;
+  if (!status_field(buf, "VmRSS", v, sizeof v)) return 0;
+  for (const char *s = v; *s >= '0' && *s <= '9'; s++) kib = kib * 10 + (uint64_t)(*s - '0');
+  return kib * 1024;
+}

@@ -40,6 +40,9 @@ uint32_t parse_vmflags(const char *value);
 
 // "Key:\tvalue" lookup in /proc/PID/status-style text; copies the value (trimmed).
 bool status_field(const char *text, const char *key, char *out, size_t cap);
+// The resident size of process pid (VmRSS), for a progress meter's ETA: an
+// image holds about that. 0 if unknown.
+uint64_t resident_bytes(int pid);
 bool status_u64(const char *text, const char *key, uint64_t *out);
 
 // /proc/PID/stat: field n (1-based as in proc(5)); comm (field 2) may hold spaces

@@ -21,11 +21,13 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "imgread.h"
+#include "net.h"
 #include "process.h"
 #include "ptrace.h"
 #include "remote.h"
@@ -466,8 +468,12 @@ Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots) {
   ImageTrust trust;
   TRY(image_trust(fd, opt.trusted_stream, &trust));
   ImageReader rd(fd);
+  struct stat st;
+  Progress progress("rstrt", fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, Progress::kLargeJob);
+  if (opt.progress) rd.set_progress(&progress);
   Restorer r(opt, trust);
   Err e = walk_image(rd, r);
+  if (opt.progress) e ? progress.erase() : progress.done();
   if (e) {
     r.kill_all();
     return e;

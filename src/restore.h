@@ -15,6 +15,7 @@ struct RestoreOptions {
   // rstrt --shell-job: rstrt's terminal (in the foreground: checked by the
   // caller), handed to the job's own process group before anything runs.
   int shell_tty = -1;
+  bool progress = false;  // rstrt: bytes, rate, ETA on a terminal, for a large image
 };
 // Restore the image read from fd. `roots` gets the restored processes whose
 // parent was not checkpointed with them (they are children of the caller now).

@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -286,6 +288,17 @@ int index_in_tree(const Vec<TreeEntry> &tree, int pid) {
   return -1;
 }
 
+// A PID whose process was just killed can stay taken for a moment after
+// /proc/PID is gone (seen under load right after `chkpt --kill`: the number
+// is freed only once every task attached to it is released, kernel/pid.c
+// free_pid): EEXIST with nothing at /proc/PID is tried again for up to
+// 200 ms. A live process holding the PID fails at once.
+bool pid_being_freed(int pid) {
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  return access(path, F_OK) < 0 && errno == ENOENT;
+}
+
 Err clone_with_pid(int pid, int *out) {
   CloneArgs a = {};
   uint64_t tid = (uint64_t)pid;
@@ -293,6 +306,11 @@ Err clone_with_pid(int pid, int *out) {
   a.set_tid = (uint64_t)&tid;
   a.set_tid_size = 1;
   long r = syscall(SYS_clone3, &a, sizeof a);
+  for (int tries = 0; r < 0 && errno == EEXIST && tries < 100 && pid_being_freed(pid); tries++) {
+    struct timespec ms2 = {0, 2000000};
+    nanosleep(&ms2, nullptr);
+    r = syscall(SYS_clone3, &a, sizeof a);
+  }
   if (r < 0) {
     if (errno == EEXIST) return errk(ErrKind::InUse, "PID %d is in use; cannot restore the process with its PID", pid);
     if (errno == EPERM) return errk(ErrKind::NotPermitted, "restoring PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", pid);

@@ -540,6 +540,26 @@ t_shell_job() {
 	need poll 10 eval '[ -s "$D/rc" ]' && need [ "$(cat "$D/rc")" = 0 ] && pass
 }
 
+# Progress (bytes, rate) on a terminal for a large job, chkpt's and rstrt's;
+# nothing when stderr is not a terminal.
+t_progress() {
+	command -v script >/dev/null || { skip "no script(1)"; return; }
+	start memsum 96 "$D/log"
+	need ready 60 "$D/log" && need ckpt_ok -o "$D/quiet.img" "$PID" || return
+	WHY="chkpt wrote to a stderr that is not a terminal: $(first_err)"
+	need [ ! -s "$D/err" ] || return
+	run 120 /dev/null "$D/tty1" "$D/err" env SHELL=/bin/sh script -q -c "$BIN/chkpt --kill -o $D/m.img $PID" /dev/null
+	reap "$PID"
+	WHY="no progress from chkpt on its terminal: '$(tr '\r\033' '| ' <"$D/tty1")'"
+	need grep -q "chkpt: [0-9.]* MiB, [0-9]* MiB/s" "$D/tty1" || return
+	(SHELL=/bin/sh exec script -q -c "$BIN/rstrt $D/m.img; echo \$? >$D/rc" /dev/null) </dev/null >"$D/tty2" 2>&1 &
+	STARTED="$STARTED $!"
+	need poll 60 eval 'grep -q "rstrt: [0-9.]* MiB, [0-9]* MiB/s" "$D/tty2"' && need poll 20 alive "$PID" || return
+	kill -USR2 "$PID"
+	need poll 60 has_line "$D/log" verify && need verdict "$D/log" "verify ok" &&
+		need poll 20 eval '[ -s "$D/rc" ]' && WHY="rstrt exit $(cat "$D/rc")" && need [ "$(cat "$D/rc")" = 0 ] && pass
+}
+
 # --- process sets: trees, threads, channels (issue 3) ------------------------------
 
 # Every descendant of PID, from /proc (children files of every thread).
@@ -1006,7 +1026,7 @@ t_err_elevate() {
 
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
-	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job
+	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
 	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
