@@ -60,6 +60,8 @@ static const char kHelp[] =
     "If chkpt fails, is interrupted or is killed (even SIGKILL) at any moment, the\n"
     "process goes on as if nothing happened and no partial image is left: the\n"
     "tracing runs in a helper process that notices and releases it untouched.\n"
+    "Progress (bytes, rate, ETA) goes to stderr if it is a terminal, for a job of\n"
+    "64 MiB or more (not with --every).\n"
     "Exit status: 0 on success, 1 on failure (the process is left as it was).\n"
     "With --every: 0 once the process has exited or chkpt is stopped by\n"
     "SIGINT/SIGTERM, 1 if the first checkpoint fails.\n"

@@ -41,7 +41,8 @@ static const char kHelp[] =
     "Without -d, rstrt waits for the restored processes (it reaps their orphans)\n"
     "and exits with the exit status of the first one (128+N if signal N killed\n"
     "it). If the image is bad or a PID is taken, rstrt prints one line, exits 1\n"
-    "(2 for a bad image), and leaves no process behind.\n";
+    "(2 for a bad image), and leaves no process behind. Progress (bytes, rate,\n"
+    "ETA) goes to stderr if it is a terminal, for an image of 64 MiB or more.\n";
 
 #include <errno.h>
 #include <signal.h>
