@@ -142,7 +142,9 @@ audit_proc() {
 
 # audit_capture PIDS OUT: one capture of those processes, inode numbers of
 # pipes, sockets and anonymous inodes renumbered in order of appearance (the
-# restored ones are new objects; which fds share one must still match).
+# restored ones are new objects; which fds share one must still match); so
+# are those in the names of O_TMPFILE files ("/tmp/#1234 (deleted)",
+# fs/dcache.c d_tmpfile), made again as new files.
 audit_capture() {
 	for _ap in $1; do audit_proc "$_ap"; done 2>/dev/null | awk -F '\t' '
 		{ v = $2
@@ -150,6 +152,11 @@ audit_capture() {
 			obj = substr(v, RSTART, RLENGTH); pre = substr(obj, 1, index(obj, "[") - 1)
 			if (!(obj in seen)) seen[obj] = ++n
 			v = substr(v, 1, RSTART - 1) pre "#" seen[obj] substr(v, RSTART + RLENGTH)
+		  }
+		  if (match(v, /\/#[0-9]+ \(deleted\)$/)) {
+			obj = substr(v, 1, RSTART + RLENGTH - 1)
+			if (!(obj in seen)) seen[obj] = ++n
+			v = substr(v, 1, RSTART) "tmpfile#" seen[obj] " (deleted)"
 		  }
 		  print $1 "\t" v }' >"$2"
 }
@@ -180,11 +187,11 @@ audit_filter() {
 		if (moving != "" && key ~ moving) next
 		# -- known, not yet restored (issue 10): the lead burns these down,
 		# one entry each --
-		# VmFlags "ac" (VM_ACCOUNT): a private mapping made read-only before
-		# the checkpoint comes back unaccounted (t_maps: the read-only region of idle.c).
 		# VmFlags "sd" (VM_SOFTDIRTY): on Linux 6.1 (the QEMU guests) the
-		# restored stack mapping is soft-dirty, the original was not.
-		if (key ~ /^smaps [0-9a-f]+-[0-9a-f]+ VmFlags$/) { v = " " $2; while (sub(/ (ac|sd) /, " ", v)) {}; $2 = substr(v, 2) }
+		# restored stack mapping is soft-dirty, the original was not (exec
+		# makes the first stack without it, every mmap with it; clear_refs
+		# would clear it from every mapping at once, not from one).
+		if (key ~ /^smaps [0-9a-f]+-[0-9a-f]+ VmFlags$/) { v = " " $2; while (sub(/ (sd) /, " ", v)) {}; $2 = substr(v, 2) }
 		# A restored zombie is a copy of rstrt that exits at once: the TREE
 		# record does not hold its name, so ps shows it as "rstrt <defunct>".
 		if (key == "zombie") $2 = "(name not restored)"
