@@ -141,7 +141,7 @@ Err collect(FrozenSet &fs, SetImage *set, const DumpOptions &opts, Vec<int> *rep
   idx.repaired = repaired;
   idx.tcp_close = opts.tcp_close;
   for (auto &te : fs.tree) {
-    TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}, te.wait_status};
+    TreeEntry copy = {te.pid, te.ppid, te.pgid, te.sid, {}, te.wait_status, Str(te.comm.c(), te.comm.size())};
     for (int t : te.tids) copy.tids.push(t);
     set->tree.push(std::move(copy));
   }

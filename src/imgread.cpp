@@ -203,7 +203,7 @@ Err SetReader::header(ImageReader &rd, const ImageHeader &h) {
 
 Err SetReader::tree(ImageReader &rd, Vec<TreeEntry> &tree) {
   for (auto &e : tree) {
-    TreeEntry copy = {e.pid, e.ppid, e.pgid, e.sid, {}, e.wait_status};
+    TreeEntry copy = {e.pid, e.ppid, e.pgid, e.sid, {}, e.wait_status, Str(e.comm.c(), e.comm.size())};
     for (int t : e.tids) copy.tids.push(t);
     set.tree.push(std::move(copy));
     set.procs.push(ProcImage());

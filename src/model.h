@@ -26,6 +26,7 @@ struct TreeEntry {
   int32_t pid = 0, ppid = 0, pgid = 0, sid = 0;
   Vec<int32_t> tids;        // tids[0] == pid; none for a zombie
   int32_t wait_status = 0;  // a zombie's status, as waitpid(2) will report it
+  Str comm;                 // a zombie's name (format 2.1; empty in older images)
   bool zombie() const { return tids.empty(); }
 };
 

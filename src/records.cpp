@@ -99,6 +99,8 @@ size_t encode_tree(const Vec<TreeEntry> &t, uint8_t *buf, size_t cap) {
     for (int32_t tid : p.tids) e.u32(tid);
     if (p.zombie()) e.u32((uint32_t)p.wait_status);
   }
+  for (auto &p : t)  // 2.1: the zombies' names
+    if (p.zombie()) e.str(p.comm.c());
   return e.overflow() ? 0 : e.len();
 }
 
@@ -146,6 +148,9 @@ bool decode_tree(const uint8_t *p, size_t n, Vec<TreeEntry> *t, bool newer) {
     if (nt == 0) e.wait_status = (int32_t)d.u32();
     t->push(std::move(e));
   }
+  bool names = d.left() > 0;  // absent before 2.1
+  for (size_t i = 0; names && i < t->size() && !d.bad(); i++)
+    if ((*t)[i].zombie() && !str_ok(d, &(*t)[i].comm, 16)) return false;
   return d.at_end() && tree_order_ok(*t);
 }
 

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -65,6 +67,9 @@ Err read_wait_status(int pid, TreeEntry *e) {
   uint64_t status;
   if (!stat_field(stat, 52, &status)) return errf("cannot read the exit status of zombie %d", pid);
   e->wait_status = (int32_t)status;
+  // Its name: between the first '(' and the last ')' (it may hold either).
+  const char *open = strchr(stat, '('), *close = strrchr(stat, ')');
+  if (open && close > open + 1 && close - open - 1 < 16) e->comm = Str(open + 1, (size_t)(close - open - 1));
   return ok();
 }
 
@@ -127,7 +132,7 @@ void topo_sort(Vec<TreeEntry> *tree) {
       for (auto &p : *tree) parent_pending |= p.pid == e.ppid && !has(placed, p.pid);
       if (parent_pending) continue;
       placed.push(e.pid);
-      TreeEntry copy = {e.pid, e.ppid, e.pgid, e.sid, {}, e.wait_status};
+      TreeEntry copy = {e.pid, e.ppid, e.pgid, e.sid, {}, e.wait_status, Str(e.comm.c(), e.comm.size())};
       for (int t : e.tids) copy.tids.push(t);
       sorted.push(std::move(copy));
     }
@@ -266,7 +271,8 @@ struct CloneArgs {  // struct clone_args (include/uapi/linux/sched.h), CLONE_ARG
 
 // A zombie comes back as a child that exits at once as it had: with its exit
 // code, or killed by its signal (default action, no core dump).
-[[noreturn]] void become_zombie(int status) {
+[[noreturn]] void become_zombie(int status, const Str &comm) {
+  if (comm.size()) prctl(PR_SET_NAME, comm.c());
   if (WIFSIGNALED(status)) {
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);
@@ -336,7 +342,7 @@ Err join_group(const Vec<TreeEntry> &tree, const TreeEntry &c) {
 Err make_zombie(const TreeEntry &c) {
   int pid;
   TRY(clone_with_pid(c.pid, &pid));
-  if (pid == 0) become_zombie(c.wait_status);
+  if (pid == 0) become_zombie(c.wait_status, c.comm);
   siginfo_t si;
   if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0) return sys_err("waiting for zombie %d", pid);
   sigset_t chld;

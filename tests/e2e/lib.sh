@@ -192,9 +192,6 @@ audit_filter() {
 		# makes the first stack without it, every mmap with it; clear_refs
 		# would clear it from every mapping at once, not from one).
 		if (key ~ /^smaps [0-9a-f]+-[0-9a-f]+ VmFlags$/) { v = " " $2; while (sub(/ (sd) /, " ", v)) {}; $2 = substr(v, 2) }
-		# A restored zombie is a copy of rstrt that exits at once: the TREE
-		# record does not hold its name, so ps shows it as "rstrt <defunct>".
-		if (key == "zombie") $2 = "(name not restored)"
 		print $1 "\t" $2
 	}'
 }

@@ -184,3 +184,25 @@ TEST_CASE("records: VMA, SIGINFO, MM, SIGACTS, RLIMITS round trip") {
   REQUIRE(decode_rlimits(buf, n, &q));
   CHECK(q.max[7] == 4096);
 }
+
+TEST_CASE("records: TREE keeps zombies' names (2.1), reads 2.0 without them") {
+  Vec<TreeEntry> t, back, old;
+  TreeEntry parent, zombie;
+  parent.pid = 100; parent.ppid = 1; parent.pgid = 100; parent.sid = 100;
+  parent.tids.push(100);
+  zombie.pid = 101; zombie.ppid = 100; zombie.pgid = 100; zombie.sid = 100;
+  zombie.wait_status = 3 << 8;
+  zombie.comm = Str("worker-3");
+  t.push(std::move(parent));
+  t.push(std::move(zombie));
+  uint8_t buf[512];
+  size_t n = encode_tree(t, buf, sizeof buf);
+  REQUIRE(n > 0);
+  REQUIRE(decode_tree(buf, n, &back));
+  CHECK(std::string(back[1].comm.c()) == "worker-3");
+  CHECK(back[1].wait_status == (3 << 8));
+  size_t without = n - (4 + 8);  // a 2.0 TREE: the same, no names
+  REQUIRE(decode_tree(buf, without, &old));
+  CHECK(old[1].comm.size() == 0);
+  CHECK_FALSE(decode_tree(buf, without + 2, &back));  // a name cut short
+}
