@@ -6,7 +6,7 @@
 set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-PKGS="make g++ gcc libc6-dev musl-dev musl-tools doctest-dev util-linux procps iproute2 strace"
+PKGS="make g++ gcc libc6-dev musl-dev musl-tools doctest-dev util-linux procps iproute2 strace file"
 # the fuzz target (tests/fuzz/): clang with libFuzzer and the sanitizer runtimes
 PKGS="$PKGS clang libclang-rt-14-dev"
 # man pages: make check lints them with mandoc (groff and man-db otherwise)

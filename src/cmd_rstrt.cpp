@@ -48,6 +48,8 @@ static const char kHelp[] =
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "base.h"
 #include "commands.h"

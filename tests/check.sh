@@ -57,8 +57,9 @@ done
 # Robustness (docs/ROBUSTNESS.md): bad images, a 20 s fuzz smoke, chkpt killed
 # 100 times, out of space, restores failing partway, periodic generations and
 # power cuts, rights, trusted directories, 500 checkpoints in a row; make
-# install / uninstall, the man pages (lint, man -l) and chkpt --install.
-for s in badimg crafted kill nospace restorefail periodic rights trust endurance install; do
+# install / uninstall, the man pages (lint, man -l) and chkpt --install; the
+# Buildroot and Yocto recipes' make commands (contrib/, cross-built for aarch64).
+for s in badimg crafted kill nospace restorefail periodic rights trust endurance install packaging; do
 	sh tests/faults/$s.sh "$B" 2>&1 | tee "$B/faults-$s.log"
 	add_counts "$B/faults-$s.log" "faults $s"
 done
