@@ -144,7 +144,7 @@ TEST_CASE("image: bad magic, future major version, absurd length") {
   b = full;
   b[4] = 3;  // major version 3
   m.replace(b);
-  CHECK(read_all(m.fd).find("format version 3.0") != std::string::npos);
+  CHECK(read_all(m.fd).find("format version 3.") != std::string::npos);
   b = full;
   b[12] = 0xff; b[13] = 0xff; b[14] = 0xff; b[15] = 0x7f;  // HEADER length
   m.replace(b);
