@@ -1,13 +1,17 @@
 // Restore: rebuild, then hand over (docs/DESIGN-NOTES.md).
 // rstrt reads the metadata of every process (imgread.cpp), opens every shared
-// file description once, and clones the tree top down with the original PIDs
-// (tree.cpp): each new process, still running rstrt's code, clones its own
-// children, then sets up what it can itself (fds, mapped files, cwd, session and
-// group, signal handlers, limits), maps a one-page gadget holding a syscall
-// instruction and stops. rstrt then rebuilds each process through syscalls
-// injected at its gadget (layout, vDSO, pages streamed from the image), checks the
-// END record, recreates threads, and resumes every thread with its saved
-// registers. Any failure kills every process it created: nothing is left behind.
+// file description once, and clones the roots of the tree with their PIDs
+// (tree.cpp). Each new process, still running rstrt's code, makes the memory
+// its children will inherit and stops; rstrt streams the pages of that memory
+// into it (its page group lists them first); then it clones its own children,
+// who so share those pages copy-on-write, sets up what it can itself (fds,
+// mapped files, cwd, signal handlers, limits), maps a one-page gadget holding a
+// syscall instruction and stops again. rstrt then rebuilds its layout through
+// syscalls injected at its gadget (mappings, vDSO, the premapped memory moved
+// into place) and streams the rest of its pages; the children follow in TREE
+// order. It checks the END record, recreates threads, and resumes every thread
+// with its saved registers. Any failure kills every process it created:
+// nothing is left behind.
 //
 // Everything the new processes need is computed by rstrt before the first
 // clone, in the Restorer object; every process starts as a copy of rstrt (its
