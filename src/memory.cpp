@@ -603,7 +603,9 @@ bool separate_anon(const VmaRec &v) {
 Err map_apart(Remote &t, const VmaRec &v, uint32_t prot, int flags, int64_t *out) {
   const uint64_t len = v.end - v.start;
   int64_t tmp;
-  TRY(t.call(SYS_mmap, &tmp, t.gadget().park, len, prot, flags, (uint64_t)-1, 0));
+  // A page past the park, so that its first page is no huge page's start:
+  // the byte written below then costs a page, not a THP (enabled=always).
+  TRY(t.call(SYS_mmap, &tmp, t.gadget().park + page_size(), len, prot, flags, (uint64_t)-1, 0));
   if (tmp < 0) { *out = tmp; return ok(); }
   if ((uint64_t)tmp < v.end && v.start < (uint64_t)tmp + len) {  // it landed on its own place: keep it there
     *out = (uint64_t)tmp == v.start ? tmp : -EEXIST;
@@ -884,14 +886,16 @@ bool premap_area_free(const SetImage &set, const Vec<Range> &self, const Vec<uin
 }  // namespace
 
 Err plan_premaps(SetImage &set, const Vec<uint64_t> &gadgets, uint64_t page) {
-  uint64_t need = 2 * page;
+  const uint64_t slack = (2u << 20) + page;  // alignment, and a page apart
+  uint64_t need = slack;
   for (auto &img : set.procs)
     for (auto &v : img.vmas)
       if (v.forked && !v.inherited) {
-        if (v.end - v.start > arch::kUserSpaceEnd - need) return bad_image("its inherited mappings do not fit");
-        need += v.end - v.start + page;
+        if (need > arch::kUserSpaceEnd - slack || v.end - v.start > arch::kUserSpaceEnd - slack - need)
+          return bad_image("its inherited mappings do not fit");
+        need += v.end - v.start + slack;
       }
-  if (need == 2 * page) return ok();
+  if (need == slack) return ok();
   Vec<Range> self;
   TRY(read_child_maps(getpid(), &self));
   uint64_t base = 0;
@@ -904,9 +908,10 @@ Err plan_premaps(SetImage &set, const Vec<uint64_t> &gadgets, uint64_t page) {
     for (auto &v : set.procs[k].vmas) {
       if (v.inherited) {
         v.premap = vma_starting(set.procs[p].vmas, v.start)->premap;  // link_inherited: it exists
-      } else if (v.forked) {
+      } else if (v.forked) {  // a page past a 2 MiB boundary: see premap_self
+        next = ((next + (2u << 20) - 1) & ~((2ull << 20) - 1)) + page;
         v.premap = next;
-        next += v.end - v.start + page;
+        next += v.end - v.start;
       }
     }
   }
@@ -922,7 +927,8 @@ Err premap_self(const Vec<VmaRec> &vmas) {
     flags = (flags & ~MAP_FIXED) | MAP_FIXED_NOREPLACE;
     void *a = mmap((void *)v.premap, v.end - v.start, (int)prot, flags, -1, 0);
     if (a != (void *)v.premap) return sys_err("making inherited memory for 0x%llx", (unsigned long long)v.start);
-    // Faulted in, it keeps its own page offset when moved (as map_apart).
+    // Faulted in, it keeps its own page offset when moved (as map_apart);
+    // one page past a 2 MiB boundary, that page is no THP (plan_premaps).
     if (prot & PROT_WRITE) *static_cast<volatile uint8_t *>(a) = 0;
   }
   return ok();
