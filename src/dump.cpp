@@ -135,6 +135,17 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
   return dump_process(te.pid, img);
 }
 
+// Mappings still shared copy-on-write with the parent come back inherited
+// at fork (FORMAT.md, "Inherited mappings"): marked while the set is frozen.
+Err mark_all_inherited(SetImage &set) {
+  for (size_t k = 0; k < set.procs.size(); k++) {
+    int p = parent_in_set(set.tree, k);
+    if (p >= 0 && !set.tree[k].zombie())
+      TRY(mark_inherited(set.tree[k].pid, set.tree[p].pid, set.procs[k].vmas, set.procs[p].vmas));
+  }
+  return link_inherited(set);
+}
+
 Err collect(FrozenSet &fs, SetImage *set, const DumpOptions &opts, Vec<int> *repaired) {
   DescIndex idx;
   idx.ghost_limit = opts.ghost_limit;
@@ -151,6 +162,7 @@ Err collect(FrozenSet &fs, SetImage *set, const DumpOptions &opts, Vec<int> *rep
     set->procs.back().proc.pid = te.pid;
     if (!te.zombie()) TRY(collect_process(fs, te, *set, idx, &set->procs.back()));
   }
+  TRY(mark_all_inherited(*set));
   Vec<int> external;
   for (int i = 0; i < opts.nr_external; i++) external.push(opts.external[i]);
   return finish_fdescs(*set, external);

@@ -6,6 +6,7 @@
 #include "arch_api.h"
 #include "codec.h"
 #include "process.h"
+#include "tree.h"
 
 namespace {
 constexpr uint32_t kFirstMeta = (uint32_t)Rec::File, kLastMeta = (uint32_t)Rec::Vma;
@@ -226,7 +227,13 @@ Err SetReader::meta(ImageReader &rd, size_t k, uint32_t type, const uint8_t *p, 
 Err SetReader::metadata_done(ImageReader &rd) {
   for (size_t k = 0; k < set.tree.size(); k++)
     if (!set.tree[k].zombie()) TRY(check_process(set.procs[k], set.tree[k], set));
+  TRY(link_inherited(set));
   return check_attrs_set(set);
+}
+
+int SetReader::parent_pid(size_t k) const {
+  int p = parent_in_set(set.tree, k);
+  return p >= 0 ? set.tree[p].pid : 0;
 }
 
 void SetReader::sources_before(size_t k, Vec<int> *out) const {
@@ -237,5 +244,5 @@ void SetReader::sources_before(size_t k, Vec<int> *out) const {
 Err SetReader::pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) {
   Vec<int> sources;
   sources_before(k, &sources);
-  return restore_pages(rd, nullptr, set.procs[k].vmas, sources, type, len);
+  return restore_pages(rd, nullptr, set.procs[k].vmas, sources, parent_pid(k), nullptr, type, len);
 }

@@ -59,5 +59,6 @@ class SetReader : public ImageVisitor {
  protected:
   // The processes before entry k (live ones) that PAGES_FROM may name.
   void sources_before(size_t k, Vec<int> *out) const;
+  int parent_pid(size_t k) const;  // 0: its parent is not in the set
   uint64_t mmap_min_addr_ = 0;
 };

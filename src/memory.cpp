@@ -27,11 +27,18 @@
 #include "procfs.h"
 #include "remote.h"
 #include "pagecopy.h"
+#include "tree.h"
 
 namespace {
 constexpr uint64_t kPmPresent = 1ull << 63, kPmSwapped = 1ull << 62, kPmFilePage = 1ull << 61;
 
 uint64_t page_size() { return (uint64_t)sysconf(_SC_PAGESIZE); }
+bool separate_anon(const VmaRec &v);
+
+// The gadget page: the syscall instruction at its start, scratch after it,
+// and beyond the page a free gigabyte (kept free by pick_gadget_address) that
+// the vDSO may be moved through when its old and new places overlap.
+constexpr uint64_t kGadgetInsnArea = 256, kParkOffset = 1ull << 30;
 
 
 // ---- dump: mappings ---------------------------------------------------------
@@ -301,7 +308,7 @@ Err keep_pages(VmaRec &v, uint64_t addr, uint64_t n, uint8_t *data, PageRun &run
   for (uint64_t i = 0; i < n; i++) {
     uint8_t *src = data + i * ps;
     bool zero = rep ? rep->zero_mask >> i & 1 : all_zero(src, ps);
-    if (v.kind == VmaKind::Anon && zero) {
+    if (v.kind == VmaKind::Anon && zero && !v.inherited) {  // inherited: the parent's page may not be zero
       TRY(run.flush(ps));
       continue;
     }
@@ -440,6 +447,38 @@ Err dump_vma_pages(PageScan &sc, VmaRec &v) {
   return sc.from.flush();
 }
 
+// Whether child mapping c may come back as the parent's p inherited at fork
+// (FORMAT.md, "Inherited mappings"): private anonymous memory of the same
+// range, protection and accounting, made apart (separate_anon: not the heap,
+// which brk grows in place, nor a stack). Both sides use this one test.
+bool can_inherit(const VmaRec &c, const VmaRec &p) {
+  return c.kind == VmaKind::Anon && p.kind == VmaKind::Anon && !c.shared && !p.shared && separate_anon(c) &&
+         separate_anon(p) && c.start == p.start && c.end == p.end && c.prot == p.prot &&
+         (c.vmflags & kVmAccount) == (p.vmflags & kVmAccount);
+}
+
+// c is inherited if it still shares a page with p (same frame) and has a page
+// (its own, or the shared one) wherever p has one: at restore the child starts
+// with the parent's pages, and only its own are written over them.
+Err inherits(int pagemap, int parent_pagemap, const VmaRec &c, bool *out) {
+  const uint64_t ps = page_size();
+  uint64_t pm[512], ppm[512];
+  bool shares = false;
+  for (uint64_t a = c.start; a < c.end;) {
+    uint64_t n = (c.end - a) / ps < 512 ? (c.end - a) / ps : 512;
+    if (pread(pagemap, pm, n * 8, (off_t)(a / ps * 8)) != (ssize_t)(n * 8) ||
+        pread(parent_pagemap, ppm, n * 8, (off_t)(a / ps * 8)) != (ssize_t)(n * 8))
+      return sys_err("reading pagemap");
+    for (uint64_t i = 0; i < n; i++) {
+      if (page_wanted(c, ppm[i]) && !page_wanted(c, pm[i])) { *out = false; return ok(); }
+      shares |= shared_with_parent(pm[i], ppm[i]);
+    }
+    a += n * ps;
+  }
+  *out = shares;
+  return ok();
+}
+
 // Shared anonymous memory lives in a shmem file: walk its data ranges
 // (SEEK_DATA/SEEK_HOLE, so swapped-out pages count too) through map_files.
 // The object's offsets [lo, hi), which v maps, as pages of v.
@@ -515,7 +554,7 @@ Err match_special(const Vec<Range> &live, const Vec<VmaRec> &vmas, Vec<uint64_t>
 Err inject_mremap(Remote &t, uint64_t from, uint64_t len, uint64_t to) {
   int64_t r;
   TRY(t.call(SYS_mremap, &r, from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to));
-  if (r != (int64_t)to) return errf("moving the vDSO to 0x%llx: %s", (unsigned long long)to, strerror((int)-r));
+  if (r != (int64_t)to) return errf("moving memory to 0x%llx: %s", (unsigned long long)to, strerror((int)-r));
   return ok();
 }
 
@@ -564,7 +603,9 @@ bool separate_anon(const VmaRec &v) {
 Err map_apart(Remote &t, const VmaRec &v, uint32_t prot, int flags, int64_t *out) {
   const uint64_t len = v.end - v.start;
   int64_t tmp;
-  TRY(t.call(SYS_mmap, &tmp, t.gadget().park, len, prot, flags, (uint64_t)-1, 0));
+  // A page past the park, so that its first page is no huge page's start:
+  // the byte written below then costs a page, not a THP (enabled=always).
+  TRY(t.call(SYS_mmap, &tmp, t.gadget().park + page_size(), len, prot, flags, (uint64_t)-1, 0));
   if (tmp < 0) { *out = tmp; return ok(); }
   if ((uint64_t)tmp < v.end && v.start < (uint64_t)tmp + len) {  // it landed on its own place: keep it there
     *out = (uint64_t)tmp == v.start ? tmp : -EEXIST;
@@ -578,7 +619,8 @@ Err map_apart(Remote &t, const VmaRec &v, uint32_t prot, int flags, int64_t *out
   return t.call(SYS_mremap, out, (uint64_t)tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v.start);
 }
 
-Err map_one(Remote &t, const VmaRec &v, int fd) {
+// The protection and flags v is made with (then mprotect()ed to v.prot).
+void creation_args(const VmaRec &v, uint32_t *prot_out, int *flags_out) {
   int flags = MAP_FIXED | (v.shared ? MAP_SHARED : MAP_PRIVATE);
   if (v.kind != VmaKind::File) flags |= MAP_ANONYMOUS;
   if (v.vmflags & kVmGrowsDown) flags |= MAP_GROWSDOWN;
@@ -586,6 +628,14 @@ Err map_one(Remote &t, const VmaRec &v, int fd) {
   if (!v.shared && (v.vmflags & kVmAccount)) prot |= PROT_WRITE;
   if (!v.shared && (v.prot & PROT_WRITE) && !(v.vmflags & kVmAccount)) flags |= MAP_NORESERVE;
   if (v.vmflags & kVmDroppable) flags = (flags & ~(MAP_PRIVATE | MAP_SHARED)) | 0x08;  // MAP_DROPPABLE (a type of its own)
+  *prot_out = prot;
+  *flags_out = flags;
+}
+
+Err map_one(Remote &t, const VmaRec &v, int fd) {
+  uint32_t prot;
+  int flags;
+  creation_args(v, &prot, &flags);
   int64_t r;
   if (separate_anon(v)) TRY(map_apart(t, v, prot, flags & ~MAP_FIXED, &r));
   else TRY(t.call(SYS_mmap, &r, v.start, v.end - v.start, prot, flags, v.kind == VmaKind::File ? fd : -1,
@@ -739,8 +789,16 @@ Err dump_shared_unsaved(int pid, VmaRec &v, PageRun &run, Vec<ShmSaved> &saved) 
 }  // namespace
 
 namespace {
+// The mappings made before the fork at restore (inherited or forked) first,
+// then the others (FORMAT.md, "Inherited mappings").
 Err dump_mappings(PageScan &sc, PageRun &run, Vec<VmaRec> &vmas, Vec<ShmSaved> &dumped_shm) {
   for (auto &v : vmas) {
+    if (!v.premapped()) continue;
+    TRY(dump_vma_pages(sc, v));
+    TRY(run.flush(page_size()));
+  }
+  for (auto &v : vmas) {
+    if (v.premapped()) continue;
     if (v.kind == VmaKind::SharedAnon) {
       TRY(dump_shared_unsaved(sc.pid, v, run, dumped_shm));
     } else if (v.kind == VmaKind::Anon || (v.kind == VmaKind::File && !v.shared)) {
@@ -770,6 +828,110 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<S
   }  // the helper is reaped here
   free(buf);
   return e;
+}
+
+namespace {
+// The mapping of vmas (sorted, disjoint) that starts at start, or null.
+VmaRec *vma_starting(Vec<VmaRec> &vmas, uint64_t start) {
+  size_t lo = 0, hi = vmas.size();
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (vmas[mid].start < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < vmas.size() && vmas[lo].start == start ? &vmas[lo] : nullptr;
+}
+}  // namespace
+
+Err mark_inherited(int pid, int parent, Vec<VmaRec> &vmas, Vec<VmaRec> &parent_vmas) {
+  Fd pagemap, parent_pagemap;
+  TRY(open_proc(pid, "pagemap", &pagemap));
+  TRY(open_proc(parent, "pagemap", &parent_pagemap));
+  for (auto &v : vmas) {
+    const VmaRec *p = vma_starting(parent_vmas, v.start);
+    if (p && can_inherit(v, *p)) TRY(inherits(pagemap.get(), parent_pagemap.get(), v, &v.inherited));
+  }
+  return ok();
+}
+
+Err link_inherited(SetImage &set) {
+  for (size_t k = 0; k < set.procs.size(); k++) {
+    int p = parent_in_set(set.tree, k);
+    for (auto &v : set.procs[k].vmas) {
+      if (!v.inherited) continue;
+      VmaRec *from = p >= 0 ? vma_starting(set.procs[p].vmas, v.start) : nullptr;
+      if (!from || !can_inherit(v, *from))
+        return bad_image("process %d: mapping at 0x%llx is inherited, but its parent has no such mapping",
+                         set.tree[k].pid, (unsigned long long)v.start);
+      from->forked = true;
+    }
+  }
+  return ok();
+}
+
+namespace {
+// A range free in every process of the set and in rstrt, away from every
+// gadget and its park, with a free page on either side (no merging).
+bool premap_area_free(const SetImage &set, const Vec<Range> &self, const Vec<uint64_t> &gadgets, uint64_t lo,
+                      uint64_t hi) {
+  for (auto &img : set.procs)
+    for (auto &v : img.vmas)
+      if (overlaps(lo, hi, v.start, v.end)) return false;
+  for (auto &r : self)
+    if (overlaps(lo, hi, r.start, r.end)) return false;
+  for (uint64_t g : gadgets)
+    if (g && overlaps(lo, hi, g, g + kParkOffset + (16ull << 20))) return false;
+  return true;
+}
+}  // namespace
+
+Err plan_premaps(SetImage &set, const Vec<uint64_t> &gadgets, uint64_t page) {
+  const uint64_t slack = (2u << 20) + page;  // alignment, and a page apart
+  uint64_t need = slack;
+  for (auto &img : set.procs)
+    for (auto &v : img.vmas)
+      if (v.forked && !v.inherited) {
+        if (need > arch::kUserSpaceEnd - slack || v.end - v.start > arch::kUserSpaceEnd - slack - need)
+          return bad_image("its inherited mappings do not fit");
+        need += v.end - v.start + slack;
+      }
+  if (need == slack) return ok();
+  Vec<Range> self;
+  TRY(read_child_maps(getpid(), &self));
+  uint64_t base = 0;
+  for (uint64_t cand = 1ull << 36; !base && cand < arch::kUserSpaceEnd && need <= arch::kUserSpaceEnd - cand; cand += 1ull << 32)
+    if (premap_area_free(set, self, gadgets, cand, cand + need)) base = cand;
+  if (!base) return bad_image("its mappings leave no free range to rebuild inherited memory in");
+  uint64_t next = base + page;
+  for (size_t k = 0; k < set.procs.size(); k++) {
+    int p = parent_in_set(set.tree, k);
+    for (auto &v : set.procs[k].vmas) {
+      if (v.inherited) {
+        v.premap = vma_starting(set.procs[p].vmas, v.start)->premap;  // link_inherited: it exists
+      } else if (v.forked) {  // a page past a 2 MiB boundary: see premap_self
+        next = ((next + (2u << 20) - 1) & ~((2ull << 20) - 1)) + page;
+        v.premap = next;
+        next += v.end - v.start;
+      }
+    }
+  }
+  return ok();
+}
+
+Err premap_self(const Vec<VmaRec> &vmas) {
+  for (auto &v : vmas) {
+    if (!v.forked || v.inherited) continue;  // inherited ones came with the fork
+    uint32_t prot;
+    int flags;
+    creation_args(v, &prot, &flags);
+    flags = (flags & ~MAP_FIXED) | MAP_FIXED_NOREPLACE;
+    void *a = mmap((void *)v.premap, v.end - v.start, (int)prot, flags, -1, 0);
+    if (a != (void *)v.premap) return sys_err("making inherited memory for 0x%llx", (unsigned long long)v.start);
+    // Faulted in, it keeps its own page offset when moved (as map_apart);
+    // one page past a 2 MiB boundary, that page is no THP (plan_premaps).
+    if (prot & PROT_WRITE) *static_cast<volatile uint8_t *>(a) = 0;
+  }
+  return ok();
 }
 
 // A changed file under a private mapping would mix old saved pages with new file
@@ -805,10 +967,6 @@ Err open_vma_files_child(const Vec<VmaRec> &vmas, int first_slot, const SetImage
   return ok();
 }
 
-// The gadget page: the syscall instruction at its start, scratch after it,
-// and beyond the page a free gigabyte (kept free by pick_gadget_address) that
-// the vDSO may be moved through when its old and new places overlap.
-constexpr uint64_t kGadgetInsnArea = 256, kParkOffset = 1ull << 30;
 
 Gadget gadget_at(uint64_t addr, uint64_t page) {
   return Gadget{addr, addr + kGadgetInsnArea, page - kGadgetInsnArea, addr + kParkOffset};
@@ -829,6 +987,31 @@ Err pick_gadget_address(const Vec<VmaRec> &vmas, uint64_t page, uint64_t *addr) 
   return bad_image("its mappings leave no free range for the restorer's page");
 }
 
+namespace {
+// Unmap [lo, hi) but the premapped memory of this process's mappings in it.
+Err unmap_except_premaps(Remote &rc, uint64_t lo, uint64_t hi, const Vec<VmaRec> &vmas) {
+  while (lo < hi) {
+    const VmaRec *keep = nullptr;  // the lowest premap that ends above lo
+    for (auto &v : vmas)
+      if (v.premap && v.premap + (v.end - v.start) > lo && v.premap < hi && (!keep || v.premap < keep->premap)) keep = &v;
+    uint64_t stop = keep && keep->premap > lo ? keep->premap : keep ? lo : hi;
+    if (stop > lo) TRY(rc.must("munmap", SYS_munmap, lo, stop - lo));
+    lo = keep ? keep->premap + (keep->end - keep->start) : hi;
+  }
+  return ok();
+}
+
+// Memory made before the fork (premap_self), with its pages: moved into place
+// (mremap keeps the pages, shared copy-on-write with the relatives).
+Err move_premapped(Remote &rc, const VmaRec &v) {
+  TRY(inject_mremap(rc, v.premap, v.end - v.start, v.start));
+  int64_t r;
+  TRY(rc.call(SYS_mprotect, &r, v.start, v.end - v.start, v.prot));
+  if (r < 0) return errf("mprotect at 0x%llx: %s", (unsigned long long)v.start, strerror((int)-r));
+  return ok();
+}
+}  // namespace
+
 // In the stopped child, by injected syscalls running at the gadget: unmap
 // everything of rstrt's, move the vDSO, map every saved mapping, close the files.
 Err restore_layout(Remote &rc, int pid, const Vec<VmaRec> &vmas, int first_slot, const SetImage &set, size_t self) {
@@ -839,7 +1022,7 @@ Err restore_layout(Remote &rc, int pid, const Vec<VmaRec> &vmas, int first_slot,
   const uint64_t insn = rc.gadget().insn;
   for (auto &r : live) {
     if (r.special || overlaps(r.start, r.end, insn, insn + 1)) continue;
-    TRY(rc.must("munmap", SYS_munmap, r.start, r.end - r.start));
+    TRY(unmap_except_premaps(rc, r.start, r.end, vmas));
   }
   TRY(move_special(rc, live, dest));
   Vec<int> slots;
@@ -852,6 +1035,7 @@ Err restore_layout(Remote &rc, int pid, const Vec<VmaRec> &vmas, int first_slot,
     size_t p = 0;
     const VmaRec *owner = v.kind == VmaKind::SharedAnon ? shm_owner(set, self, i, &p) : nullptr;
     if (owner) TRY(map_shared_from(rc, v, set.procs[p].proc.pid, owner->start, owner->end));
+    else if (v.premap) TRY(move_premapped(rc, v));
     else if (v.kind == VmaKind::SharedAnon) TRY(make_shared_object(rc, pid, v));
     else TRY(map_one(rc, v, slot < 0 ? -1 : first_slot + slot));
     TRY(advise_one(rc, v));
@@ -917,6 +1101,12 @@ class WriteBehind {
     for (; inflight_; inflight_--) TRY(mover_.wait());
     return ok();
   }
+  // Drain and reap the helper (started again if needed).
+  Err stop() {
+    TRY(drain());
+    mover_.stop();
+    return ok();
+  }
 
  private:
   const ProcMem &mem_;
@@ -936,15 +1126,17 @@ Err restore_data_run(ImageReader &rd, WriteBehind *wb, const VmaRec &v, uint64_t
   return wb ? wb->write(addr, bytes) : ok();
 }
 
-// PAGES_FROM: copy the same pages from the earlier process (restored already).
-Err restore_from_run(ImageReader &rd, const ProcMem &mem, uint64_t addr, uint64_t bytes, int src, uint8_t *buf) {
+// PAGES_FROM: copy the same pages from the earlier process (restored already)
+// to `to` (the address, or where the mapping is premapped).
+Err restore_from_run(ImageReader &rd, const ProcMem &mem, uint64_t addr, uint64_t to, uint64_t bytes, int src,
+                     uint8_t *buf) {
   TRY(rd.finish());
   ProcMem from;
   if (src <= 0 || from.open(src, false)) return rd.bad("pages from process %d, which is not restored", src);
   for (uint64_t off = 0; off < bytes; off += kMaxPagesBytes) {
     uint64_t k = bytes - off < kMaxPagesBytes ? bytes - off : kMaxPagesBytes;
     TRY(from.read(addr + off, buf, k));
-    TRY(mem.write(addr + off, buf, k));
+    TRY(mem.write(to + off, buf, k));
   }
   return ok();
 }
@@ -955,8 +1147,35 @@ bool has_pid(const Vec<int> &v, int pid) {
   return false;
 }
 
-Err restore_records(ImageReader &rd, const ProcMem *mem, WriteBehind *wb, const Vec<VmaRec> &vmas,
-                    const Vec<int> &sources, uint8_t *buf, uint32_t *type, uint32_t *len) {
+// One process's page group as restore_pages reads it.
+struct PageGroup {
+  const ProcMem *mem;  // null: only check
+  WriteBehind *wb;
+  const Vec<VmaRec> &vmas;
+  const Vec<int> &sources;
+  int parent;
+  ForkPoint *fork;
+  bool forked = false;
+};
+
+// The records of the premapped mappings are in: the process may fork. The
+// helper goes first, so that no PID of the set is taken while it lives.
+Err reach_fork(PageGroup &g) {
+  g.forked = true;
+  if (g.wb) TRY(g.wb->stop());
+  return g.fork ? g.fork->reached() : ok();
+}
+
+Err restore_from(ImageReader &rd, PageGroup &g, const VmaRec &v, uint64_t addr, uint64_t to, uint64_t bytes, int src,
+                 uint8_t *buf) {
+  if (!has_pid(g.sources, src)) return rd.bad("pages from process %d, which is not restored before this one", src);
+  if (v.inherited && src != g.parent) return rd.bad("inherited pages from process %d, not the parent", src);
+  if (!g.mem || v.inherited) return rd.finish();  // inherited: the fork made them
+  TRY(g.wb->drain());  // in the image's order
+  return restore_from_run(rd, *g.mem, addr, to, bytes, src, buf);
+}
+
+Err restore_records(ImageReader &rd, PageGroup &g, uint8_t *buf, uint32_t *type, uint32_t *len) {
   const uint64_t ps = page_size();
   while ((*type & kRecOptional) || *type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom) {
     if (*type & kRecOptional) {  // FORMAT.md: skipped wherever it stands
@@ -967,37 +1186,35 @@ Err restore_records(ImageReader &rd, const ProcMem *mem, WriteBehind *wb, const 
     uint64_t addr = 0, n = 0;
     uint32_t aux = 0;
     TRY(page_run_header(rd, *len, &addr, &n, &aux));
-    if (!restorable(vmas, addr, n * ps))
+    if (!restorable(g.vmas, addr, n * ps))
       return rd.bad("pages at 0x%llx lie outside any restorable mapping", (unsigned long long)addr);
-    if (*type == (uint32_t)Rec::Pages) {
-      TRY(restore_data_run(rd, wb, *vma_of(vmas, addr, n * ps), addr, n * ps, *len, buf));
-    } else if (*len != 16) {
-      return rd.bad("bad length");
-    } else if (!has_pid(sources, (int)aux)) {
-      return rd.bad("pages from process %u, which is not restored before this one", aux);
-    } else if (mem) {
-      TRY(wb->drain());  // in the image's order
-      TRY(restore_from_run(rd, *mem, addr, n * ps, (int)aux, buf));
-    } else {
-      TRY(rd.finish());
-    }
+    const VmaRec &v = *vma_of(g.vmas, addr, n * ps);
+    if (!g.forked && !v.premapped()) TRY(reach_fork(g));
+    if (g.forked && v.premapped()) return rd.bad("pages of an inherited mapping after the others");
+    const uint64_t to = v.premap ? v.premap + (addr - v.start) : addr;
+    if (*type == (uint32_t)Rec::Pages) TRY(restore_data_run(rd, g.wb, v, to, n * ps, *len, buf));
+    else if (*len != 16) return rd.bad("bad length");
+    else TRY(restore_from(rd, g, v, addr, to, n * ps, (int)aux, buf));
     TRY(rd.next(type, len));
   }
-  return wb ? wb->drain() : ok();
+  if (!g.forked) TRY(reach_fork(g));
+  return g.wb ? g.wb->drain() : ok();
 }
 }  // namespace
 
-Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, const Vec<int> &sources,
-                  uint32_t *type, uint32_t *len) {
+Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, const Vec<int> &sources, int parent,
+                  ForkPoint *fork, uint32_t *type, uint32_t *len) {
   const uint64_t ps = page_size(), cap = kMaxPagesBytes > ps ? kMaxPagesBytes : ps;
   uint8_t *buf = static_cast<uint8_t *>(malloc(cap));
   if (!buf) return errf("out of memory");
   Err e = ok();
   if (mem) {
     WriteBehind wb(*mem, buf, cap);
-    e = restore_records(rd, mem, &wb, vmas, sources, buf, type, len);
+    PageGroup g = {mem, &wb, vmas, sources, parent, fork};
+    e = restore_records(rd, g, buf, type, len);
   } else {
-    e = restore_records(rd, nullptr, nullptr, vmas, sources, buf, type, len);
+    PageGroup g = {nullptr, nullptr, vmas, sources, parent, fork};
+    e = restore_records(rd, g, buf, type, len);
   }  // the helper is reaped here
   free(buf);
   return e;

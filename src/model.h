@@ -96,7 +96,15 @@ struct VmaRec {  // Rec::Vma
   uint64_t dev = 0, ino = 0, size = 0;  // file identity when kind == File
   int64_t mtime_ns = 0;
   Str name;  // path, or "[heap]", "[stack]", "[vdso]", ...
+  // Format 2.1: the parent's mapping of the same range, inherited at fork
+  // and still sharing pages copy-on-write (docs/FORMAT.md, "Inherited mappings").
+  bool inherited = false;
   uint64_t saved_bytes = 0;  // filled by the dumper / info
+  // Not in the image, derived from it (link_inherited): a child inherits
+  // this mapping; and at restore where it is made before the fork (0: not).
+  bool forked = false;
+  uint64_t premap = 0;
+  bool premapped() const { return inherited || forked; }
 };
 
 // Everything about one process except its page contents, which stream separately.

@@ -121,6 +121,26 @@ Err restore_layout(Remote &rc, int pid, const Vec<VmaRec> &vmas, int first_slot,
 // Reads PAGES/PAGES_FROM records (the current one, whose header `type`/`len` was
 // just read) until another record type comes; leaves that one's header in type/len.
 // mem == nullptr only checks the records.
-// PAGES_FROM may name only `sources`: processes of the image restored before.
-Err restore_pages(ImageReader &r, const ProcMem *mem, const Vec<VmaRec> &vmas, const Vec<int> &sources,
-                  uint32_t *type, uint32_t *len);
+// PAGES_FROM may name only `sources`: processes of the image restored before;
+// in an inherited mapping only `parent`. The records of premapped mappings
+// (inherited or forked) come first and are written where they are premapped;
+// when they are all in, fork->reached() (if fork) is called once, before the
+// others, which need the layout, are read.
+class ForkPoint {
+ public:
+  virtual Err reached() = 0;
+
+ protected:
+  ~ForkPoint() = default;
+};
+Err restore_pages(ImageReader &r, const ProcMem *mem, const Vec<VmaRec> &vmas, const Vec<int> &sources, int parent,
+                  ForkPoint *fork, uint32_t *type, uint32_t *len);
+// Inherited mappings (FORMAT.md). Dump: mark those of process pid that still
+// share pages with the same mapping of its parent. Both sides: check that each
+// has its parent's mapping and mark that one forked. Restore: where each
+// premapped mapping is made before the fork (outside every mapping of the
+// set, rstrt's and the gadgets'); and, in the new process, making its own.
+Err mark_inherited(int pid, int parent, Vec<VmaRec> &vmas, Vec<VmaRec> &parent_vmas);
+Err link_inherited(SetImage &set);
+Err plan_premaps(SetImage &set, const Vec<uint64_t> &gadgets, uint64_t page);
+Err premap_self(const Vec<VmaRec> &vmas);

@@ -68,6 +68,11 @@ Err Tracee::wait_self_stop() {
   return ok();
 }
 
+Err Tracee::cont() {
+  if (pt(PTRACE_CONT, tid_, 0, 0) < 0) return sys_err("PTRACE_CONT %d", tid_);
+  return ok();
+}
+
 Err Tracee::wait_event_stop() {
   int st;
   TRY(wait_stop(&st));

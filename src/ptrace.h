@@ -18,6 +18,8 @@ class Tracee {
   // Attach to a child that will stop itself with SIGSTOP (restore side).
   Err seize_child();
   Err wait_self_stop();
+  // Let a thread in that stop go on (the SIGSTOP suppressed).
+  Err cont();
   // The initial stop of a thread auto-attached by PTRACE_O_TRACECLONE.
   Err wait_event_stop();
   // Also trace threads this one creates (restore side, before injecting clone3).

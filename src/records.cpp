@@ -260,6 +260,7 @@ size_t encode_vma(const VmaRec &r, uint8_t *buf, size_t cap) {
   e.u8((uint8_t)r.kind); e.u8(r.shared);
   e.u64(r.dev); e.u64(r.ino); e.u64(r.size); e.i64(r.mtime_ns);
   e.str(r.name.c());
+  e.u8(r.inherited);  // 2.1
   return e.overflow() ? 0 : e.len();
 }
 
@@ -269,7 +270,9 @@ bool decode_vma(const uint8_t *p, size_t n, VmaRec *r, bool newer) {
   r->kind = (VmaKind)d.u8(); r->shared = d.u8() != 0;
   r->dev = d.u64(); r->ino = d.u64(); r->size = d.u64(); r->mtime_ns = d.i64();
   if (!str_ok(d, &r->name, kMaxPath)) return false;
+  uint8_t inherited = d.left() ? d.u8() : 0;  // absent before 2.1
+  r->inherited = inherited == 1;
   bool kind_ok = r->kind >= VmaKind::Anon && r->kind <= VmaKind::Vvar;
   bool name_ok = r->kind != VmaKind::File || r->name.c()[0] == '/';  // reopened by this path
-  return d.at_end() && kind_ok && name_ok && r->start < r->end && r->prot <= 7;
+  return d.at_end() && kind_ok && name_ok && inherited <= 1 && r->start < r->end && r->prot <= 7;
 }

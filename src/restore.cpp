@@ -1,13 +1,17 @@
 // Restore: rebuild, then hand over (docs/DESIGN-NOTES.md).
 // rstrt reads the metadata of every process (imgread.cpp), opens every shared
-// file description once, and clones the tree top down with the original PIDs
-// (tree.cpp): each new process, still running rstrt's code, clones its own
-// children, then sets up what it can itself (fds, mapped files, cwd, session and
-// group, signal handlers, limits), maps a one-page gadget holding a syscall
-// instruction and stops. rstrt then rebuilds each process through syscalls
-// injected at its gadget (layout, vDSO, pages streamed from the image), checks the
-// END record, recreates threads, and resumes every thread with its saved
-// registers. Any failure kills every process it created: nothing is left behind.
+// file description once, and clones the roots of the tree with their PIDs
+// (tree.cpp). Each new process, still running rstrt's code, makes the memory
+// its children will inherit and stops; rstrt streams the pages of that memory
+// into it (its page group lists them first); then it clones its own children,
+// who so share those pages copy-on-write, sets up what it can itself (fds,
+// mapped files, cwd, signal handlers, limits), maps a one-page gadget holding a
+// syscall instruction and stops again. rstrt then rebuilds its layout through
+// syscalls injected at its gadget (mappings, vDSO, the premapped memory moved
+// into place) and streams the rest of its pages; the children follow in TREE
+// order. It checks the END record, recreates threads, and resumes every thread
+// with its saved registers. Any failure kills every process it created:
+// nothing is left behind.
 //
 // Everything the new processes need is computed by rstrt before the first
 // clone, in the Restorer object; every process starts as a copy of rstrt (its
@@ -16,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/fsuid.h>
 #include <sys/mman.h>
@@ -108,8 +113,12 @@ class Restorer : public SetReader {
   // ---- rstrt: creating and tracing the tree
   Err child_error();
   Err start_one(int pid);
-  Err create_tree();
+  Err create_roots();
+  Err read_report(int parent, int32_t *pid);
+  Err start_children(size_t k);
   bool made_here(int pid) const;
+  class ForkAt;
+  Err fork_and_layout(size_t k, Remote &rc);
   // ---- rstrt: rebuilding
   Err resume_thread(Remote &rc, const ThreadRec &th, const ProcImage &img);
   Err hand_over(size_t k);
@@ -184,7 +193,7 @@ Err Restorer::plan_layout() {
     if (!set.tree[k].zombie()) TRY(pick_gadget_address(img.vmas, page_, &gadget_.back()));
   }
   fd_floor_ = top + 1;
-  return ok();
+  return plan_premaps(set, gadget_, page_);
 }
 
 Err Restorer::make_plan() {
@@ -195,6 +204,9 @@ Err Restorer::make_plan() {
   setrlimit(RLIMIT_NOFILE, &nofile);
   TRY(open_shared());
   TRY(pipe_above(fd_floor_, &err_r_, &err_w_));
+  // Read once a process is known to have failed: what it wrote is there, and
+  // processes still waiting for their pages hold the pipe open.
+  fcntl(err_r_, F_SETFL, O_NONBLOCK);
   TRY(pipe_above(fd_floor_, &report_r_, &report_w_));
   for (size_t k = 0; k < set.tree.size(); k++) {
     go_r_.push(-1);
@@ -274,6 +286,10 @@ Err Restorer::child_run(size_t k) {
   const TreeEntry &me = set.tree[k];
   if (me.sid == me.pid && setsid() < 0) return sys_err("setsid");
   if (me.sid != me.pid && me.pgid == me.pid && setpgid(0, 0) < 0) return sys_err("setpgid");
+  // The memory its children inherit is made here and filled by rstrt while
+  // it is stopped (pages()); then the children are forked from it.
+  TRY(premap_self(set.procs[k].vmas));
+  syscall(SYS_kill, getpid(), SIGSTOP);
   TRY(spawn_children(me.pid));
   return setup_self(k);
 }
@@ -313,11 +329,9 @@ Err Restorer::start_one(int pid) {
   return ok();
 }
 
-// Clone the roots (processes whose parent is not in the set); every process
-// reports the children it clones. Each is traced before it may go on. Once all
-// have stopped, the descriptions that name a process (SIGIO owners) are
-// finished, and rstrt lets go of its copies of them.
-Err Restorer::create_tree() {
+// Clone the roots (processes whose parent is not in the set). The others are
+// cloned by their parents once those have their inherited memory (pages()).
+Err Restorer::create_roots() {
   for (size_t k = 0; k < set.tree.size(); k++) {
     if (parent_in_set(set.tree, k) >= 0) continue;
     int pid;
@@ -325,22 +339,37 @@ Err Restorer::create_tree() {
     if (pid == 0) child_main(k);
     TRY(start_one(pid));
   }
-  close(report_w_);  // only the children's copies remain: their deaths end the reads below
+  close(report_w_);  // only the processes' copies remain
   close(err_w_);
   report_w_ = err_w_ = -1;
-  size_t living = 0;
-  for (auto &e : set.tree) living += !e.zombie();
-  while (created_.size() < living) {
-    int32_t pid;
-    if (read_full(report_r_, &pid, sizeof pid) != sizeof pid || pid < 0) return child_error();
-    TRY(start_one(pid));
+  return ok();
+}
+
+// The next PID that `parent` (the one process cloning now) reports; a
+// failure of any process is a negative one. Polled, so that a parent killed
+// before it could say anything is noticed.
+Err Restorer::read_report(int parent, int32_t *pid) {
+  for (;;) {
+    struct pollfd p = {report_r_, POLLIN, 0};
+    int r = poll(&p, 1, 100);
+    if (r > 0) return read_full(report_r_, pid, sizeof *pid) == sizeof *pid && *pid >= 0 ? ok() : child_error();
+    if (r < 0 && errno != EINTR) return sys_err("poll");
+    siginfo_t si = {};
+    if (waitid(P_PID, (id_t)parent, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 && si.si_pid == parent)
+      return child_error();
   }
-  for (int pid : created_) {
-    Tracee t(pid);
-    if (t.wait_self_stop()) return child_error();
+}
+
+// Trace each living child of process k as k reports it, and let it start.
+Err Restorer::start_children(size_t k) {
+  const int pid = set.tree[k].pid;
+  size_t n = 0;
+  for (auto &e : set.tree) n += e.ppid == pid && !e.zombie();
+  for (; n; n--) {
+    int32_t child;
+    TRY(read_report(pid, &child));
+    TRY(start_one(child));
   }
-  TRY(restore_owners(set, desc_fds_));
-  drop_plan_fds();
   return ok();
 }
 
@@ -351,6 +380,10 @@ bool Restorer::made_here(int pid) const {
 }
 
 void Restorer::kill_all() {
+  for (int &fd : go_w_) {  // processes cloned but not started yet give up
+    close(fd);
+    fd = -1;
+  }
   for (int pid : created_) kill(pid, SIGKILL);
   for (int pid : created_) reap_made(pid);
   for (size_t k = 0; k < set.tree.size(); k++) {  // zombies whose parent was made here
@@ -376,23 +409,49 @@ Err Restorer::metadata_done(ImageReader &rd) {
   if (dry_) return plan_layout();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
   TRY(make_plan());
-  return create_tree();
+  return create_roots();
 }
 
-// One process's layout, then its pages as they stream in.
+// Where restore_pages has written process k's premapped memory.
+class Restorer::ForkAt : public ForkPoint {
+ public:
+  ForkAt(Restorer &r, size_t k, Remote &rc) : r_(r), k_(k), rc_(rc) {}
+  Err reached() override { return r_.fork_and_layout(k_, rc_); }
+
+ private:
+  Restorer &r_;
+  size_t k_;
+  Remote &rc_;
+};
+
+// Process k has stopped with its premapped memory made (child_run): its pages
+// stream in, those of premapped mappings first, then it forks its children
+// (fork_and_layout) and the rest come.
 Err Restorer::pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) {
   if (dry_) return SetReader::pages(rd, k, type, len);
   const ProcImage &img = set.procs[k];
   Tracee t(img.proc.pid);
-  TRY(check_thread_regsets(t, img.threads[0]));
+  if (t.wait_self_stop()) return child_error();
   ProcMem mem;
   TRY(mem.open(img.proc.pid, true));
   Remote rc(t, mem, gadget_at(gadget_[k], page_));
-  TRY(rc.begin());
-  TRY(restore_layout(rc, img.proc.pid, img.vmas, first_slot_[k], set, k));
+  ForkAt at(*this, k, rc);
   Vec<int> sources;
   sources_before(k, &sources);
-  return restore_pages(rd, &mem, img.vmas, sources, type, len);
+  return restore_pages(rd, &mem, img.vmas, sources, parent_pid(k), &at, type, len);
+}
+
+// k forks its children, which inherit its premapped memory, sets itself up
+// and stops; then its layout is made by injected calls.
+Err Restorer::fork_and_layout(size_t k, Remote &rc) {
+  const ProcImage &img = set.procs[k];
+  Tracee &t = rc.thread();
+  TRY(t.cont());
+  TRY(start_children(k));
+  if (t.wait_self_stop()) return child_error();
+  TRY(check_thread_regsets(t, img.threads[0]));
+  TRY(rc.begin());
+  return restore_layout(rc, img.proc.pid, img.vmas, first_slot_[k], set, k);
 }
 
 Err Restorer::resume_thread(Remote &rc, const ThreadRec &th, const ProcImage &img) {
@@ -440,6 +499,8 @@ Err Restorer::hand_over(size_t k) {
 // (tcsetpgrp(3): from the foreground, so no SIGTTOU).
 Err Restorer::end(ImageReader &rd) {
   if (dry_) return ok();
+  TRY(restore_owners(set, desc_fds_));  // every process exists now
+  drop_plan_fds();
   const TreeEntry &root = set.tree[0];
   if (opt_.shell_tty >= 0 && root.pgid == root.pid && root.sid != root.pid && tcsetpgrp(opt_.shell_tty, root.pid) < 0)
     return sys_err("--shell-job: giving the terminal to process group %d", root.pid);

@@ -17,6 +17,12 @@ cc -O2 -o "$B/bench/memcpy_rate" tests/bench/memcpy_rate.c
 
 now_ns() { date +%s%N; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# tree_pss PID: proportional memory (Pss, KiB; smaps_rollup) of PID and its
+# descendants: pages shared copy-on-write count once among their holders.
+tree_pids() { echo "$1"; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done; }
+tree_pss() {
+  for p in $(tree_pids "$1"); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '$1 == "Pss:" { s += $2 } END { print s + 0 }'
+}
 wait_log() { i=0; while ! grep -q "$2" "$1" 2>/dev/null; do i=$((i + 1)); [ $i -gt 600 ] && return 1; sleep 0.05; done; }
 
 size=$(stat -c %s "$B/chkpt")
@@ -37,6 +43,7 @@ bench_set() {
   TPID=$!
   wait_log "$T/log" "^ready" || { echo "bench: memsum ($label) did not start"; exit 1; }
   sleep 0.5  # children and threads are up
+  pss0=$(tree_pss "$TPID")
   t0=$(now_ns)
   "$B/bench/maxrss" "$B/chkpt" --kill -o "$T/img" "$TPID" 2>"$T/rss" || { cat "$T/rss"; exit 1; }
   t1=$(now_ns)
@@ -52,6 +59,8 @@ bench_set() {
   t1=$(now_ns)
   rest=$(awk -v b="$img" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", b / 1048576 / (ns / 1e9) }')
   echo "${label}_restore_mbps $rest memcpy_mbps $memcpy ratio $(ratio "$rest" "$memcpy")"
+  pss1=$(tree_pss "$TPID")  # copy-on-write sharing rebuilt: the same as before
+  echo "${label}_restored_pss_kib $pss1 original $pss0 ratio $(ratio "$pss1" "$pss0")"
   kill -USR2 "$TPID"
   i=0
   while [ "$(grep -c 'verify' "$T/log")" -lt "$verifiers" ]; do

@@ -168,7 +168,9 @@ audit_filter() {
 	awk -F '\t' -v roots=" $1 " -v moving="${AUDIT_MOVING:-}" '
 	BEGIN {
 		# -- differ by nature: counters, sizes of caches, time --
-		allow["^status (VmPeak|VmHWM|VmRSS|RssAnon|RssFile|RssShmem|VmPTE|VmSwap)$"]     # memory use so far
+		# memory use so far (copy-on-write sharing is rebuilt, but counts
+		# still move; t_cowshare compares the tree'"'"'s Pss before and after)
+		allow["^status (VmPeak|VmHWM|VmRSS|RssAnon|RssFile|RssShmem|VmPTE|VmSwap)$"]
 		allow["^status (voluntary|nonvoluntary)_ctxt_switches$"]                         # counters
 		allow["^status FDSize$"]        # fd table capacity: rstrt had more fds open while restoring
 		allow["^status SigQ$"]          # "queued/limit": the limit is RLIMIT_SIGPENDING of the user, the count moves

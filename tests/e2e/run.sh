@@ -863,6 +863,36 @@ t_cow() {
 	need [ "$(grep -c 'verify ok' "$D/log")" = 4 ] && need exited_0 "$PID" && pass
 }
 
+# tree_pss PIDS: the proportional anonymous memory (Pss_Anon, KiB, from
+# /proc/PID/smaps_rollup; Pss where there is none) of those processes together:
+# pages shared copy-on-write count once, shared out among their holders.
+tree_pss() {
+	for _tp in $1; do cat "/proc/$_tp/smaps_rollup" 2>/dev/null; done |
+		awk '$1 == "Pss_Anon:" { a += $2; has = 1 } $1 == "Pss:" { p += $2 } END { print has ? a : p }'
+}
+
+# Five processes sharing 64 MiB copy-on-write (cowtree.c: children and a
+# grandchild that wrote a few pages each) share it again after the restore:
+# their memory together is the original's within 5%, and each verifies its
+# own pages (and zeros where only the parent wrote after the forks).
+t_cowshare() {
+	start cowtree "$D/log"
+	need ready 60 "$D/log" && need poll 20 [ "$(grep -c 'ready' "$D/log")" -ge 5 ] || return
+	_kids=$(descendants "$PID")
+	_before=$(tree_pss "$PID $_kids")
+	need ckpt_ok --kill -o "$D/cow.img" "$PID" || return
+	reap "$PID"
+	need poll 10 gone $_kids && need restore_d "$D/cow.img" || return
+	_after=$(tree_pss "$PID $_kids")
+	echo "  cowshare: memory of the 5 processes $_before KiB, restored $_after KiB"
+	WHY="restored tree holds $_after KiB of anonymous memory, the original $_before KiB: copy-on-write sharing lost"
+	need [ $((_after * 100)) -le $((_before * 105)) ] && need [ $((_after * 100)) -ge $((_before * 95)) ] || return
+	kill -USR2 "$PID"
+	need poll 60 reaped "$PID" || return
+	WHY="$(grep -c 'verify ok' "$D/log") of 5 processes verified: $(grep FAIL "$D/log")"
+	need [ "$(grep -c 'verify ok' "$D/log")" = 5 ] && need exited_0 "$PID" && pass
+}
+
 # The same program checkpointed alone, with a pipe to its child: refused,
 # naming the fd and the peer, and the tree goes on untouched.
 t_err_single() {
@@ -1027,7 +1057,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

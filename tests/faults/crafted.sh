@@ -7,7 +7,8 @@
 #   2  an fd's path turned into a root-only file: the open fails (as the user);
 #   3  a private mapping turned into a root-only file (with its size, mtime,
 #      inode): the open fails (as the user);
-#   4  PAGES_FROM naming a process outside the image: bad image;
+#   4  PAGES_FROM naming a process outside the image, and a mapping marked
+#      inherited in a process without a parent: bad image;
 #   6  PAGES past the end of a mapping (once wrapping around in the range
 #      check), and PAGES inside the vDSO: bad image;
 #   7  a mapping at address 0 (below vm.mmap_min_addr): bad image;
@@ -135,6 +136,12 @@ fi
 if [ -f "$M" ]; then
 	cp "$M" "$D/from.img" && patch "$D/from.img" $(($(rec_off "$M" PAGES_FROM) + 8 + 12)) 4 $$
 	refused pages_from_outside_the_image "$D/from.img" "pages from process $$" 2
+
+	# the root's first mapping marked inherited (its last byte, FORMAT 2.1):
+	# the root has no parent in the image to inherit it from
+	V1=$("$FT/imgtool" list "$M" | awk '$3 == "VMA" { print $1 + 8 + $4 - 1; exit }')
+	cp "$M" "$D/inh.img" && patch "$D/inh.img" "$V1" 1 1
+	refused inherited_without_parent "$D/inh.img" "is inherited, but its parent has no such mapping" 2
 
 	# a PAGES record moved to the end of the stack, above every mapping saved
 	V=$(($(rec_off "$M" VMA) + 8))

@@ -152,6 +152,16 @@ TEST_CASE("records: VMA, SIGINFO, MM, SIGACTS, RLIMITS round trip") {
   REQUIRE(decode_vma(buf, n, &w));
   CHECK(w.end == 0x401000);
   CHECK(w.kind == VmaKind::File);
+  CHECK_FALSE(w.inherited);
+  v.kind = VmaKind::Anon; v.name = Str(""); v.inherited = true;  // 2.1: a trailing u8
+  n = encode_vma(v, buf, sizeof buf);
+  REQUIRE(decode_vma(buf, n, &w));
+  CHECK(w.inherited);
+  REQUIRE(decode_vma(buf, n - 1, &w));  // a 2.0 payload: not inherited
+  CHECK_FALSE(w.inherited);
+  buf[n - 1] = 2;  // neither 0 nor 1
+  CHECK_FALSE(decode_vma(buf, n, &w));
+  v.inherited = false; v.kind = VmaKind::File; v.name = Str("/bin/x");
   v.end = v.start;  // empty mapping
   n = encode_vma(v, buf, sizeof buf);
   CHECK_FALSE(decode_vma(buf, n, &w));
