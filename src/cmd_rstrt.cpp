@@ -1,7 +1,8 @@
 // rstrt: restart a process from an image.
 static const char kHelp[] =
     "usage: rstrt [-d|--shell-job] [--pidns] [--allow-changed-files] [--tcp-close]\n"
-    "             [--inherit-fd N=FD|PATH|-]... IMAGE|DIR|-|fd:N\n"
+    "             [--inherit-fd N=FD|PATH|-]... [--map-path OLD=NEW]...\n"
+    "             IMAGE|DIR|-|fd:N\n"
     "\n"
     "Recreate the processes saved in IMAGE (- reads the image from stdin, which may\n"
     "be a pipe; fd:N from an inherited socket or pipe; a FIFO or a serial line\n"
@@ -27,6 +28,11 @@ static const char kHelp[] =
     "             written to), or - (closed: end of file, or EPIPE). Repeatable.\n"
     "             Without it, external fd N is rstrt's own fd N, so\n"
     "             `rstrt job.img | tee -a log` goes on writing into the pipeline\n"
+    "  --map-path OLD=NEW\n"
+    "             the job's files moved: every open or mapped file, working\n"
+    "             directory and program saved as OLD or under OLD/ is taken\n"
+    "             from NEW (absolute paths; the longest OLD wins; repeatable),\n"
+    "             opened with the same rights as without it\n"
     "  --pidns    restore into a new PID namespace (and a mount namespace with\n"
     "             its own /proc), where the original PIDs are free even if\n"
     "             taken here; rstrt's child is its init (PID 1: reaps orphans,\n"
@@ -151,11 +157,11 @@ int rstrt_main(int argc, char **argv) {
   RestoreOptions opt;
   const char *path = nullptr;
   int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0, pidns = 0;
-  Vec<const char *> inherit;
+  Vec<const char *> inherit, map_paths;
   const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed),
                          opt_flag("--tcp-close", &tcp_close), opt_flag("--shell-job", &shell_job),
                          opt_flag("--pidns", &pidns),
-                         opt_list("--inherit-fd", &inherit)};
+                         opt_list("--inherit-fd", &inherit), opt_list("--map-path", &map_paths)};
   const Positional args[] = {{"image", &path, true}};
   bool help = false;
   Err e = parse_cmdline(argc, argv, opts, args, &help);
@@ -172,6 +178,11 @@ int rstrt_main(int argc, char **argv) {
     InheritFd in;
     if ((e = parse_inherit(s, &in))) return fail("rstrt", e);
     opt.inherit.push(in);
+  }
+  for (const char *s : map_paths) {
+    PathMap m;
+    if ((e = parse_map_path(s, &m))) return fail("rstrt", e);
+    opt.map_paths.push(m);
   }
   Fd in;
   e = open_input(path, &in);
