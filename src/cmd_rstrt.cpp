@@ -1,6 +1,7 @@
 // rstrt: restart a process from an image.
 static const char kHelp[] =
-    "usage: rstrt [-d|--shell-job] [--allow-changed-files] [--tcp-close] [--inherit-fd N=FD|PATH|-]...\n"
+    "usage: rstrt [-d|--shell-job] [--pidns] [--allow-changed-files] [--tcp-close]\n"
+    "             [--inherit-fd N=FD|PATH|-]... [--map-path OLD=NEW]...\n"
     "             IMAGE|DIR|-|fd:N\n"
     "\n"
     "Recreate the processes saved in IMAGE (- reads the image from stdin, which may\n"
@@ -27,6 +28,16 @@ static const char kHelp[] =
     "             written to), or - (closed: end of file, or EPIPE). Repeatable.\n"
     "             Without it, external fd N is rstrt's own fd N, so\n"
     "             `rstrt job.img | tee -a log` goes on writing into the pipeline\n"
+    "  --map-path OLD=NEW\n"
+    "             the job's files moved: every open or mapped file, working\n"
+    "             directory and program saved as OLD or under OLD/ is taken\n"
+    "             from NEW (absolute paths; the longest OLD wins; repeatable),\n"
+    "             opened with the same rights as without it\n"
+    "  --pidns    restore into a new PID namespace (and a mount namespace with\n"
+    "             its own /proc), where the original PIDs are free even if\n"
+    "             taken here; rstrt's child is its init (PID 1: reaps orphans,\n"
+    "             ends the namespace when every restored root is done). -d\n"
+    "             prints the PIDs as rstrt's namespace sees them\n"
     "  --shell-job\n"
     "             a job that was started from a shell (its own process group)\n"
     "             comes back as rstrt's foreground job: it gets rstrt's terminal,\n"
@@ -40,9 +51,10 @@ static const char kHelp[] =
     "\n"
     "Without -d, rstrt waits for the restored processes (it reaps their orphans)\n"
     "and exits with the exit status of the first one (128+N if signal N killed\n"
-    "it). If the image is bad or a PID is taken, rstrt prints one line, exits 1\n"
-    "(2 for a bad image), and leaves no process behind. Progress (bytes, rate,\n"
-    "ETA) goes to stderr if it is a terminal, for an image of 64 MiB or more.\n";
+    "it). If the image is bad or a PID is taken (see --pidns), rstrt prints one\n"
+    "line, exits 1 (2 for a bad image), and leaves no process behind. Progress\n"
+    "(bytes, rate, ETA) goes to stderr if it is a terminal, for an image of\n"
+    "64 MiB or more.\n";
 
 #include <errno.h>
 #include <signal.h>
@@ -57,6 +69,7 @@ static const char kHelp[] =
 #include "restore.h"
 #include "options.h"
 #include "output.h"
+#include "pidns.h"
 
 namespace {
 // Like a shell waiting for its job: the terminal's ^C is for the job. rstrt is
@@ -106,6 +119,21 @@ Err shell_terminal(int *tty) {
   if (tcgetpgrp(*tty) != getpgrp()) return errf("--shell-job: rstrt is not in the foreground of its terminal");
   return ok();
 }
+
+void print_roots(const Vec<int> &roots) {
+  for (int pid : roots) outf(1, "%d\n", pid);
+}
+
+// rstrt outside the new PID namespace: its init restores the job; rstrt
+// waits for the init, which exits with the job's status.
+int follow_pidns(PidNs &ns, bool detach) {
+  Vec<int> roots;
+  if (Err e = pidns_result(ns, &roots)) return fail("rstrt", e);
+  if (detach) { print_roots(roots); return 0; }
+  Vec<int> init;
+  init.push(ns.init);
+  return wait_for(init, -1);
+}
 }  // namespace
 
 // --inherit-fd N=FD, N=PATH (an absolute path) or N=-.
@@ -130,11 +158,12 @@ Err parse_inherit(const char *s, InheritFd *out) {
 int rstrt_main(int argc, char **argv) {
   RestoreOptions opt;
   const char *path = nullptr;
-  int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0;
-  Vec<const char *> inherit;
+  int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0, pidns = 0;
+  Vec<const char *> inherit, map_paths;
   const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed),
                          opt_flag("--tcp-close", &tcp_close), opt_flag("--shell-job", &shell_job),
-                         opt_list("--inherit-fd", &inherit)};
+                         opt_flag("--pidns", &pidns),
+                         opt_list("--inherit-fd", &inherit), opt_list("--map-path", &map_paths)};
   const Positional args[] = {{"image", &path, true}};
   bool help = false;
   Err e = parse_cmdline(argc, argv, opts, args, &help);
@@ -145,19 +174,29 @@ int rstrt_main(int argc, char **argv) {
   opt.tcp_close = tcp_close;
   opt.progress = true;
   if (shell_job && detach) return fail("rstrt", usage_err("--shell-job and -d: a detached job cannot have the terminal"));
+  if (shell_job && pidns) return fail("rstrt", usage_err("--shell-job and --pidns: not supported together yet"));
   if (shell_job && (e = shell_terminal(&opt.shell_tty))) return fail("rstrt", e);
   for (const char *s : inherit) {
     InheritFd in;
     if ((e = parse_inherit(s, &in))) return fail("rstrt", e);
     opt.inherit.push(in);
   }
+  for (const char *s : map_paths) {
+    PathMap m;
+    if ((e = parse_map_path(s, &m))) return fail("rstrt", e);
+    opt.map_paths.push(m);
+  }
   Fd in;
   e = open_input(path, &in);
+  PidNs ns;
+  if (!e && pidns) e = pidns_enter(&ns);
+  if (ns.init > 0) return follow_pidns(ns, opt.detach);
   Vec<int> roots;
   if (!e) e = restore_image(in.get(), opt, &roots);
+  if (ns.init == 0) pidns_report(ns, e, roots, opt.detach);  // the init: exits on error
   if (e) return fail("rstrt", e);
-  if (opt.detach) {
-    for (int pid : roots) outf(1, "%d\n", pid);
+  if (opt.detach && ns.init < 0) {
+    print_roots(roots);
     return 0;
   }
   return wait_for(roots, opt.shell_tty);

@@ -403,6 +403,7 @@ void Restorer::roots(Vec<int> *out) const {
 // been touched yet. Now the processes are made.
 Err Restorer::metadata_done(ImageReader &rd) {
   TRY(SetReader::metadata_done(rd));
+  TRY(map_set_paths(opt_.map_paths, &set));
   for (size_t k = 0; k < set.procs.size(); k++)
     if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k], trust_));
   TRY(plan_creds());

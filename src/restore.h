@@ -2,6 +2,7 @@
 #pragma once
 #include "base.h"
 #include "fdesc.h"
+#include "pathmap.h"
 
 struct RestoreOptions {
   bool detach = false;               // -d: do not wait for the restored process
@@ -16,6 +17,7 @@ struct RestoreOptions {
   // caller), handed to the job's own process group before anything runs.
   int shell_tty = -1;
   bool progress = false;  // rstrt: bytes, rate, ETA on a terminal, for a large image
+  Vec<PathMap> map_paths;  // rstrt --map-path OLD=NEW
 };
 // Restore the image read from fd. `roots` gets the restored processes whose
 // parent was not checkpointed with them (they are children of the caller now).

@@ -318,7 +318,7 @@ Err clone_with_pid(int pid, int *out) {
     r = syscall(SYS_clone3, &a, sizeof a);
   }
   if (r < 0) {
-    if (errno == EEXIST) return errk(ErrKind::InUse, "PID %d is in use; cannot restore the process with its PID", pid);
+    if (errno == EEXIST) return errk(ErrKind::InUse, "PID %d is in use; rstrt --pidns restores the job in a new PID namespace, where it is free", pid);
     if (errno == EPERM) return errk(ErrKind::NotPermitted, "restoring PID %d needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN", pid);
     return sys_err("clone3 with PID %d", pid);
   }

@@ -435,6 +435,89 @@ t_err_pid_taken() {
 		need finishes "$PID" "$D/c.txt" 200 && pass
 }
 
+# take_pid PID: another process holds PID from now on (holdpid.c), as a
+# restore's "PID taken" finds it on a busy host.
+take_pid() {
+	(exec "$TD/holdpid$SUF" "$1") </dev/null >"$D/holdpid.out" 2>&1 &
+	STARTED="$STARTED $1 $!"
+	poll 10 alive "$1" && return
+	WHY="holdpid could not take PID $1: $(cat "$D/holdpid.out")"
+	return 1
+}
+
+# rstrt [-d] IMAGE while the PID is held: one line naming --pidns, nothing
+# started, the holder untouched.
+refused_for_pidns() {
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/rstrt" "$@"
+	need clean_error "rstrt while PID $PID is taken" || return 1
+	WHY="the error does not name --pidns: $(first_err)"
+	grep -q -- '--pidns' "$D/err" && untouched "$PID" "a failed rstrt"
+}
+
+# A counter whose PID is taken after the checkpoint comes back with it in a
+# new PID namespace (it checks getpid() itself), rstrt passing on its exit
+# status. Not state-audited: the audit finds processes by their host PIDs.
+t_pidns() {
+	need counter_running "$D/c.txt" &&
+		need ckpt_ok --kill -o "$D/c.img" "$PID" || return
+	reap "$PID"
+	need take_pid "$PID" && need refused_for_pidns "$D/c.img" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/rstrt" --pidns "$D/c.img"
+	WHY="rstrt --pidns: exit $RC$TO: $(first_err) $(target_says)"
+	need [ "$RC" = 0 ] && need [ -z "$TO" ] && need counted "$D/c.txt" 200 &&
+		need untouched "$PID" "rstrt --pidns" && pass
+}
+
+# The same for a tree (pipe and socket ring, each parent waits for the PID
+# fork gave it), detached: -d prints the root's PID as rstrt's namespace sees
+# it, whose innermost PID (NSpid) is the original one.
+t_pidns_tree() {
+	start tree3 "$D/log" 12000
+	need ready 20 "$D/log" || return
+	_kids=$(descendants "$PID")
+	need ckpt_ok --kill -o "$D/set.img" "$PID" || return
+	reap "$PID"
+	need poll 10 gone $_kids && need take_pid "$PID" &&
+		need refused_for_pidns -d "$D/set.img" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/rstrt" -d --pidns "$D/set.img"
+	_outer=$(cat "$D/out")
+	STARTED="$STARTED $_outer"
+	WHY="rstrt -d --pidns: exit $RC$TO, printed '$_outer': $(first_err)"
+	need [ "$RC" = 0 ] && need [ -z "$TO" ] && need [ "$_outer" != "$PID" ] || return
+	_nspid=$(sed -n 's/^NSpid:.*[[:space:]]//p' "/proc/$_outer/status" 2>/dev/null)
+	WHY="restored root $_outer has PID '$_nspid' in its namespace, want $PID"
+	need [ "$_nspid" = "$PID" ] && need poll 60 has_line "$D/log" "tree " &&
+		need verdict "$D/log" "tree ok" && pass
+}
+
+bytes_ge() { [ "$(wc -c <"$1" 2>/dev/null)" -ge "$2" ] 2>/dev/null; }
+
+# A job whose program, working directory, open and mapped files all live in
+# one directory, moved after the checkpoint: refused as it is, restored with
+# rstrt --map-path OLD=NEW, where it checks that they are the same files
+# (movable.c). Not state-audited: the paths differ by design.
+t_map_path() {
+	mkdir -p "$D/old"
+	cp "$TD/movable$SUF" "$D/old/movable"
+	(cd "$D/old" && exec ./movable 200) </dev/null >"$D/movable.out" 2>&1 &
+	PID=$!
+	STARTED="$STARTED $PID"
+	WHY="movable did not start: $(target_says)"
+	need poll 10 bytes_ge "$D/old/data.txt" 20 &&
+		need ckpt_ok --kill -o "$D/m.img" "$PID" || return
+	reap "$PID"
+	rm -rf "$D/new"
+	mv "$D/old" "$D/new"
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/rstrt" "$D/m.img"
+	need clean_error "rstrt after the job's directory moved" &&
+		need gone "$PID" || return
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/rstrt" --map-path "old=$D/new" "$D/m.img"
+	need clean_error "rstrt --map-path with a relative OLD" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/rstrt" --map-path "$D/old/=$D/new" "$D/m.img"
+	WHY="rstrt --map-path: exit $RC$TO: $(first_err) $(target_says)"
+	need [ "$RC" = 0 ] && need [ -z "$TO" ] && pass
+}
+
 t_err_unprivileged() {
 	[ "$(id -u)" = 0 ] || { skip "not running as root"; return; }
 	_nobody="$TD/asuser 65534"
@@ -1055,7 +1138,7 @@ t_err_elevate() {
 # --- main ----------------------------------------------------------------------
 
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
-	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken
+	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
 	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}

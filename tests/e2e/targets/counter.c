@@ -5,8 +5,8 @@
  * with "append"; "-" means stdout (the terminal test).
  *
  * Verdict (exit 0/1, reason on stderr): at the end the fd must still have the
- * flags it was opened with and the offset of the bytes written, the cwd must
- * be unchanged, and OUTFILE must read back exactly 1..N. A restored copy with
+ * flags it was opened with and the offset of the bytes written, the PID and
+ * the cwd must be unchanged, and OUTFILE must read back exactly 1..N. A restored copy with
  * a wrong offset shows as overwritten or missing lines, or NUL holes.
  */
 #include "common.h"
@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 	if (!getcwd(cwd, sizeof cwd))
 		die("counter: getcwd: %s", strerror(errno));
 
+	pid_t me = getpid();
 	off_t written = 0;
 	for (unsigned i = 1; i <= n; i++) {
 		char line[16];
@@ -80,7 +81,9 @@ int main(int argc, char **argv)
 	}
 
 	const char *bad = NULL;
-	if (!getcwd(cwd_now, sizeof cwd_now) || strcmp(cwd, cwd_now))
+	if (getpid() != me)
+		bad = "PID changed";
+	else if (!getcwd(cwd_now, sizeof cwd_now) || strcmp(cwd, cwd_now))
 		bad = "cwd changed";
 	else if (!to_stdout && (fcntl(fd, F_GETFL) & (O_ACCMODE | O_APPEND)) != oflags)
 		bad = "fd flags changed";

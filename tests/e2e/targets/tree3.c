@@ -6,7 +6,8 @@
  * grandchild forward them at a slower pace, so queues fill up in all three
  * channels. The root checks that every number comes back exactly once and in
  * order, then closes its end; each parent wait()s for its child and checks that
- * it exited 0 (parent/child links survive). Logs "ready" once the ring is busy,
+ * it exited 0 (parent/child links survive, PIDs too: each waits for the PID
+ * fork gave it, and the root checks its own). Logs "ready" once the ring is busy,
  * then "tree ok N" (exit 0) or "tree FAIL <why>" (exit 1).
  */
 #include "common.h"
@@ -102,7 +103,10 @@ int main(int argc, char **argv)
 	close(sp[0]);
 	close(sp[1]);
 	close(back[1]);
+	pid_t me = getpid();
 	const char *bad = run_root(p[1], back[0], n, log);
+	if (!bad && getpid() != me)
+		bad = "PID changed";
 	if (!bad && !wait_ok(c))
 		bad = "child did not exit 0";
 	if (bad) {

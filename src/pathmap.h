@@ -1,0 +1,20 @@
+// rstrt --map-path OLD=NEW: the image's paths translated before anything is
+// opened, so the job's files may live elsewhere at restore.
+#pragma once
+#include "base.h"
+
+struct SetImage;
+
+struct PathMap {
+  // Into the argument: from_len bytes of from, to_len of to (absolute,
+  // without trailing slashes; to_len is 0 for /).
+  const char *from = "", *to = "";
+  size_t from_len = 0, to_len = 0;
+};
+// OLD=NEW, both absolute paths.
+Err parse_map_path(const char *arg, PathMap *out);
+// Every path the restore opens (open and mapped files, working directories,
+// executables) that is OLD or below OLD/ is taken from NEW instead; the most
+// specific OLD wins. Checked like any path: the files are still opened with
+// the rights of the user whose process it is.
+Err map_set_paths(const Vec<PathMap> &maps, SetImage *set);
