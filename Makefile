@@ -93,7 +93,7 @@ LIBS := -L$(MUSL_LIB) -Wl,--start-group -lc $(shell $(CXX) -print-libgcc-file-na
 SRCS := $(wildcard src/*.cpp) $(wildcard src/fd/*.cpp) $(ARCH_SRCS)
 OBJS := $(patsubst %.cpp,$(B)/obj/%.o,$(SRCS))
 
-all: $(B)/chkpt $(B)/rstrt $(B)/migrate $(B)/restartd
+all: $(B)/chkpt $(B)/rstrt $(B)/migrate $(B)/restartd lib
 
 $(B)/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS)
 	@mkdir -p $(dir $@)
@@ -109,6 +109,31 @@ $(B)/chkpt: $(OBJS)
 $(B)/rstrt $(B)/migrate $(B)/restartd: $(B)/chkpt
 	$(call say,LN,$@)
 	$(Q)ln -sf chkpt $@
+
+# --- libchkpt: the C API (include/, lib/, docs/API.md) ---------------------------
+# libchkpt.a for musl (static programs, like the product) and build/glibc/
+# libchkpt.a for the system compiler; C, no libstdc++. It runs the installed
+# chkpt: $$CHKPT_BIN, else PREFIX/bin/chkpt, else chkpt on PATH.
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_CFLAGS := -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -ffunction-sections -fdata-sections -Iinclude -Ilib \
+  -DCHKPT_PREFIX='"$(PREFIX)"'
+$(B)/lib/musl/%.o: lib/%.c $(wildcard include/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) $(LIB_CFLAGS) -c -o $@ $<
+$(B)/lib/glibc/%.o: lib/%.c $(wildcard include/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
+$(B)/libchkpt.a: $(patsubst lib/%.c,$(B)/lib/musl/%.o,$(LIB_SRCS))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+$(B)/glibc/libchkpt.a: $(patsubst lib/%.c,$(B)/lib/glibc/%.o,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+lib: $(B)/libchkpt.a $(B)/glibc/libchkpt.a
+.PHONY: lib
 
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
@@ -144,7 +169,17 @@ $(B)/e2e/chpoxtest: $(PEERS)/chpoxtest.c
 	$(Q)$(MUSL_CC) -include string.h -O2 -o $@ $<
 	$(Q)$(CC) -include string.h -O2 -o $@.glibc $<
 
-e2e-targets: $(E2E_BINS)
+# The API's test programs (tests/api/run.sh): linked with libchkpt, static
+# musl and dynamic glibc.
+API_SRCS := $(wildcard tests/api/*.c)
+API_BINS := $(patsubst tests/api/%.c,$(B)/api/%,$(API_SRCS))
+$(B)/api/%: tests/api/%.c $(B)/libchkpt.a $(B)/glibc/libchkpt.a $(wildcard include/*.h)
+	@mkdir -p $(B)/api
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -O2 -Wall -Iinclude -o $@ $< $(B)/libchkpt.a
+	$(Q)$(CC) -O2 -Wall -Iinclude -o $@.glibc $< $(B)/glibc/libchkpt.a -lpthread
+
+e2e-targets: $(E2E_BINS) $(API_BINS)
 
 check: all $(B)/unit e2e-targets
 	sh tests/check.sh
