@@ -69,17 +69,25 @@ static unsigned long long read_start_time(void) {
   return v;
 }
 
-static int socket_name(pid_t pid, struct sockaddr_un *a) {
+static int socket_name(const char *what, pid_t pid, struct sockaddr_un *a) {
   memset(a, 0, sizeof *a);
   a->sun_family = AF_UNIX;
-  int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "chkpt.%d", (int)pid);
+  int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "%s.%d", what, (int)pid);
   return (int)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
-static void reply(int fd, const char *line) {
-  if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) { /* chkpt gave up: it says so */
+/* One line to the abstract socket what.pid, then closed. */
+static void send_line(const char *what, pid_t pid, const char *line) {
+  struct sockaddr_un a;
+  socklen_t len = (socklen_t)socket_name(what, pid, &a);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s >= 0 && connect(s, (struct sockaddr *)&a, len) == 0 && send(s, line, strlen(line), MSG_NOSIGNAL) < 0) {
+    /* chkpt gave up meanwhile: it said so */
   }
+  if (s >= 0) close(s);
 }
+
+static void reply(const char *line) { send_line("chkpt-reply", L.requester, line); }
 
 /* Callbacks 0..n-1 in reverse order, in the given after phase. */
 static void run_after(int phase, int n) {
@@ -116,17 +124,20 @@ static int enter_pending(unsigned long ms) {
   return busy ? -1 : 0;
 }
 
-static void on_request(int fd, const char *line) {
+/* The request's connection is closed already: a callback that hangs leaves
+ * no connection in the process. */
+static void on_request(const char *line) {
   char scope[16];
   int requester, target, sig;
   unsigned long ms;
-  if (sscanf(line, "REQ %d %15s %d %d %lu", &requester, scope, &target, &sig, &ms) != 5) return reply(fd, "ABORT bad request\n");
-  if (enter_pending(ms) < 0) return reply(fd, "BUSY\n");
+  if (sscanf(line, "REQ %d %15s %d %d %lu", &requester, scope, &target, &sig, &ms) != 5) return;
+  L.requester = requester;
+  if (enter_pending(ms) < 0) return reply("BUSY\n");
   static const char *const scopes[] = {"tree", "single", "pgrp", "session"};
   memset(&L.ev, 0, sizeof L.ev);
   for (int i = 0; i < 4; i++)
     if (!strcmp(scope, scopes[i])) L.ev.scope = i;
-  L.requester = L.ev.requester = requester;
+  L.ev.requester = requester;
   L.ev.target = target;
   L.ev.signal = sig;
   L.ev.phase = CHKPT_BEFORE;
@@ -136,7 +147,7 @@ static void on_request(int fd, const char *line) {
     snprintf(msg, sizeof msg, "ABORT %s\n", L.ev.reason[0] ? L.ev.reason : "no reason given");
     for (char *p = msg + 6; p[1]; p++)
       if (*p == '\n') *p = ' ';
-    reply(fd, msg);
+    reply(msg);
     run_after(CHKPT_AFTER_FAILURE, i); /* those that went on learn that it failed */
     pthread_mutex_lock(&L.lock);
     L.state = IDLE;
@@ -144,7 +155,7 @@ static void on_request(int fd, const char *line) {
     pthread_mutex_unlock(&L.lock);
     return;
   }
-  reply(fd, "OK\n");
+  reply("OK\n");
 }
 
 static void on_result(const char *line) {
@@ -167,14 +178,18 @@ static int read_line(int fd, char *buf, size_t cap) {
   return (int)got;
 }
 
+/* Takes fd and closes it. */
 static void serve(int fd) {
   struct ucred peer;
   socklen_t len = sizeof peer;
   char line[700];
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 || (peer.uid != 0 && peer.uid != getuid())) return;
-  if (!read_line(fd, line, sizeof line)) return;
-  if (!strncmp(line, "REQ ", 4) && L.state == IDLE) on_request(fd, line);
-  else if (!strncmp(line, "REQ ", 4)) reply(fd, "ABORT a checkpoint of it is already in progress\n");
+  int ok = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && (peer.uid == 0 || peer.uid == getuid()) &&
+           read_line(fd, line, sizeof line);
+  close(fd);
+  if (!ok) return;
+  int other;
+  if (!strncmp(line, "REQ ", 4) && L.state == IDLE) on_request(line);
+  else if (sscanf(line, "REQ %d", &other) == 1) send_line("chkpt-reply", other, "ABORT a checkpoint of it is already in progress\n");
   else if (!strncmp(line, "DONE ", 5) && L.state == PENDING) finish(line[5] == '0' ? CHKPT_AFTER_CHECKPOINT : CHKPT_AFTER_FAILURE);
   else if (!strncmp(line, "RESULT ", 7)) on_result(line);
 }
@@ -195,7 +210,6 @@ static void *listener(void *unused) {
     int fd = accept4(L.listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) continue;
     serve(fd);
-    close(fd);
   }
   return unused;
 }
@@ -215,7 +229,7 @@ static void after_fork_child(void) {
 static int start_locked(chkpt_error *err) {
   if (L.started) return 0;
   struct sockaddr_un a;
-  socklen_t len = (socklen_t)socket_name(getpid(), &a);
+  socklen_t len = (socklen_t)socket_name("chkpt", getpid(), &a);
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0 || bind(s, (struct sockaddr *)&a, len) < 0 || listen(s, 8) < 0) {
     lib_error(err, "libchkpt: cannot listen on @%s: %s", a.sun_path + 1, strerror(errno));
@@ -297,10 +311,7 @@ static void helper(char *const argv[], int keep_fd, pid_t caller, int gate) {
   int r = tool_run(argv, keep_fd, NULL, 0, &e);
   if (keep_fd >= 0) close(keep_fd);
   snprintf(line, sizeof line, "RESULT %d %s\n", r, r ? e.msg : "");
-  struct sockaddr_un a;
-  socklen_t len = (socklen_t)socket_name(caller, &a);
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s >= 0 && connect(s, (struct sockaddr *)&a, len) == 0 && write(s, line, strlen(line)) < 0) _exit(1);
+  send_line("chkpt", caller, line);
   _exit(0);
 }
 

@@ -3,12 +3,14 @@
 // its critical sections and to run its checkpoint callbacks; once the image is
 // written, it tells the thread how the checkpoint ended. The thread listens on
 // the abstract unix socket "@chkpt.PID" (unix(7)); a process without the
-// library has none and is checkpointed transparently. One line each way per
-// connection:
-//   chkpt -> lib  "REQ <requester> <scope> <target> <signal> <cs_wait_ms>\n"
-//   lib -> chkpt  "OK\n" | "ABORT <reason>\n" | "BUSY\n", and the library closes
-//                 its end, so the frozen set holds no connection to chkpt
-//   chkpt -> lib  "DONE <0|1>\n" (1: the checkpoint failed), a new connection
+// library has none and is checkpointed transparently. One line per connection,
+// and the process never holds a connection while its callbacks run (a hung
+// one must not make it uncheckpointable), so it answers on a socket of ours:
+//   chkpt -> @chkpt.PID            "REQ <requester> <scope> <target> <signal> <cs_wait_ms>\n"
+//   lib -> @chkpt-reply.REQUESTER  "OK\n" | "ABORT <reason>\n" | "BUSY\n", and the
+//                                  library closes: the frozen set holds no
+//                                  connection to chkpt
+//   chkpt -> @chkpt.PID            "DONE <0|1>\n" (1: the checkpoint failed)
 // The listening socket itself is checkpointed and restored like any other
 // (src/fd/unix.cpp); the restored library notices the restart on its own.
 #include <poll.h>
@@ -35,14 +37,19 @@ uint64_t clock_ms() {
   return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+socklen_t abstract_name(struct sockaddr_un *a, const char *what, int pid) {
+  *a = {};
+  a->sun_family = AF_UNIX;
+  int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "%s.%d", what, pid);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
 // The library's socket of process pid, if it has one and it belongs to the
 // process's owner (anyone may bind a name: a stranger's socket is ignored).
 int connect_library(int pid) {
   Fd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  struct sockaddr_un a = {};
-  a.sun_family = AF_UNIX;
-  int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "chkpt.%d", pid);
-  socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+  struct sockaddr_un a;
+  socklen_t len = abstract_name(&a, "chkpt", pid);
   if (!s.ok() || connect(s.get(), (struct sockaddr *)&a, len) < 0) return -1;
   struct ucred peer;
   socklen_t plen = sizeof peer;
@@ -79,6 +86,19 @@ bool wait_closed(int fd, uint64_t deadline) {
   return false;
 }
 
+// The answer comes from the process itself (its pid, not just its owner's).
+int accept_answer(int listener, int pid, uint64_t deadline) {
+  for (uint64_t now; (now = clock_ms()) < deadline;) {
+    struct pollfd p = {listener, POLLIN, 0};
+    if (poll(&p, 1, (int)(deadline - now)) <= 0) continue;
+    Fd c(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+    struct ucred peer;
+    socklen_t plen = sizeof peer;
+    if (c.ok() && !getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &peer, &plen) && peer.pid == pid) return c.release();
+  }
+  return -1;
+}
+
 bool stopped(int pid, char *comm, size_t cap) {
   char path[40], text[512];
   snprintf(path, sizeof path, "/proc/%d/comm", pid);
@@ -95,15 +115,23 @@ Err callbacks_before(const DumpJob &job, const CallbackOptions &o, bool *engaged
   char comm[64] = "?";
   // a stopped process cannot run callbacks: checkpointed as it is
   if (o.skip || stopped(job.pid, comm, sizeof comm)) return ok();
-  Fd s(connect_library(job.pid));
-  if (!s.ok()) return ok();
+  Fd req(connect_library(job.pid));
+  if (!req.ok()) return ok();
+  Fd answers(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_un a;
+  socklen_t alen = abstract_name(&a, "chkpt-reply", (int)getpid());
+  if (!answers.ok() || bind(answers.get(), (struct sockaddr *)&a, alen) < 0 || listen(answers.get(), 4) < 0)
+    return sys_err("listening for the answer of process %d's checkpoint library", job.pid);
   int sig = job.after == AfterDump::Kill ? SIGKILL : job.after == AfterDump::Stop ? SIGSTOP : 0;
   char line[300];
   int n = snprintf(line, sizeof line, "REQ %d %s %d %d %llu\n", (int)getpid(), kScopeNames[(int)job.scope], job.pid,
                    sig, (unsigned long long)(o.nowait ? 0 : o.timeout_ms));
-  TRY(write_full(s.get(), line, (size_t)n));
+  TRY(write_full(req.get(), line, (size_t)n));
+  req.reset();
   uint64_t deadline = clock_ms() + o.timeout_ms + 1000;  // the library's own wait ends first
-  if (!read_line(s.get(), line, sizeof line, deadline) || (!strcmp(line, "OK") && !wait_closed(s.get(), deadline)))
+  Fd s(accept_answer(answers.get(), job.pid, deadline));
+  if (!s.ok() || !read_line(s.get(), line, sizeof line, deadline) ||
+      (!strcmp(line, "OK") && !wait_closed(s.get(), deadline)))
     return errf("process %d (%s): its checkpoint callbacks did not answer within %llu ms (--no-callbacks skips them)",
                 job.pid, comm, (unsigned long long)o.timeout_ms);
   if (!strcmp(line, "OK")) { *engaged = true; return ok(); }
