@@ -290,21 +290,32 @@ bench-sizes:
 .PHONY: bench-sizes
 
 # --- install (docs/man/) -------------------------------------------------------
-#   make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR=] [MANDIR=]
+#   make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR=] [MANDIR=] [INCDIR=] [LIBDIR=]
 #   make uninstall (same variables)
 # The binary, its applet links (relative symlinks, as `chkpt --install DIR`
-# makes absolute ones on a device without make) and the man pages.
+# makes absolute ones on a device without make), the man pages, and libchkpt:
+# its headers, LIBDIR/libchkpt.a for the system compiler (glibc) and
+# LIBDIR/MUSL_TRIPLE/libchkpt.a for musl-gcc (docs/API.md).
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+INCDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
 APPLETS := rstrt migrate restartd
-MAN_PAGES := $(wildcard docs/man/*.[158])
-install: $(B)/chkpt
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+MAN_PAGES := $(wildcard docs/man/*.[1358])
+API_HDRS := include/chkpt.h include/ckpt.h include/crs.h
+install: $(B)/chkpt $(B)/libchkpt.a $(B)/glibc/libchkpt.a
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)
 	install -m 755 $(B)/chkpt $(DESTDIR)$(BINDIR)/chkpt
 	for a in $(APPLETS); do ln -sf chkpt $(DESTDIR)$(BINDIR)/$$a || exit 1; done
 	for m in $(MAN_PAGES); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
+	install -m 644 $(API_HDRS) $(DESTDIR)$(INCDIR)/
+	install -m 644 $(B)/glibc/libchkpt.a $(DESTDIR)$(LIBDIR)/libchkpt.a
+	install -m 644 $(B)/libchkpt.a $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)/libchkpt.a
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/chkpt $(addprefix $(DESTDIR)$(BINDIR)/,$(APPLETS))
 	for m in $(notdir $(MAN_PAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	rm -f $(addprefix $(DESTDIR)$(INCDIR)/,$(notdir $(API_HDRS)))
+	rm -f $(DESTDIR)$(LIBDIR)/libchkpt.a $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)/libchkpt.a
 .PHONY: install uninstall

@@ -96,8 +96,7 @@ irix_flow() {
 	need poll 10 test -S "$D/sock" || return
 	chmod 666 "$D/sock"
 	start irix run "$D/sock" "$D/self.img"
-	WHY="irix run: $(says "$D/irix.out") server: $(says "$D/log")"
-	need poll 60 has "$D/irix.out" ready || return
+	poll 60 has "$D/irix.out" ready || { fail "irix run: $(says "$D/irix.out") server: $(says "$D/log")"; return; }
 	WHY="server log: $(says "$D/log")"
 	need line_before "$D/log" "hello $PID" "bye $PID" &&
 		need line_before "$D/log" "bye $PID" "continued $PID" || return
@@ -111,9 +110,8 @@ irix_flow() {
 	PID=$_self
 	WHY="ckpt_restart: exit $RC: $(says "$D/irix.out")"
 	need [ "$RC" = 0 ] && need [ "$(cat "$D/irix.out")" = "$PID" ] || return
-	WHY="after the restart: $(says "$D/log")"
-	need poll 30 has "$D/log" "removed $PID" &&
-		need line_before "$D/log" "continued $PID" "restarted $PID" &&
+	poll 30 has "$D/log" "removed $PID" || { fail "after the restart: $(says "$D/log")"; return; }
+	need line_before "$D/log" "continued $PID" "restarted $PID" &&
 		need line_before "$D/log" "restarted $PID" "memory ok" &&
 		need [ ! -e "$D/self.img" ] && pass
 	kill -KILL "$_server"
@@ -139,8 +137,8 @@ t_crs() {
 	reap "$PID"
 	WHY="crs: exit $RC: $(says "$D/crs.out")"
 	need [ "$RC" = 0 ] && need has "$D/crs.out" "crs ok" || return
-	WHY="the restored child: $(says "$D/log")"
-	need poll 30 has "$D/log" "restored ok" && pass
+	poll 30 has "$D/log" "restored ok" || { fail "the restored child: $(says "$D/log")"; return; }
+	pass
 }
 
 # A callback that refuses: chkpt fails with one line naming the process and
