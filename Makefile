@@ -184,7 +184,13 @@ e2e-targets: $(E2E_BINS) $(API_BINS)
 check: all $(B)/unit e2e-targets
 	sh tests/check.sh
 
-bench: all e2e-targets
+# libchkpt's size in make bench: a minimal program with and without it.
+$(B)/bench/api_minimal: tests/bench/api_minimal.c $(B)/libchkpt.a
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -Os -s -Iinclude -ffunction-sections -Wl,--gc-sections -o $@ $< $(B)/libchkpt.a
+	$(Q)$(MUSL_CC) -Os -s -DNO_LIB -o $@.nolib $<
+bench: all e2e-targets $(B)/bench/api_minimal
 	sh tests/bench.sh
 
 demo: all e2e-targets
