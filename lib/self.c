@@ -49,6 +49,7 @@ static struct {
   int ncb;
   chkpt_callback cb[kMaxCallbacks];
   void *cb_arg[kMaxCallbacks];
+  int self_busy; /* a thread waits for its own checkpoint */
   int result, result_status;
   char result_msg[512];
 } L = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, -1};
@@ -223,6 +224,7 @@ static void after_fork_child(void) {
   L.started = 0;
   L.state = IDLE;
   L.in_cs = 0;
+  L.self_busy = 0;
   L.result = NO_RESULT;
 }
 
@@ -360,11 +362,22 @@ int self_checkpoint(char *const argv[], int keep_fd, chkpt_error *err) {
   }
   if (chkpt_init(err) < 0) return -1;
   pthread_mutex_lock(&L.lock);
+  int busy = L.self_busy;
+  L.self_busy = 1;
   L.result = NO_RESULT;
   pthread_mutex_unlock(&L.lock);
+  if (busy) {
+    lib_error(err, "chkpt_create: another thread is checkpointing this process");
+    return -1;
+  }
   int gate;
   pid_t g = spawn_helper(argv, keep_fd, &gate, err);
-  if (g < 0) return -1;
+  if (g < 0) {
+    pthread_mutex_lock(&L.lock);
+    L.self_busy = 0;
+    pthread_mutex_unlock(&L.lock);
+    return -1;
+  }
   /* Yama (ptrace_scope 1): the helper and its descendants (chkpt, its
    * worker) may trace us; EINVAL without Yama does not matter. */
   prctl(PR_SET_PTRACER, (unsigned long)g, 0, 0, 0);
@@ -374,6 +387,7 @@ int self_checkpoint(char *const argv[], int keep_fd, chkpt_error *err) {
   int result = L.result, status = L.result_status;
   if (result == RESULT_IN && status) lib_error(err, "%s", L.result_msg);
   L.result = NO_RESULT;
+  L.self_busy = 0;
   pthread_mutex_unlock(&L.lock);
   prctl(PR_SET_PTRACER, 0, 0, 0, 0);
   if (result == RESULT_RESTARTED) return 1;
