@@ -112,7 +112,7 @@ int tool_finish(pid_t pid, int err_r, int out_r, char *out, size_t cap, chkpt_er
     if (poll(p, out_r >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; i++) {
       if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      int r = i ? drain(p[i].fd, out ? out : errtext, out ? cap : 1, &olen) : drain(p[i].fd, errtext, sizeof errtext, &elen);
+      int r = i ? drain(p[i].fd, out, cap, &olen) : drain(p[i].fd, errtext, sizeof errtext, &elen);
       if (r < 0) {
         close(p[i].fd);
         p[i].fd = -1;
@@ -205,9 +205,10 @@ int chkpt_poll(chkpt_request *req, chkpt_error *err) {
     if (req->status < 0) lib_error(err, "%s", req->msg);
     return req->status;
   }
-  int status;
-  pid_t r = waitpid(req->helper, &status, WNOHANG | WNOWAIT);
-  if (r == 0) return 1;
+  siginfo_t si;
+  si.si_pid = 0;
+  /* WNOWAIT: chkpt_wait reaps it */
+  if (waitid(P_PID, (id_t)req->helper, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0) return 1;
   return chkpt_wait(req, err);
 }
 

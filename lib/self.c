@@ -199,14 +199,16 @@ static void serve(int fd) {
  * process, or whether chkpt went away without saying how it ended. */
 static void watch_pending(void) {
   if (read_start_time() != L.start_time) return finish(CHKPT_AFTER_RESTART);
-  if (kill(L.requester, 0) < 0 && errno == ESRCH) finish(CHKPT_AFTER_FAILURE);
+  struct pollfd p = {L.listen_fd, POLLIN, 0};
+  /* gone, and not just after sending DONE, which is waiting to be read */
+  if (kill(L.requester, 0) < 0 && errno == ESRCH && poll(&p, 1, 0) == 0) finish(CHKPT_AFTER_FAILURE);
 }
 
 static void *listener(void *unused) {
   for (;;) {
     struct pollfd p = {L.listen_fd, POLLIN, 0};
     int r = poll(&p, 1, L.state == PENDING ? 200 : -1);
-    if (L.state == PENDING) watch_pending();
+    if (r == 0 && L.state == PENDING) watch_pending();
     if (r <= 0) continue;
     int fd = accept4(L.listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) continue;

@@ -124,6 +124,9 @@ t_irix() { AS='' irix_flow; }
 t_irix_user() {
 	[ "$(id -u)" = 0 ] || { skip "not running as root"; return; }
 	[ -x "$TD/asuser" ] || { skip "no $TD/asuser"; return; }
+	# root restores the image as its owner's processes, in the owner's groups
+	grep -q '^[^:]*:[^:]*:65534:65534:' /etc/passwd 2>/dev/null ||
+		{ skip "no user 65534 with group 65534 in /etc/passwd"; return; }
 	chmod 755 "$T"
 	chmod 777 "$D"
 	: >"$D/irix.out"  # its stdout: the user's restore reopens it
@@ -137,6 +140,16 @@ t_crs() {
 	reap "$PID"
 	WHY="crs: exit $RC: $(says "$D/crs.out")"
 	need [ "$RC" = 0 ] && need has "$D/crs.out" "crs ok" || return
+	poll 30 has "$D/log" "restored ok" || { fail "the restored child: $(says "$D/log")"; return; }
+	pass
+}
+
+t_native() {
+	AS=''
+	start native "$D/n.img" "$D/log"
+	reap "$PID"
+	WHY="native: exit $RC: $(says "$D/native.out")"
+	need [ "$RC" = 0 ] && need has "$D/native.out" "native ok" || return
 	poll 30 has "$D/log" "restored ok" || { fail "the restored child: $(says "$D/log")"; return; }
 	pass
 }
@@ -187,7 +200,7 @@ t_callback_hang() {
 		need chkpt_ok --no-callbacks -o "$D/b.img" "$PID" && pass
 }
 
-TESTS=${API_TESTS:-"irix irix_user crs callback_abort critical_section callback_hang"}
+TESTS=${API_TESTS:-"irix irix_user crs native callback_abort critical_section callback_hang"}
 echo "api: $BIN with $VARIANT programs from $AD, work dir $T"
 for TEST in $TESTS; do
 	D=$T/$TEST
