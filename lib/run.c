@@ -265,6 +265,14 @@ static char *field(char **s) {
   return f;
 }
 
+/* The next line of *s (NUL-terminated in place). */
+static char *next_line(char **s) {
+  char *line = *s, *end = strchr(line, '\n');
+  if (end) *end = 0;
+  *s = end ? end + 1 : line + strlen(line);
+  return line;
+}
+
 static int parse_proc(char *line, struct chkpt_proc *p) {
   char *s = line;
   long v[8];
@@ -289,17 +297,19 @@ int chkpt_stat(const char *path, struct chkpt_info *info, chkpt_error *err) {
   }
   chkpt_error e = {""};
   int r = tool_run(argv, -1, out, cap, &e);
+  /* "image MAJOR MINOR PROCESSES", then "proc ..." lines (tab-separated) */
+  char *s = out, *line = next_line(&s);
   unsigned nr = 0;
-  if (!r && sscanf(out, "image\t%u\t%u\t%u", &info->format_major, &info->format_minor, &nr) != 3) r = -1;
-  if (!r && !(info->procs = calloc(nr ? nr : 1, sizeof *info->procs))) r = -1;
-  for (char *line = strstr(out, "\nproc\t"); !r && line && info->nprocs < nr; line = strstr(line, "\nproc\t")) {
+  if (!r && strncmp(line, "image\t", 6)) r = -1;
+  if (!r) {
     line += 6;
-    char *end = strchr(line, '\n');
-    if (end) *end = 0;
-    if (parse_proc(line, &info->procs[info->nprocs++]) < 0) r = -1;
-    if (end) *end = '\n';
-    line = end ? end : line + strlen(line);
+    info->format_major = (unsigned)atoi(field(&line));
+    info->format_minor = (unsigned)atoi(field(&line));
+    nr = (unsigned)atoi(field(&line));
   }
+  if (!r && !(info->procs = calloc(nr ? nr : 1, sizeof *info->procs))) r = -1;
+  while (!r && *s && info->nprocs < nr)
+    if (!strncmp(line = next_line(&s), "proc\t", 5) && parse_proc(line + 5, &info->procs[info->nprocs++]) < 0) r = -1;
   free(out);
   if (r < 0 && !e.msg[0]) lib_error(&e, "chkpt info --list %s: unexpected output", path);
   if (r < 0) lib_error(err, "%s", e.msg);

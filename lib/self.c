@@ -127,11 +127,13 @@ static int enter_pending(unsigned long ms) {
 
 /* The request's connection is closed already: a callback that hangs leaves
  * no connection in the process. */
-static void on_request(const char *line) {
-  char scope[16];
-  int requester, target, sig;
-  unsigned long ms;
-  if (sscanf(line, "REQ %d %15s %d %d %lu", &requester, scope, &target, &sig, &ms) != 5) return;
+static void on_request(char *line) {
+  char *w[6], *p = line; /* "REQ requester scope target signal ms" */
+  for (int i = 0; i < 6; i++) w[i] = strsep(&p, " ");
+  if (!w[5]) return;
+  int requester = atoi(w[1]), target = atoi(w[3]), sig = atoi(w[4]);
+  const char *scope = w[2];
+  unsigned long ms = strtoul(w[5], NULL, 10);
   L.requester = requester;
   if (enter_pending(ms) < 0) return reply("BUSY\n");
   static const char *const scopes[] = {"tree", "single", "pgrp", "session"};
@@ -159,13 +161,13 @@ static void on_request(const char *line) {
   reply("OK\n");
 }
 
+/* "RESULT status message" */
 static void on_result(const char *line) {
-  int status = 0, skip = 0;
-  if (sscanf(line, "RESULT %d %n", &status, &skip) < 1) return;
+  const char *msg = strchr(line + 7, ' ');
   pthread_mutex_lock(&L.lock);
   L.result = RESULT_IN;
-  L.result_status = status;
-  snprintf(L.result_msg, sizeof L.result_msg, "%s", skip ? line + skip : "");
+  L.result_status = atoi(line + 7);
+  snprintf(L.result_msg, sizeof L.result_msg, "%s", msg ? msg + 1 : "");
   pthread_cond_broadcast(&L.changed);
   pthread_mutex_unlock(&L.lock);
 }
@@ -188,9 +190,8 @@ static void serve(int fd) {
            read_line(fd, line, sizeof line);
   close(fd);
   if (!ok) return;
-  int other;
   if (!strncmp(line, "REQ ", 4) && L.state == IDLE) on_request(line);
-  else if (sscanf(line, "REQ %d", &other) == 1) send_line("chkpt-reply", other, "ABORT a checkpoint of it is already in progress\n");
+  else if (!strncmp(line, "REQ ", 4)) send_line("chkpt-reply", atoi(line + 4), "ABORT a checkpoint of it is already in progress\n");
   else if (!strncmp(line, "DONE ", 5) && L.state == PENDING) finish(line[5] == '0' ? CHKPT_AFTER_CHECKPOINT : CHKPT_AFTER_FAILURE);
   else if (!strncmp(line, "RESULT ", 7)) on_result(line);
 }
