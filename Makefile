@@ -93,7 +93,7 @@ LIBS := -L$(MUSL_LIB) -Wl,--start-group -lc $(shell $(CXX) -print-libgcc-file-na
 SRCS := $(wildcard src/*.cpp) $(wildcard src/fd/*.cpp) $(ARCH_SRCS)
 OBJS := $(patsubst %.cpp,$(B)/obj/%.o,$(SRCS))
 
-all: $(B)/chkpt $(B)/rstrt $(B)/migrate $(B)/restartd
+all: $(B)/chkpt $(B)/rstrt $(B)/migrate $(B)/restartd lib
 
 $(B)/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS)
 	@mkdir -p $(dir $@)
@@ -109,6 +109,31 @@ $(B)/chkpt: $(OBJS)
 $(B)/rstrt $(B)/migrate $(B)/restartd: $(B)/chkpt
 	$(call say,LN,$@)
 	$(Q)ln -sf chkpt $@
+
+# --- libchkpt: the C API (include/, lib/, docs/API.md) ---------------------------
+# libchkpt.a for musl (static programs, like the product) and build/glibc/
+# libchkpt.a for the system compiler; C, no libstdc++. It runs the installed
+# chkpt: $$CHKPT_BIN, else PREFIX/bin/chkpt, else chkpt on PATH.
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_CFLAGS := -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -ffunction-sections -fdata-sections -Iinclude -Ilib \
+  -DCHKPT_PREFIX='"$(PREFIX)"'
+$(B)/lib/musl/%.o: lib/%.c $(wildcard include/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) $(LIB_CFLAGS) -c -o $@ $<
+$(B)/lib/glibc/%.o: lib/%.c $(wildcard include/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
+$(B)/libchkpt.a: $(patsubst lib/%.c,$(B)/lib/musl/%.o,$(LIB_SRCS))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+$(B)/glibc/libchkpt.a: $(patsubst lib/%.c,$(B)/lib/glibc/%.o,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+lib: $(B)/libchkpt.a $(B)/glibc/libchkpt.a
+.PHONY: lib
 
 # --- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
@@ -144,12 +169,28 @@ $(B)/e2e/chpoxtest: $(PEERS)/chpoxtest.c
 	$(Q)$(MUSL_CC) -include string.h -O2 -o $@ $<
 	$(Q)$(CC) -include string.h -O2 -o $@.glibc $<
 
-e2e-targets: $(E2E_BINS)
+# The API's test programs (tests/api/run.sh): linked with libchkpt, static
+# musl and dynamic glibc.
+API_SRCS := $(wildcard tests/api/*.c)
+API_BINS := $(patsubst tests/api/%.c,$(B)/api/%,$(API_SRCS))
+$(B)/api/%: tests/api/%.c $(B)/libchkpt.a $(B)/glibc/libchkpt.a $(wildcard include/*.h)
+	@mkdir -p $(B)/api
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -O2 -Wall -Iinclude -o $@ $< $(B)/libchkpt.a
+	$(Q)$(CC) -O2 -Wall -Iinclude -o $@.glibc $< $(B)/glibc/libchkpt.a -lpthread
+
+e2e-targets: $(E2E_BINS) $(API_BINS)
 
 check: all $(B)/unit e2e-targets
 	sh tests/check.sh
 
-bench: all e2e-targets
+# libchkpt's size in make bench: a minimal program with and without it.
+$(B)/bench/api_minimal: tests/bench/api_minimal.c $(B)/libchkpt.a
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -Os -s -Iinclude -ffunction-sections -Wl,--gc-sections -o $@ $< $(B)/libchkpt.a
+	$(Q)$(MUSL_CC) -Os -s -DNO_LIB -o $@.nolib $<
+bench: all e2e-targets $(B)/bench/api_minimal
 	sh tests/bench.sh
 
 demo: all e2e-targets
@@ -255,21 +296,32 @@ bench-sizes:
 .PHONY: bench-sizes
 
 # --- install (docs/man/) -------------------------------------------------------
-#   make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR=] [MANDIR=]
+#   make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR=] [MANDIR=] [INCDIR=] [LIBDIR=]
 #   make uninstall (same variables)
 # The binary, its applet links (relative symlinks, as `chkpt --install DIR`
-# makes absolute ones on a device without make) and the man pages.
+# makes absolute ones on a device without make), the man pages, and libchkpt:
+# its headers, LIBDIR/libchkpt.a for the system compiler (glibc) and
+# LIBDIR/MUSL_TRIPLE/libchkpt.a for musl-gcc (docs/API.md).
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+INCDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
 APPLETS := rstrt migrate restartd
-MAN_PAGES := $(wildcard docs/man/*.[158])
-install: $(B)/chkpt
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+MAN_PAGES := $(wildcard docs/man/*.[1358])
+API_HDRS := include/chkpt.h include/ckpt.h include/crs.h
+install: $(B)/chkpt $(B)/libchkpt.a $(B)/glibc/libchkpt.a
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)
 	install -m 755 $(B)/chkpt $(DESTDIR)$(BINDIR)/chkpt
 	for a in $(APPLETS); do ln -sf chkpt $(DESTDIR)$(BINDIR)/$$a || exit 1; done
 	for m in $(MAN_PAGES); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
+	install -m 644 $(API_HDRS) $(DESTDIR)$(INCDIR)/
+	install -m 644 $(B)/glibc/libchkpt.a $(DESTDIR)$(LIBDIR)/libchkpt.a
+	install -m 644 $(B)/libchkpt.a $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)/libchkpt.a
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/chkpt $(addprefix $(DESTDIR)$(BINDIR)/,$(APPLETS))
 	for m in $(notdir $(MAN_PAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	rm -f $(addprefix $(DESTDIR)$(INCDIR)/,$(notdir $(API_HDRS)))
+	rm -f $(DESTDIR)$(LIBDIR)/libchkpt.a $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)/libchkpt.a
 .PHONY: install uninstall

@@ -47,6 +47,13 @@ static const char kHelp[] =
     "             save established TCP connections as aborted instead of through\n"
     "             TCP repair mode (no CAP_NET_ADMIN needed, the job's connections\n"
     "             are not touched): after rstrt each fails with ECONNABORTED\n"
+    "  --no-callbacks\n"
+    "             skip the callbacks of a process linked with libchkpt\n"
+    "             (docs/API.md); by default they run, and its critical sections\n"
+    "             end, before anything is frozen\n"
+    "  --callback-timeout SECS\n"
+    "             how long they may take (default 10); then chkpt fails\n"
+    "  --nowait   fail at once if the process is in a critical section\n"
     "  -h, --help this text\n"
     "\n"
     "Saved: every thread with its credentials and scheduling; parents, children\n"
@@ -86,6 +93,7 @@ struct Args {
   uint64_t every_ms = 0;
   bool every = false;
   unsigned keep = 3;
+  CallbackOptions cb;
 };
 
 // "1", "0.25", "600": seconds to milliseconds.
@@ -104,14 +112,17 @@ bool parse_seconds(const char *s, uint64_t *ms) {
 
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
   int scope = (int)Scope::Tree, after = (int)AfterDump::Run, tcp_close = 0;
-  const char *every = nullptr, *keep = nullptr, *id = nullptr, *ghost = nullptr;
+  const char *every = nullptr, *keep = nullptr, *id = nullptr, *ghost = nullptr, *cb_timeout = nullptr;
+  int no_callbacks = 0, nowait = 0;
   Vec<const char *> externals;
   const Option opts[] = {opt_flag("--tree", &scope, (int)Scope::Tree),       opt_flag("--single", &scope, (int)Scope::Single),
                          opt_flag("--pgrp", &scope, (int)Scope::Pgrp),       opt_flag("--session", &scope, (int)Scope::Session),
                          opt_flag("--stop", &after, (int)AfterDump::Stop),   opt_flag("--kill", &after, (int)AfterDump::Kill),
                          opt_value("-o", &a->job.out), opt_value("--every", &every), opt_value("--keep", &keep),
                          opt_value("--ghost-limit", &ghost), opt_list("--external", &externals),
-                         opt_flag("--tcp-close", &tcp_close)};
+                         opt_flag("--tcp-close", &tcp_close),
+                         opt_flag("--no-callbacks", &no_callbacks), opt_flag("--nowait", &nowait),
+                         opt_value("--callback-timeout", &cb_timeout)};
   const Positional args[] = {{"process ID", &id, true}};
   TRY(parse_cmdline(argc, argv, opts, args, help));
   if (*help) return ok();
@@ -132,6 +143,10 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
   if (every && !parse_seconds(every, &a->every_ms)) return usage_err("bad --every '%s': give seconds, e.g. 60 or 0.5", every);
   a->every = every != nullptr;
   a->job.progress = !a->every;  // not for each generation of --every
+  a->cb.skip = no_callbacks;
+  a->cb.nowait = nowait;
+  if (cb_timeout && !parse_seconds(cb_timeout, &a->cb.timeout_ms))
+    return usage_err("bad --callback-timeout '%s': give seconds, e.g. 10 or 0.5", cb_timeout);
   if (a->every && (!a->job.out || !strcmp(a->job.out, "-"))) return usage_err("--every needs -o DIR");
   if (a->every && a->job.after != AfterDump::Run) return usage_err("--every cannot be combined with --stop or --kill");
   return ok();
@@ -144,14 +159,17 @@ int chkpt_main(int argc, char **argv) {
   bool help = false;
   Err e = parse_args(argc, argv, &a, &help);
   if (help) {
-    outf(1, "%s", kHelp);
+    write_full(1, kHelp, sizeof kHelp - 1);  // longer than outf's buffer
     print_commands(1);
     return 0;
   }
   if (e) return fail("chkpt", e);
   if (a.every) return dump_every(a.job, a.every_ms, a.keep);
   int code = 1;
-  e = run_in_worker(a.job, &code);
+  bool engaged = false;
+  e = callbacks_before(a.job, a.cb, &engaged);
+  if (!e) e = run_in_worker(a.job, &code);
+  if (engaged) callbacks_after(a.job.pid, e || code != 0);
   if (e) return fail("chkpt", e);
   return code;
 }

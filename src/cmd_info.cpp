@@ -2,12 +2,17 @@
 // and checks every checksum, so it also verifies an image. It decodes nothing
 // architecture-specific, so any host can inspect any image.
 static const char kHelp[] =
-    "usage: chkpt info IMAGE|DIR|-\n"
+    "usage: chkpt info [--list] IMAGE|DIR|-\n"
     "\n"
     "Show an image's format version, architecture, kernel release, host and time of\n"
     "checkpoint, and per process: command line, PID/PPID, PGRP/SID, cwd, open files,\n"
     "threads, mapped and saved memory. Every record's checksum is verified.\n"
     "DIR (chkpt --every): its newest generation that rstrt would restore.\n"
+    "  --list     for programs (libchkpt's ckpt_stat): one line per process,\n"
+    "             tab-separated, after the line \"image MAJOR MINOR PROCESSES\":\n"
+    "             \"proc PID PPID PGRP SID UID GID FILES THREADS CWD COMMAND\"\n"
+    "             (COMMAND: the arguments separated by spaces; a tab, newline\n"
+    "             or other control character in CWD or COMMAND shows as ?)\n"
     "Exit status: 0 for a good image, 2 for a bad one, 1 for other errors.\n";
 
 #include <stdio.h>
@@ -31,12 +36,26 @@ struct ProcSummary {
   uint64_t mapped = 0, saved = 0, shared = 0;  // shared: pages still shared copy-on-write with the parent
 };
 
-void print_cmdline(const Str &c) {
-  outf(1, "  command:  ");
+// A command line (NUL-separated arguments) or path, printable and on one line.
+void print_clean(const Str &c) {
   for (size_t i = 0; i < c.size(); i++) {
     char ch = c.c()[i];
     outf(1, "%c", ch ? (ch >= 32 && ch < 127 ? ch : '?') : ' ');
   }
+}
+
+void print_cmdline(const Str &c) {
+  outf(1, "  command:  ");
+  print_clean(c);
+  outf(1, "\n");
+}
+
+void print_proc_line(const ProcSummary &s) {
+  const ProcessRec &p = s.proc;
+  outf(1, "proc\t%d\t%d\t%d\t%d\t%u\t%u\t%u\t%u\t", p.pid, p.ppid, p.pgid, p.sid, p.uid, p.gid, s.files, s.threads);
+  print_clean(p.cwd);
+  outf(1, "\t");
+  print_clean(p.cmdline);
   outf(1, "\n");
 }
 
@@ -79,10 +98,11 @@ void print_header(const char *path, const ImageReader &rd, const ImageHeader &h)
 // records are decoded: any host can inspect any image.
 class Summary : public ImageVisitor {
  public:
-  explicit Summary(const char *path) : path_(path) {}
+  Summary(const char *path, bool list) : path_(path), list_(list) {}
   Err header(ImageReader &rd, const ImageHeader &h) override {
     page_ = h.page_size;
-    print_header(path_, rd, h);
+    if (list_) outf(1, "image\t%u\t%u\t%u\n", kFormatMajor, rd.minor_version(), h.nr_processes);
+    else print_header(path_, rd, h);
     return ok();
   }
   Err tree(ImageReader &rd, Vec<TreeEntry> &tree) override {
@@ -93,7 +113,7 @@ class Summary : public ImageVisitor {
   Err fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) override {
     FdescRec f;
     if (!decode_fdesc(p, n, &f, newer_minor(rd))) return rd.bad("malformed");
-    if (f.kind != FileKind::External) return ok();
+    if (f.kind != FileKind::External || list_) return ok();
     Dec d = payload_of(f);
     uint32_t fd = d.u32();
     outf(1, "external:   fd %u (was %s): rstrt's own fd %u, or --inherit-fd %u=...\n", fd, f.path.c(), fd, fd);
@@ -131,17 +151,18 @@ class Summary : public ImageVisitor {
 
  private:
   const char *path_;
+  bool list_;
   uint32_t page_ = 0;
 };
 
-Err show(const char *path) {
+Err show(const char *path, bool list) {
   Fd in;
   TRY(open_input(path, &in));
   ImageReader rd(in.get());
-  Summary s(path);
+  Summary s(path, list);
   TRY(walk_image(rd, s));
   for (auto &p : s.procs)
-    if (p.live) print_proc(p);
+    if (p.live) list ? print_proc_line(p) : print_proc(p);
   return ok();
 }
 }  // namespace
@@ -149,9 +170,11 @@ Err show(const char *path) {
 int info_main(int argc, char **argv) {
   const char *path = nullptr;
   const Positional args[] = {{"image", &path, true}};
+  int list = 0;
+  const Option opts[] = {opt_flag("--list", &list)};
   bool help = false;
-  Err e = parse_cmdline(argc, argv, nullptr, 0, args, 1, &help);
+  Err e = parse_cmdline(argc, argv, opts, args, &help);
   if (help) { outf(1, "%s", kHelp); return 0; }
-  if (!e) e = show(path);
+  if (!e) e = show(path, list);
   return e ? fail("chkpt info", e) : 0;
 }

@@ -1,7 +1,7 @@
 // rstrt: restart a process from an image.
 static const char kHelp[] =
-    "usage: rstrt [-d|--shell-job] [--pidns] [--allow-changed-files] [--tcp-close]\n"
-    "             [--inherit-fd N=FD|PATH|-]... [--map-path OLD=NEW]...\n"
+    "usage: rstrt [-d|--shell-job] [--pidns] [--stop] [--allow-changed-files]\n"
+    "             [--tcp-close] [--inherit-fd N=FD|PATH|-]... [--map-path OLD=NEW]...\n"
     "             IMAGE|DIR|-|fd:N\n"
     "\n"
     "Recreate the processes saved in IMAGE (- reads the image from stdin, which may\n"
@@ -16,6 +16,9 @@ static const char kHelp[] =
     "\n"
     "  -d         detach: print the restored PID (one per line for each process\n"
     "             restored without its parent) and exit at once\n"
+    "  --stop     leave every restored process stopped (SIGSTOP is pending\n"
+    "             when it resumes; other threads of a process may run for a\n"
+    "             moment first); SIGCONT lets it go on\n"
     "  --allow-changed-files\n"
     "             restore even if a privately mapped file changed since the\n"
     "             checkpoint (size, modification time or inode; refused otherwise):\n"
@@ -158,11 +161,11 @@ Err parse_inherit(const char *s, InheritFd *out) {
 int rstrt_main(int argc, char **argv) {
   RestoreOptions opt;
   const char *path = nullptr;
-  int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0, pidns = 0;
+  int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0, pidns = 0, stop = 0;
   Vec<const char *> inherit, map_paths;
   const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed),
                          opt_flag("--tcp-close", &tcp_close), opt_flag("--shell-job", &shell_job),
-                         opt_flag("--pidns", &pidns),
+                         opt_flag("--pidns", &pidns), opt_flag("--stop", &stop),
                          opt_list("--inherit-fd", &inherit), opt_list("--map-path", &map_paths)};
   const Positional args[] = {{"image", &path, true}};
   bool help = false;
@@ -176,6 +179,7 @@ int rstrt_main(int argc, char **argv) {
   if (shell_job && detach) return fail("rstrt", usage_err("--shell-job and -d: a detached job cannot have the terminal"));
   if (shell_job && pidns) return fail("rstrt", usage_err("--shell-job and --pidns: not supported together yet"));
   if (shell_job && (e = shell_terminal(&opt.shell_tty))) return fail("rstrt", e);
+  opt.stop = stop;
   for (const char *s : inherit) {
     InheritFd in;
     if ((e = parse_inherit(s, &in))) return fail("rstrt", e);

@@ -61,3 +61,16 @@ struct DumpJob {
   DumpOptions opts;
 };
 Err dump_job(const DumpJob &job);
+
+// The handshake with a process linked with libchkpt (src/callbacks.cpp,
+// docs/API.md): its callbacks run and its critical sections end before the
+// freeze, bounded by timeout_ms.
+struct CallbackOptions {
+  bool skip = false;     // chkpt --no-callbacks
+  bool nowait = false;   // chkpt --nowait: fail at once if it is in a critical section
+  uint64_t timeout_ms = 10000;  // chkpt --callback-timeout
+};
+// *engaged: the process took part, so it is told the outcome (callbacks_after).
+// An error: the process refused or did not answer; it was not touched.
+Err callbacks_before(const DumpJob &job, const CallbackOptions &o, bool *engaged);
+void callbacks_after(int pid, bool failed);

@@ -491,7 +491,7 @@ Err Restorer::hand_over(size_t k) {
   TRY(rc.call(SYS_munmap, &r, g.insn, page_));
   TRY(restore_thread_regs(main, img.threads[0]));
   TRY(main.resume_with(img.threads[0].regs, img.threads[0].sigmask));
-  return main.detach();
+  return main.detach(opt_.stop ? SIGSTOP : 0);  // rstrt --stop: pending before it runs
 }
 
 // END is read and checked: nothing runs before the image is known good.

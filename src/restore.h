@@ -7,6 +7,7 @@
 struct RestoreOptions {
   bool detach = false;               // -d: do not wait for the restored process
   bool allow_changed_files = false;  // map files that changed since the checkpoint anyway
+  bool stop = false;                 // --stop: each process is left stopped (SIGSTOP)
   // The image comes from an authenticated stream (restartd): trusted as
   // root's. Otherwise a file is trusted as its owner's, a pipe or socket as
   // the caller's (docs/ROBUSTNESS.md).

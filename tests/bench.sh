@@ -27,6 +27,10 @@ wait_log() { i=0; while ! grep -q "$2" "$1" 2>/dev/null; do i=$((i + 1)); [ $i -
 
 size=$(stat -c %s "$B/chkpt")
 echo "binary_size_bytes $size limit 262144 ratio $(ratio "$size" 262144)"
+# libchkpt (docs/API.md): the archive, and what it adds to a minimal static
+# program (tests/bench/api_minimal.c, stripped).
+echo "libchkpt_a_bytes $(stat -c %s "$B/libchkpt.a") (musl), $(stat -c %s "$B/glibc/libchkpt.a") (glibc)"
+echo "libchkpt_program_bytes $(stat -c %s "$B/bench/api_minimal") without_lib $(stat -c %s "$B/bench/api_minimal.nolib")"
 
 memcpy=$("$B/bench/memcpy_rate" 256 | awk '{print $2}')
 echo "memcpy_mbps $memcpy (yardstick, this run)"

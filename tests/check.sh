@@ -2,7 +2,7 @@
 # make check: doctest unit tests, then the end-to-end suite with the static
 # musl and the dynamic glibc targets, then streams and migration
 # (tests/migrate). Ends with one combined line "N passed, N failed" (unit
-# test cases + e2e tests + migrate tests); exit 1 if any failed.
+# test cases + e2e tests + libchkpt tests + migrate tests); exit 1 if any failed.
 #
 #   tests/check.sh [BUILD_DIR]     (default: build)
 cd "$(dirname "$0")/.." || exit 2
@@ -46,6 +46,12 @@ fi
 for v in musl glibc; do
 	sh tests/e2e/run.sh "$B" "$B/e2e" $v 2>&1 | tee "$B/e2e-$v.log"
 	add_counts "$B/e2e-$v.log" "e2e $v"
+done
+
+# libchkpt (docs/API.md): its C programs, static musl and dynamic glibc.
+for v in musl glibc; do
+	sh tests/api/run.sh "$B" "$B/api" "$B/e2e" $v 2>&1 | tee "$B/api-$v.log"
+	add_counts "$B/api-$v.log" "api $v"
 done
 
 # Streams (pty, socket, FIFO) and migration between two network+PID namespaces.

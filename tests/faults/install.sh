@@ -7,7 +7,9 @@
 #     bytes) in usr/bin, rstrt, migrate and restartd as relative symlinks to it
 #     that each answer --help as themselves, the man pages (644) in
 #     usr/share/man/man1 (chkpt, rstrt, migrate), man5 (chkpt-image), man8
-#     (restartd); make uninstall removes all of it;
+#     (restartd), man3 (libchkpt, ckpt_create, checkpoint), libchkpt's
+#     headers (644) in usr/include and usr/lib/libchkpt.a; make uninstall
+#     removes all of it;
 #   - each page of docs/man lints clean (mandoc -T lint if installed, groff
 #     -ww warnings otherwise) and renders with man -l, with its NAME;
 #   - chkpt --install DIR creates the three applet links to the binary, which
@@ -41,7 +43,9 @@ if need [ "$RC" = 0 ]; then
 		WHY="usr/bin/$a is not a symlink to chkpt: $(ls -l "$DEST/usr/bin/$a" 2>&1)"
 		need [ "$(readlink "$DEST/usr/bin/$a")" = chkpt ] && need runs_as "$a" "$DEST/usr/bin/$a" || ok=
 	done
-	for p in man1/chkpt.1 man1/rstrt.1 man1/migrate.1 man5/chkpt-image.5 man8/restartd.8; do
+	for p in man1/chkpt.1 man1/rstrt.1 man1/migrate.1 man5/chkpt-image.5 man8/restartd.8 \
+		man3/libchkpt.3 man3/ckpt_create.3 man3/checkpoint.3 ../../include/chkpt.h ../../include/ckpt.h \
+		../../include/crs.h ../../lib/libchkpt.a; do
 		[ -n "$ok" ] || break
 		WHY="usr/share/man/$p missing or not mode 644: $(ls -l "$DEST/usr/share/man/$p" 2>&1)"
 		need [ "$(stat -c %a "$DEST/usr/share/man/$p" 2>/dev/null)" = 644 ] || ok=
@@ -57,7 +61,7 @@ lint() {
 		LC_ALL=C groff -man -ww -z "$1" 2>&1
 	fi
 }
-for page in "$ROOT"/docs/man/*.[158]; do
+for page in "$ROOT"/docs/man/*.[1358]; do
 	base=$(basename "$page")
 	TEST=man_$base
 	WHY="lint: $(lint "$page" | tr '\n' '|' | cut -c1-300)"

@@ -116,6 +116,14 @@ make_initramfs() {
 	done
 	cp tests/e2e/run.sh "$root/chkpt/run.sh"
 	cp tests/e2e/lib.sh "$root/chkpt/lib.sh"
+	# libchkpt's tests (tests/api/run.sh sources ../e2e/lib.sh)
+	mkdir -p "$root/chkpt/api"
+	for t in "$B"/api/*; do
+		case $t in *.glibc) continue ;; esac
+		cp "$t" "$root/chkpt/api/"
+	done
+	cp tests/api/run.sh "$root/chkpt/api/run.sh"
+	cp tests/e2e/lib.sh "$root/chkpt/e2e/lib.sh"
 	cp "$Q/script" "$root/usr/local/bin/"
 	[ -z "${CHKPT_QEMU_SCRIPT:-}" ] || cp "$CHKPT_QEMU_SCRIPT" "$root/chkpt/debug.sh"
 	chmod 755 "$root/init" "$root/bin/busybox"
@@ -137,7 +145,7 @@ qemu_cmd() {
 guest_e2e() {
 	start=$(date +%s)
 	eval "timeout --kill-after=10 $tmo $(qemu_cmd)" </dev/null 2>&1 | sed -u 's/\r//g' | tee "$Q/console.log" |
-		grep --line-buffered -E "^(guest:|PASS|FAIL|SKIP|e2e:|logs kept|[0-9]+ passed)${CHKPT_QEMU_SCRIPT:+|}"
+		grep --line-buffered -E "^(guest:|PASS|FAIL|SKIP|e2e:|api:|logs kept|[0-9]+ passed)${CHKPT_QEMU_SCRIPT:+|}"
 	secs=$(($(date +%s) - start))
 	verdict=$(sed -n 's/^CHKPT-GUEST-E2E: //p' "$Q/console.log")
 	if [ -n "${CHKPT_QEMU_SCRIPT:-}" ]; then # a debugging run: its script's exit status is the result

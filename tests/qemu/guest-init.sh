@@ -36,6 +36,18 @@ fi
 	sh /chkpt/run.sh /chkpt/bin /chkpt/e2e musl
 	echo $? >/tmp/e2e.rc
 } 2>&1 | tee /tmp/e2e.log
-echo "CHKPT-GUEST-E2E: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' /tmp/e2e.log | tail -n 1) (exit $(cat /tmp/e2e.rc))"
+# libchkpt's tests (tests/api/), counted with the e2e ones
+{
+	sh /chkpt/api/run.sh /chkpt/bin /chkpt/api /chkpt/e2e musl
+	echo $? >/tmp/api.rc
+} 2>&1 | tee /tmp/api.log
+set -- $(grep -hE '^[0-9]+ passed, [0-9]+ failed$' /tmp/e2e.log | tail -n 1 | tr -d ,) x x x x
+set -- "$1" "$3" $(grep -hE '^[0-9]+ passed, [0-9]+ failed$' /tmp/api.log | tail -n 1 | tr -d ,) x x x x
+rc=$(cat /tmp/e2e.rc)
+[ "$rc" = 0 ] && rc=$(cat /tmp/api.rc)
+case "$1$2$3$5" in
+*[!0-9]*) echo "CHKPT-GUEST-E2E: $(grep -hE '^[0-9]+ passed, [0-9]+ failed$' /tmp/e2e.log | tail -n 1) (exit 1; libchkpt tests: no summary)" ;;
+*) echo "CHKPT-GUEST-E2E: $(($1 + $3)) passed, $(($2 + $5)) failed (exit $rc)" ;;
+esac
 sync
 poweroff -f
