@@ -110,25 +110,25 @@ $(B)/rstrt $(B)/migrate $(B)/restartd: $(B)/chkpt
 	$(call say,LN,$@)
 	$(Q)ln -sf chkpt $@
 
-# --- libchkpt: the C API (include/, lib/, docs/API.md) ---------------------------
+# --- libchkpt: the C API (src/include/, src/lib/, docs/API.md) ---------------------------
 # libchkpt.a for musl (static programs, like the product) and build/glibc/
 # libchkpt.a for the system compiler; C, no libstdc++. It runs the installed
 # chkpt: $$CHKPT_BIN, else PREFIX/bin/chkpt, else chkpt on PATH.
-LIB_SRCS := $(wildcard lib/*.c)
-LIB_CFLAGS := -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -ffunction-sections -fdata-sections -Iinclude -Ilib \
+LIB_SRCS := $(wildcard src/lib/*.c)
+LIB_CFLAGS := -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -ffunction-sections -fdata-sections -Isrc/include -Isrc/lib \
   -DCHKPT_PREFIX='"$(PREFIX)"'
-$(B)/lib/musl/%.o: lib/%.c $(wildcard include/*.h lib/*.h)
+$(B)/lib/musl/%.o: src/lib/%.c $(wildcard src/include/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(MUSL_CC) $(LIB_CFLAGS) -c -o $@ $<
-$(B)/lib/glibc/%.o: lib/%.c $(wildcard include/*.h lib/*.h)
+$(B)/lib/glibc/%.o: src/lib/%.c $(wildcard src/include/*.h src/lib/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
-$(B)/libchkpt.a: $(patsubst lib/%.c,$(B)/lib/musl/%.o,$(LIB_SRCS))
+$(B)/libchkpt.a: $(patsubst src/lib/%.c,$(B)/lib/musl/%.o,$(LIB_SRCS))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
-$(B)/glibc/libchkpt.a: $(patsubst lib/%.c,$(B)/lib/glibc/%.o,$(LIB_SRCS))
+$(B)/glibc/libchkpt.a: $(patsubst src/lib/%.c,$(B)/lib/glibc/%.o,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
@@ -173,11 +173,11 @@ $(B)/e2e/chpoxtest: $(PEERS)/chpoxtest.c
 # musl and dynamic glibc.
 API_SRCS := $(wildcard tests/api/*.c)
 API_BINS := $(patsubst tests/api/%.c,$(B)/api/%,$(API_SRCS))
-$(B)/api/%: tests/api/%.c $(B)/libchkpt.a $(B)/glibc/libchkpt.a $(wildcard include/*.h)
+$(B)/api/%: tests/api/%.c $(B)/libchkpt.a $(B)/glibc/libchkpt.a $(wildcard src/include/*.h)
 	@mkdir -p $(B)/api
 	$(call say,CC,$@)
-	$(Q)$(MUSL_CC) -O2 -Wall -Iinclude -o $@ $< $(B)/libchkpt.a
-	$(Q)$(CC) -O2 -Wall -Iinclude -o $@.glibc $< $(B)/glibc/libchkpt.a -lpthread
+	$(Q)$(MUSL_CC) -O2 -Wall -Isrc/include -o $@ $< $(B)/libchkpt.a
+	$(Q)$(CC) -O2 -Wall -Isrc/include -o $@.glibc $< $(B)/glibc/libchkpt.a -lpthread
 
 e2e-targets: $(E2E_BINS) $(API_BINS)
 
@@ -188,7 +188,7 @@ check: all $(B)/unit e2e-targets
 $(B)/bench/api_minimal: tests/bench/api_minimal.c $(B)/libchkpt.a
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
-	$(Q)$(MUSL_CC) -Os -s -Iinclude -ffunction-sections -Wl,--gc-sections -o $@ $< $(B)/libchkpt.a
+	$(Q)$(MUSL_CC) -Os -s -Isrc/include -ffunction-sections -Wl,--gc-sections -o $@ $< $(B)/libchkpt.a
 	$(Q)$(MUSL_CC) -Os -s -DNO_LIB -o $@.nolib $<
 bench: all e2e-targets $(B)/bench/api_minimal
 	sh tests/bench.sh
@@ -309,7 +309,7 @@ INCDIR ?= $(PREFIX)/include
 LIBDIR ?= $(PREFIX)/lib
 APPLETS := rstrt migrate restartd
 MAN_PAGES := $(wildcard docs/man/*.[1358])
-API_HDRS := include/chkpt.h include/ckpt.h include/crs.h
+API_HDRS := src/include/chkpt.h src/include/ckpt.h src/include/crs.h
 install: $(B)/chkpt $(B)/libchkpt.a $(B)/glibc/libchkpt.a
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)

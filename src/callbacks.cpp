@@ -1,4 +1,4 @@
-// The handshake with a process linked with libchkpt (lib/, docs/API.md): before
+// The handshake with a process linked with libchkpt (src/lib/, docs/API.md): before
 // anything is frozen, chkpt asks the library's thread in the target to wait for
 // its critical sections and to run its checkpoint callbacks; once the image is
 // written, it tells the thread how the checkpoint ended. The thread listens on

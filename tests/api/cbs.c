@@ -1,4 +1,4 @@
-/* Callbacks and critical sections (include/chkpt.h), driven by `chkpt PID`
+/* Callbacks and critical sections (src/include/chkpt.h), driven by `chkpt PID`
  * from tests/api/run.sh. Every event is appended to LOG, one line each.
  *   cbs abort LOG   a callback refuses every checkpoint ("not now")
  *   cbs cs LOG      a thread holds a critical section until LOG.go exists;

@@ -1,4 +1,4 @@
-/* The CRS flow (include/crs.h): a controller checkpoints its child with
+/* The CRS flow (src/include/crs.h): a controller checkpoints its child with
  * checkpoint() into a unix socket (a reader process on the other end saves
  * the stream to IMAGE) and CRS_KILL, then restarts it with restart() and
  * RESTART_NOTIFY | RESTART_STOP: SIGUSR1 must come, the child must be

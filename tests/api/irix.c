@@ -1,4 +1,4 @@
-/* The IRIX flow (include/ckpt.h): a program connected to a server over a unix
+/* The IRIX flow (src/include/ckpt.h): a program connected to a server over a unix
  * socket registers atcheckpoint/atrestart handlers that close and reopen the
  * connection, checkpoints itself with ckpt_create, checks what ckpt_stat says
  * of the image, is killed, comes back through ckpt_restart (another process),

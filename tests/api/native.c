@@ -1,4 +1,4 @@
-/* The native API (include/chkpt.h) on a child: a non-blocking checkpoint
+/* The native API (src/include/chkpt.h) on a child: a non-blocking checkpoint
  * (chkpt_create_start, chkpt_poll) with CHKPT_KILL, chkpt_stat, chkpt_restart
  * with a notification signal, chkpt_remove of a generation directory, and an
  * error message for a process that does not exist.
