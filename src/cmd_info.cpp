@@ -2,7 +2,7 @@
 // and checks every checksum, so it also verifies an image. It decodes nothing
 // architecture-specific, so any host can inspect any image.
 static const char kHelp[] =
-    "usage: chkpt info [--list] IMAGE|DIR|-\n"
+    "usage: chkpt info [--list|--json] IMAGE|DIR|-\n"
     "\n"
     "Show an image's format version, architecture, kernel release, host and time of\n"
     "checkpoint, and per process: command line, PID/PPID, PGRP/SID, cwd, open files,\n"
@@ -13,6 +13,8 @@ static const char kHelp[] =
     "             \"proc PID PPID PGRP SID UID GID FILES THREADS CWD COMMAND\"\n"
     "             (COMMAND: the arguments separated by spaces; a tab, newline\n"
     "             or other control character in CWD or COMMAND shows as ?)\n"
+    "  --json     the same as one JSON object, schema 1 (chkpt(1), JSON OUTPUT):\n"
+    "             the header's fields, \"externals\" and \"processes\"\n"
     "Exit status: 0 for a good image, 2 for a bad one, 1 for other errors.\n";
 
 #include <stdio.h>
@@ -29,6 +31,8 @@ static const char kHelp[] =
 #include "output.h"
 
 namespace {
+enum class Mode { Human, List, Json };
+
 struct ProcSummary {
   bool live = false;  // zombies have no metadata
   ProcessRec proc;
@@ -57,6 +61,64 @@ void print_proc_line(const ProcSummary &s) {
   outf(1, "\t");
   print_clean(p.cmdline);
   outf(1, "\n");
+}
+
+// A JSON string: quotes, backslashes and every byte that is not printable
+// ASCII escaped (\u00XX: the byte's value, for names that are not UTF-8).
+void json_str(const char *s, size_t n) {
+  outf(1, "\"");
+  for (size_t i = 0; i < n; i++) {
+    uint8_t ch = (uint8_t)s[i];
+    if (ch == '"' || ch == '\\') outf(1, "\\%c", ch);
+    else if (ch >= 32 && ch < 127) outf(1, "%c", ch);
+    else outf(1, "\\u%04x", ch);
+  }
+  outf(1, "\"");
+}
+void json_str(const Str &s) { json_str(s.c(), s.size()); }
+
+// The arguments of a command line (NUL-separated) as a JSON array.
+void json_args(const Str &c) {
+  outf(1, "[");
+  size_t start = 0;
+  for (size_t i = 0; i <= c.size(); i++) {
+    if (i < c.size() && c.c()[i]) continue;
+    if (i > start || i < c.size()) {
+      outf(1, "%s", start ? ", " : "");
+      json_str(c.c() + start, i - start);
+    }
+    start = i + 1;
+  }
+  outf(1, "]");
+}
+
+void json_proc(const ProcSummary &s, bool first) {
+  const ProcessRec &p = s.proc;
+  outf(1, "%s\n    {\"pid\": %d, \"ppid\": %d, \"pgid\": %d, \"sid\": %d, \"uid\": %u, \"gid\": %u, \"comm\": ",
+       first ? "" : ",", p.pid, p.ppid, p.pgid, p.sid, p.uid, p.gid);
+  json_str(p.comm);
+  outf(1, ", \"cmdline\": ");
+  json_args(p.cmdline);
+  outf(1, ", \"cwd\": ");
+  json_str(p.cwd);
+  outf(1, ", \"exe\": ");
+  json_str(p.exe);
+  outf(1, ", \"files\": %u, \"threads\": %u, \"pending_signals\": %u, \"mappings\": %u, ", s.files, s.threads, s.pending,
+       s.vmas);
+  outf(1, "\"mapped_bytes\": %llu, \"saved_bytes\": %llu, \"shared_bytes\": %llu}", (unsigned long long)s.mapped,
+       (unsigned long long)s.saved, (unsigned long long)s.shared);
+}
+
+void json_header(const char *path, uint16_t minor, const ImageHeader &h) {
+  outf(1, "{\"schema\": 1, \"image\": ");
+  json_str(path, strlen(path));
+  outf(1, ", \"format\": {\"major\": %u, \"minor\": %u}, \"arch\": \"%s\", \"big_endian\": %s, \"page_size\": %u,\n",
+       kFormatMajor, minor, arch_name(h.arch), h.big_endian ? "true" : "false", h.page_size);
+  outf(1, "  \"kernel\": ");
+  json_str(h.kernel, strlen(h.kernel));
+  outf(1, ", \"host\": ");
+  json_str(h.host, strlen(h.host));
+  outf(1, ", \"time\": %llu, \"nr_processes\": %u,\n", (unsigned long long)h.time_sec, h.nr_processes);
 }
 
 // "1.5 MiB", "12 KiB": sizes as a person reads them.
@@ -98,10 +160,11 @@ void print_header(const char *path, const ImageReader &rd, const ImageHeader &h)
 // records are decoded: any host can inspect any image.
 class Summary : public ImageVisitor {
  public:
-  Summary(const char *path, bool list) : path_(path), list_(list) {}
+  Summary(const char *path, Mode mode) : path_(path), mode_(mode) {}
   Err header(ImageReader &rd, const ImageHeader &h) override {
     page_ = h.page_size;
-    if (list_) outf(1, "image\t%u\t%u\t%u\n", kFormatMajor, rd.minor_version(), h.nr_processes);
+    if (mode_ == Mode::List) outf(1, "image\t%u\t%u\t%u\n", kFormatMajor, rd.minor_version(), h.nr_processes);
+    else if (mode_ == Mode::Json) { head = h; minor = rd.minor_version(); }  // printed once the image is known good
     else print_header(path_, rd, h);
     return ok();
   }
@@ -113,9 +176,14 @@ class Summary : public ImageVisitor {
   Err fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) override {
     FdescRec f;
     if (!decode_fdesc(p, n, &f, newer_minor(rd))) return rd.bad("malformed");
-    if (f.kind != FileKind::External || list_) return ok();
+    if (f.kind != FileKind::External || mode_ == Mode::List) return ok();
     Dec d = payload_of(f);
     uint32_t fd = d.u32();
+    if (mode_ == Mode::Json) {
+      external_fds.push(fd);
+      external_was.push(Str(f.path.c(), f.path.size()));
+      return ok();
+    }
     outf(1, "external:   fd %u (was %s): rstrt's own fd %u, or --inherit-fd %u=...\n", fd, f.path.c(), fd, fd);
     return ok();
   }
@@ -148,21 +216,48 @@ class Summary : public ImageVisitor {
     return ok();
   }
   Vec<ProcSummary> procs;
+  ImageHeader head;  // JSON: what header() saw
+  uint16_t minor = 0;
+  Vec<uint32_t> external_fds;
+  Vec<Str> external_was;
 
  private:
   const char *path_;
-  bool list_;
+  Mode mode_;
   uint32_t page_ = 0;
 };
 
-Err show(const char *path, bool list) {
+void json_externals(const Summary &s) {
+  outf(1, "  \"externals\": [");
+  for (size_t i = 0; i < s.external_fds.size(); i++) {
+    outf(1, "%s{\"fd\": %u, \"was\": ", i ? ", " : "", s.external_fds[i]);
+    json_str(s.external_was[i]);
+    outf(1, "}");
+  }
+  outf(1, "],\n  \"processes\": [");
+}
+
+// JSON: nothing is printed before the image is known good, so a bad one
+// gives no half object.
+Err show(const char *path, Mode mode) {
   Fd in;
   TRY(open_input(path, &in));
   ImageReader rd(in.get());
-  Summary s(path, list);
+  Summary s(path, mode);
   TRY(walk_image(rd, s));
-  for (auto &p : s.procs)
-    if (p.live) list ? print_proc_line(p) : print_proc(p);
+  if (mode == Mode::Json) {
+    json_header(path, s.minor, s.head);
+    json_externals(s);
+  }
+  bool first = true;
+  for (auto &p : s.procs) {
+    if (!p.live) continue;
+    if (mode == Mode::Json) json_proc(p, first);
+    else if (mode == Mode::List) print_proc_line(p);
+    else print_proc(p);
+    first = false;
+  }
+  if (mode == Mode::Json) outf(1, "\n  ]\n}\n");
   return ok();
 }
 }  // namespace
@@ -170,11 +265,11 @@ Err show(const char *path, bool list) {
 int info_main(int argc, char **argv) {
   const char *path = nullptr;
   const Positional args[] = {{"image", &path, true}};
-  int list = 0;
-  const Option opts[] = {opt_flag("--list", &list)};
+  int mode = (int)Mode::Human;
+  const Option opts[] = {opt_flag("--list", &mode, (int)Mode::List), opt_flag("--json", &mode, (int)Mode::Json)};
   bool help = false;
   Err e = parse_cmdline(argc, argv, opts, args, &help);
   if (help) { outf(1, "%s", kHelp); return 0; }
-  if (!e) e = show(path, list);
+  if (!e) e = show(path, (Mode)mode);
   return e ? fail("chkpt info", e) : 0;
 }

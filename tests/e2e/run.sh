@@ -393,6 +393,31 @@ t_info() {
 	need [ $? = 0 ] && pass
 }
 
+# chkpt info --json: one JSON object (schema 1, chkpt(1)) with the process's
+# PID and command line; a damaged image prints no half object (exit 2).
+t_info_json() {
+	need counter_running "$D/c.txt" &&
+		need ckpt_ok --kill -o "$D/c.img" "$PID" || return
+	reap "$PID"
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" info --json "$D/c.img"
+	WHY="chkpt info --json: exit $RC$TO: $(first_err)"
+	need [ "$RC" = 0 ] || return
+	WHY="no process $PID with its command line in: $(tr '\n' ' ' <"$D/out" | cut -c1-400)"
+	if command -v python3 >/dev/null; then
+		need python3 -c 'import json, sys
+o = json.load(open(sys.argv[1]))
+p = [q for q in o["processes"] if q["pid"] == int(sys.argv[2])]
+assert o["schema"] == 1 and o["nr_processes"] == 1 and o["externals"] == [] and len(p) == 1
+assert p[0]["cmdline"][1:] == [sys.argv[3]] and p[0]["saved_bytes"] > 0' "$D/out" "$PID" "$D/c.txt" || return
+	else  # busybox in the guests: no JSON parser, the fields by hand
+		need grep -q "\"pid\": $PID, " "$D/out" && need grep -qF "\"$D/c.txt\"]" "$D/out" || return
+	fi
+	head -c 3000 "$D/c.img" >"$D/cut.img"
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" info --json "$D/cut.img"
+	WHY="a cut image: exit $RC, stdout '$(head -c 100 "$D/out")'"
+	need [ "$RC" = 2 ] && need [ ! -s "$D/out" ] && pass
+}
+
 # --- error paths ---------------------------------------------------------------
 
 t_err_no_pid() {
@@ -1138,7 +1163,7 @@ t_err_elevate() {
 # --- main ----------------------------------------------------------------------
 
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
-	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
+	maps stdio_image info info_json err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
 	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
