@@ -1,8 +1,8 @@
 // chkpt serve: save jobs before power-off, with the crd kernel module (/dev/crd,
 // kmod/, docs/KMOD.md), or at once (--now, from a shutdown script).
 static const char kHelp[] =
-    "usage: chkpt serve [--keep N] [--job PID:DIR]...\n"
-    "       chkpt serve --now [--kill] [--keep N] --job PID:DIR...\n"
+    "usage: chkpt serve [--keep N] [--job PID[,KEEP]:DIR]...\n"
+    "       chkpt serve --now [--kill] [--keep N] --job PID[,KEEP]:DIR...\n"
     "\n"
     "Without --now: the service of the crd kernel module (/dev/crd). The jobs\n"
     "given are registered with the module (and unregistered when serve ends);\n"
@@ -18,10 +18,12 @@ static const char kHelp[] =
     "over the file to write the image to. One line on stderr per event. Runs\n"
     "until SIGTERM or SIGINT. Without the module: an error, exit 1.\n"
     "\n"
-    "  --job PID:DIR  the process tree of PID, saved as generations of DIR\n"
+    "  --job PID[,KEEP]:DIR\n"
+    "                 the process tree of PID, saved as generations of DIR\n"
     "                 (an absolute path; the layout of chkpt --every, restored\n"
-    "                 with `rstrt DIR`). Repeatable.\n"
-    "  --keep N       keep the newest N generations (default 3)\n"
+    "                 with `rstrt DIR`), keeping KEEP of them. Repeatable.\n"
+    "  --keep N       keep the newest N generations where --job says not\n"
+    "                 (default 3)\n"
     "  --now          no module needed: save each job now, one generation each\n"
     "  --kill         with --now: kill each job once its image is durable\n"
     "  -h, --help     this text\n"
@@ -48,6 +50,7 @@ constexpr const char *kCmd = "chkpt serve";
 
 struct Job {
   int pid;
+  unsigned keep;  // 0: --keep
   const char *dir;
 };
 
@@ -57,17 +60,21 @@ struct Args {
   bool now = false, kill = false;
 };
 
+// "PID:DIR" or "PID,KEEP:DIR".
 Err parse_job(const char *s, Job *out) {
-  const char *colon = strchr(s, ':');
-  char pid[16];
-  if (!colon || colon == s || (size_t)(colon - s) >= sizeof pid || colon[1] != '/')
-    return usage_err("bad --job '%s': give PID:DIR, DIR an absolute path", s);
+  const char *colon = strchr(s, ':'), *comma = strchr(s, ',');
+  char num[16];
+  if (!colon || colon == s || (size_t)(colon - s) >= sizeof num || colon[1] != '/')
+    return usage_err("bad --job '%s': give PID[,KEEP]:DIR, DIR an absolute path", s);
   if (strlen(colon + 1) >= CRD_PATH_MAX) return usage_err("--job directory longer than %d bytes: %s", CRD_PATH_MAX - 1, colon + 1);
-  memcpy(pid, s, (size_t)(colon - s));
-  pid[colon - s] = 0;
-  uint64_t n;
-  TRY(parse_number("--job PID", pid, 1, 0x3fffffff, &n));
-  *out = {(int)n, colon + 1};
+  if (comma > colon) comma = nullptr;
+  uint64_t pid, keep = 0;
+  memcpy(num, s, (size_t)(colon - s));
+  num[colon - s] = 0;
+  if (comma) num[comma - s] = 0;
+  TRY(parse_number("--job PID", num, 1, 0x3fffffff, &pid));
+  if (comma) TRY(parse_number("--job KEEP", num + (comma - s) + 1, 1, 1000000, &keep));
+  *out = {(int)pid, (unsigned)keep, colon + 1};
   return ok();
 }
 
@@ -83,7 +90,7 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
   if (keep) TRY(parse_number("--keep", keep, 1, 1000000, &n));
   if (keep) a->keep = (unsigned)n;
   for (const char *s : jobs) {
-    Job j = {0, nullptr};
+    Job j = {0, 0, nullptr};
     TRY(parse_job(s, &j));
     a->jobs.push(j);
   }
@@ -111,7 +118,7 @@ int save_job(int pid, const char *path, bool generations, bool single, unsigned 
 int save_now(const Args &a) {
   int failed = 0;
   for (const Job &j : a.jobs) {
-    int code = save_job(j.pid, j.dir, true, false, a.keep, a.kill ? AfterDump::Kill : AfterDump::Run);
+    int code = save_job(j.pid, j.dir, true, false, j.keep ? j.keep : a.keep, a.kill ? AfterDump::Kill : AfterDump::Run);
     if (code == 0) outf(2, "%s: job %d saved in %s\n", kCmd, j.pid, j.dir);
     failed |= code != 0;
   }
@@ -137,7 +144,7 @@ Err register_jobs(int dev, const Args &a, Vec<uint32_t> *ids) {
     memset(&cj, 0, sizeof cj);
     cj.pid = j.pid;
     cj.mode = CRD_MODE_GENERATIONS;
-    cj.keep = a.keep;
+    cj.keep = j.keep ? j.keep : a.keep;
     snprintf(cj.path, sizeof cj.path, "%s", j.dir);
     if (ioctl(dev, CRD_IOC_JOB_ADD, &cj) < 0) return sys_err("cannot register job %d (%s) with %s", j.pid, j.dir, CRD_DEVICE);
     ids->push(cj.id);
