@@ -1,4 +1,4 @@
-/* crdtest abi | refused PID | child IMAGE
+/* crdtest abi | refused PID | child IMAGE | self IMAGE
  *
  * The /dev/crd ABI as a program sees it (tests/qemu/power-guest.sh), one line
  * "crdtest WHAT: ok" or "crdtest WHAT: FAIL <what>" and exit 0/1:
@@ -9,6 +9,9 @@
  *             PID (root's) is refused by the kernel (EPERM), so is a job.
  *   child     as uid 1000: a request for its own child, written to IMAGE,
  *             succeeds (the service, chkpt serve, must be running).
+ *   self      as uid 1000: a request for itself (target 0), written to IMAGE:
+ *             the service freezes it inside the request, which goes on
+ *             waiting for the answer afterwards and returns 0 once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +140,19 @@ static int child(int dev, const char *image)
 	return finish();
 }
 
+static int self(int dev, const char *image)
+{
+	int result = -1;
+	if (as_user())
+		return 1;
+	expect("request for itself", request(dev, 0, image, &result), 0);
+	if (!failed && result != 0) {
+		printf("crdtest self: FAIL the service answered %s\n", strerror(result));
+		failed = 1;
+	}
+	return finish();
+}
+
 int main(int argc, char **argv)
 {
 	what = argc > 1 ? argv[1] : "?";
@@ -151,6 +167,8 @@ int main(int argc, char **argv)
 		return refused(dev, atoi(argv[2]));
 	if (argc == 3 && !strcmp(what, "child"))
 		return child(dev, argv[2]);
-	fprintf(stderr, "usage: crdtest abi | refused PID | child IMAGE\n");
+	if (argc == 3 && !strcmp(what, "self"))
+		return self(dev, argv[2]);
+	fprintf(stderr, "usage: crdtest abi | refused PID | child IMAGE | self IMAGE\n");
 	return 2;
 }

@@ -82,6 +82,12 @@ case $stage in
 	else
 		fail "request for its child: $(cat /tmp/child.out) $(logs /tmp/child.info)"
 	fi
+	if /chkpt/qemu/crdtest self /tmp/self.img >/tmp/self.out && chkpt info /tmp/self.img >/tmp/self.info 2>&1 &&
+		grep -q '^process .*(crdtest)' /tmp/self.info; then
+		pass "uid 1000 asking for a checkpoint of itself: frozen inside the request, answered once"
+	else
+		fail "request for itself: $(cat /tmp/self.out) $(logs /tmp/self.info)"
+	fi
 	wc -l </data/powerjob.state >/data/count
 	sync
 	dmesg -n 7 # the module's words on the console, for check.sh
