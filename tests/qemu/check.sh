@@ -19,6 +19,9 @@
 # guest's PASS/FAIL lines as they come and ends with one line
 # "qemu-ARCH: N passed, N failed" (unit test cases + e2e tests); exit 1 if any
 # failed. The guest's console log is kept in BUILD_DIR/qemu/console.log.
+# Then the power cycle (power_cycle below, docs/KMOD.md): the crd module
+# built for the guest's kernel, four boots on one persistent disk, each
+# console in BUILD_DIR/qemu/power-N.log. CHKPT_QEMU_POWER_ONLY=1: no e2e suite.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 arch=${1:?usage: check.sh ARCH BUILD_DIR}
