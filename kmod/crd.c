@@ -68,6 +68,7 @@ struct crd_req {
 /* Per open file of /dev/crd. */
 struct crd_client {
 	struct crd_req *pending;  /* a request the service took, still unanswered */
+	bool in_request;          /* a thread waits in CRD_IOC_REQUEST on this file */
 };
 
 static DEFINE_MUTEX(crd_lock);
@@ -317,16 +318,13 @@ static struct crd_req *new_request(const struct crd_request *in)
  * interrupts the wait: the system call restarts and this file's pending
  * request is waited for again, not asked for twice.
  */
-static long request(struct crd_client *c, struct crd_request __user *arg)
+static long wait_for_answer(struct crd_client *c, struct crd_request *in)
 {
-	struct crd_request in;
 	struct crd_req *r = c->pending;
 	long ret;
 
-	if (copy_from_user(&in, arg, sizeof(in)))
-		return -EFAULT;
 	if (!r) {
-		r = new_request(&in);
+		r = new_request(in);
 		if (IS_ERR(r))
 			return PTR_ERR(r);
 		mutex_lock(&crd_lock);
@@ -357,9 +355,33 @@ static long request(struct crd_client *c, struct crd_request __user *arg)
 	}
 	mutex_unlock(&crd_lock);
 	c->pending = NULL;
-	in.result = r->result;
+	in->result = r->result;
 	free_req(r);
-	return put_user(in.result, &arg->result) ? -EFAULT : 0;
+	return 0;
+}
+
+static long request(struct crd_client *c, struct crd_request __user *arg)
+{
+	struct crd_request in;
+	long ret = 0;
+
+	if (copy_from_user(&in, arg, sizeof(in)))
+		return -EFAULT;
+	/* one request at a time per open file: its threads would share c->pending */
+	mutex_lock(&crd_lock);
+	if (c->in_request)
+		ret = -EBUSY;
+	c->in_request = true;
+	mutex_unlock(&crd_lock);
+	if (ret)
+		return ret;  /* and in_request stays the other thread's */
+	ret = wait_for_answer(c, &in);
+	mutex_lock(&crd_lock);
+	c->in_request = false;
+	mutex_unlock(&crd_lock);
+	if (!ret && put_user(in.result, &arg->result))
+		ret = -EFAULT;
+	return ret;
 }
 
 /* ---- the service ----------------------------------------------------------- */

@@ -90,7 +90,8 @@ struct crd_done {
  * (ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS), checked here, in the
  * kernel: EPERM otherwise). Blocks until the service answers; result is
  * its answer (0: the image is in fd). Errors: ESRCH no such target, EPERM,
- * EBADF fd, EAGAIN no service, EINTR interrupted before the service took it. */
+ * EBADF fd, EAGAIN no service, EINTR interrupted before the service took it,
+ * EBUSY another thread's request on this open file is under way. */
 #define CRD_REQUEST_STOP 0x1u  /* leave the target stopped after the checkpoint */
 #define CRD_REQUEST_KILL 0x2u  /* kill it once the image is written */
 #define CRD_REQUEST_ALL (CRD_REQUEST_STOP | CRD_REQUEST_KILL)

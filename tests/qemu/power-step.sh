@@ -95,8 +95,8 @@ case $stage in
 	poweroff -f
 	;;
 3)
-	kill "$(cat /run/chkpt-serve.pid)"
-	wait_for sh -c "! kill -0 $(cat /run/chkpt-serve.pid) 2>/dev/null"
+	kill "$(cat /run/chkpt-jobs/serve.pid)"
+	wait_for sh -c "! kill -0 $(cat /run/chkpt-jobs/serve.pid) 2>/dev/null"
 	rmmod crd && [ ! -e /dev/crd ] && pass "the service ended, rmmod crd" || fail "rmmod crd after the service: $(cat /proc/modules | grep crd)"
 	echo "CHKPT-POWER: stage 3 done"
 	poweroff -f
