@@ -36,6 +36,7 @@ static const char kHelp[] =
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../kmod/crd_ioctl.h"
@@ -152,6 +153,10 @@ Err register_jobs(int dev, const Args &a, Vec<uint32_t> *ids) {
   return ok();
 }
 
+void unregister_jobs(int dev, const Vec<uint32_t> &ids) {
+  for (uint32_t id : ids) ioctl(dev, CRD_IOC_JOB_DEL, &id);
+}
+
 // The shutdown: every registered job whose process still lives, saved and
 // killed, then every filesystem synced (the jobs' own files too: the kernel
 // powers off without syncing once we answer). The answer: 0 or EIO.
@@ -183,6 +188,12 @@ int answer_request(const crd_event &ev) {
   snprintf(out, sizeof out, "fd:%d", ev.fd);
   AfterDump after = ev.flags & CRD_REQUEST_KILL ? AfterDump::Kill : ev.flags & CRD_REQUEST_STOP ? AfterDump::Stop : AfterDump::Run;
   int code = save_job(ev.target, out, false, false, 0, after);
+  // a stream is written in place, unsynced (output.h): a file is synced here
+  struct stat st;
+  if (code == 0 && fstat(ev.fd, &st) == 0 && S_ISREG(st.st_mode) && fsync(ev.fd) < 0) {
+    outf(2, "%s: fsync of the image of process %d: %s\n", kCmd, ev.target, strerror(errno));
+    code = 1;
+  }
   close(ev.fd);
   outf(2, "%s: request of process %d (uid %u): checkpoint of process %d %s\n", kCmd, ev.requester, ev.requester_uid,
        ev.target, code == 0 ? "written" : "failed");
@@ -198,7 +209,10 @@ int serve(const Args &a) {
     e = errno == EBUSY ? errf("%s is already served by process %d", CRD_DEVICE, v.service_pid) : sys_err("%s: serve", CRD_DEVICE);
   }
   if (!e) e = register_jobs(dev.get(), a, &ids);
-  if (e) return fail(kCmd, e);
+  if (e) {
+    unregister_jobs(dev.get(), ids);
+    return fail(kCmd, e);
+  }
   watch_stop_signals(false);  // SIGTERM ends the wait below with EINTR
   outf(2, "%s: serving %s (ABI %u), %u job(s) registered, shutdown timeout %u ms\n", kCmd, CRD_DEVICE, v.abi,
        v.jobs + (unsigned)ids.size(), v.timeout_ms);
@@ -220,7 +234,7 @@ int serve(const Args &a) {
     }
     if (ioctl(dev.get(), CRD_IOC_DONE, &d) < 0) outf(2, "%s: %s: answer: %s\n", kCmd, CRD_DEVICE, strerror(errno));
   }
-  for (uint32_t id : ids) ioctl(dev.get(), CRD_IOC_JOB_DEL, &id);
+  unregister_jobs(dev.get(), ids);
   return e ? fail(kCmd, e) : 0;
 }
 }  // namespace
