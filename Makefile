@@ -269,12 +269,17 @@ $(B)/qemu/%: tests/qemu/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(MUSL_CC) -O2 -Wall -o $@ $<
+$(B)/qemu/crdtest: kmod/crd_ioctl.h
+$(B)/qemu/powerjob: tests/qemu/powerjob.c tests/e2e/targets/common.h
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(MUSL_CC) -O2 -Wall -Itests/e2e/targets -o $@ $<
 $(B)/qemu/mkimage: tests/qemu/mkimage.cpp $(UNIT_LIB) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CXX,$@)
 	$(Q)$(UNIT_CXX) -std=c++17 -O1 -Isrc $(ARCH_INC) -o $@ $< $(UNIT_LIB)
 ifneq ($(ARCH),ppc64)
-check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script
+check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script $(B)/qemu/crdtest $(B)/qemu/powerjob
 	sh tests/qemu/check.sh $(ARCH) $(B)
 else
 # Big-endian ppc64: no guest (Debian main has no kernel for it), so the unit
@@ -295,13 +300,30 @@ bench-sizes:
 	@sh tests/qemu/sizes.sh
 .PHONY: bench-sizes
 
+# --- the crd kernel module (kmod/, docs/KMOD.md) ------------------------------
+#   make kmod KDIR=/lib/modules/VERSION/build [ARCH=aarch64 ...]   -> $(B)/kmod/crd.ko
+# Out of tree, against any kernel's build directory (Debian's linux-headers,
+# buildroot's or yocto's kernel build dir); the sources are copied to $(B)/kmod
+# so that kmod/ stays clean and each ARCH builds apart.
+KARCH_x86_64 := x86_64
+KARCH_aarch64 := arm64
+KARCH_ppc64le := powerpc
+KARCH_ppc64 := powerpc
+kmod:
+	@test -n "$(KDIR)" || { echo "make kmod: give KDIR=<the kernel's build directory>" >&2; exit 1; }
+	@mkdir -p $(B)/kmod
+	cp kmod/Kbuild kmod/crd.c kmod/crd_ioctl.h $(B)/kmod/
+	$(MAKE) -C $(KDIR) M=$(abspath $(B)/kmod) ARCH=$(KARCH_$(ARCH)) CROSS_COMPILE=$(CROSS_COMPILE) modules
+.PHONY: kmod
+
 # --- install (docs/man/) -------------------------------------------------------
 #   make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR=] [MANDIR=] [INCDIR=] [LIBDIR=]
 #   make uninstall (same variables)
 # The binary, its applet links (relative symlinks, as `chkpt --install DIR`
-# makes absolute ones on a device without make), the man pages, and libchkpt:
-# its headers, LIBDIR/libchkpt.a for the system compiler (glibc) and
-# LIBDIR/MUSL_TRIPLE/libchkpt.a for musl-gcc (docs/API.md).
+# makes absolute ones on a device without make), the man pages, libchkpt
+# (its headers, LIBDIR/libchkpt.a for the system compiler (glibc) and
+# LIBDIR/MUSL_TRIPLE/libchkpt.a for musl-gcc, docs/API.md), chkpt-jobs and
+# the init examples (SHAREDIR/init/{busybox,sysvinit,openrc,systemd}).
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -310,6 +332,9 @@ LIBDIR ?= $(PREFIX)/lib
 APPLETS := rstrt migrate restartd
 MAN_PAGES := $(wildcard docs/man/*.[1358])
 API_HDRS := src/include/chkpt.h src/include/ckpt.h src/include/crs.h
+# chkpt-jobs (on PATH) and the init examples that call it (share/chkpt/, docs/KMOD.md)
+SHAREDIR ?= $(PREFIX)/share/chkpt
+SHARE_FILES := share/chkpt/jobs.conf share/chkpt/chkpt-jobs $(wildcard share/chkpt/init/*/*)
 install: $(B)/chkpt $(B)/libchkpt.a $(B)/glibc/libchkpt.a
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)
@@ -319,8 +344,11 @@ install: $(B)/chkpt $(B)/libchkpt.a $(B)/glibc/libchkpt.a
 	install -m 644 $(API_HDRS) $(DESTDIR)$(INCDIR)/
 	install -m 644 $(B)/glibc/libchkpt.a $(DESTDIR)$(LIBDIR)/libchkpt.a
 	install -m 644 $(B)/libchkpt.a $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)/libchkpt.a
+	install -m 755 share/chkpt/chkpt-jobs $(DESTDIR)$(BINDIR)/chkpt-jobs
+	for f in $(SHARE_FILES); do install -D -m $$(test -x $$f && echo 755 || echo 644) $$f $(DESTDIR)$(SHAREDIR)/$${f#share/chkpt/} || exit 1; done
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/chkpt $(addprefix $(DESTDIR)$(BINDIR)/,$(APPLETS))
+	rm -f $(DESTDIR)$(BINDIR)/chkpt $(addprefix $(DESTDIR)$(BINDIR)/,$(APPLETS)) $(DESTDIR)$(BINDIR)/chkpt-jobs
+	rm -rf $(DESTDIR)$(SHAREDIR)
 	for m in $(notdir $(MAN_PAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rm -f $(addprefix $(DESTDIR)$(INCDIR)/,$(notdir $(API_HDRS)))
 	rm -f $(DESTDIR)$(LIBDIR)/libchkpt.a $(DESTDIR)$(LIBDIR)/$(MUSL_TRIPLE)/libchkpt.a

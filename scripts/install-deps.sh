@@ -12,8 +12,10 @@ PKGS="$PKGS clang libclang-rt-14-dev"
 # man pages: make check lints them with mandoc (groff and man-db otherwise)
 PKGS="$PKGS mandoc"
 if [ "${1:-}" = cross ]; then
-  # busybox-static and the kernels are fetched per guest arch by tests/qemu/fetch.sh
-  PKGS="$PKGS qemu-system-x86 qemu-system-arm qemu-system-ppc qemu-user-static cpio python3 dpkg-dev
+  # busybox-static, the kernels and their kbuild headers (for kmod/) are
+  # fetched per guest arch by tests/qemu/fetch.sh; e2fsprogs makes the power
+  # cycle's disk (mke2fs -d)
+  PKGS="$PKGS qemu-system-x86 qemu-system-arm qemu-system-ppc qemu-user-static cpio python3 dpkg-dev e2fsprogs
     g++-aarch64-linux-gnu g++-powerpc64le-linux-gnu g++-powerpc64-linux-gnu musl-dev:arm64 musl-dev:ppc64el"
   for a in arm64 ppc64el; do
     dpkg --print-foreign-architectures | grep -qx $a || $SUDO dpkg --add-architecture $a

@@ -8,6 +8,7 @@ int rstrt_main(int argc, char **argv);
 int info_main(int argc, char **argv);
 int migrate_main(int argc, char **argv);
 int restartd_main(int argc, char **argv);
+int serve_main(int argc, char **argv);
 
 // "chkpt: message" on stderr.
 void complain(const char *cmd, const char *msg);

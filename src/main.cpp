@@ -21,6 +21,7 @@ constexpr Applet kApplets[] = {
     {"rstrt", rstrt_main, true, "restart the processes of an image"},
     {"migrate", migrate_main, true, "move running processes to another machine"},
     {"restartd", restartd_main, true, "receive migrated processes and restart them"},
+    {"serve", serve_main, false, "save jobs before power-off (/dev/crd), or now"},
 };
 }  // namespace
 

@@ -29,6 +29,7 @@
 namespace {
 volatile sig_atomic_t worker_pid = 0;   // chkpt: the worker to pass a stop request to
 volatile sig_atomic_t stop_signal = 0;  // chkpt: the signal that asked it to stop
+bool stop_handlers = false;  // on_stop is installed
 
 constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
@@ -131,6 +132,21 @@ Err prepare_dir(const char *dir, Fd *dirfd, uint64_t *next) {
   *next = gens.empty() ? 1 : gens.back() + 1;
   return ok();
 }
+
+// Generation `next` of job into dirfd (job.out), in a worker; on success the
+// ones beyond `keep` are pruned. *code: the worker's exit status.
+Err write_generation(const DumpJob &job, int dirfd, uint64_t next, unsigned keep, bool periodic, int *code) {
+  char name[64], path[4200];
+  generation_name(next, name, sizeof name);
+  snprintf(path, sizeof path, "%s/%s", job.out, name);
+  DumpJob g = job;
+  g.out = path;
+  g.out_dir = dirfd;
+  g.periodic = periodic;
+  TRY(run_in_worker(g, code));
+  if (*code == 0) prune(dirfd, job.out, keep);
+  return ok();
+}
 }  // namespace
 
 bool process_alive(int pid) {
@@ -165,10 +181,15 @@ bool job_alive(const DumpJob &job) {
 
 Err run_in_worker(const DumpJob &job, int *code) { return run_in_worker(dump_in_worker, &job, job.pid, code); }
 
+void watch_stop_signals(bool restart) {
+  handle(kStopSignals, sizeof kStopSignals / sizeof *kStopSignals, on_stop, restart ? SA_RESTART : 0);
+  stop_handlers = true;
+}
+
+int stop_requested() { return stop_signal; }
+
 Err run_in_worker(int (*job)(const void *ctx), const void *ctx, int pid, int *code) {
-  static bool handlers = false;
-  if (!handlers) handle(kStopSignals, sizeof kStopSignals / sizeof *kStopSignals, on_stop, SA_RESTART);
-  handlers = true;
+  if (!stop_handlers) watch_stop_signals(true);
   pid_t parent = getpid();
   block_stop_signals(SIG_BLOCK);  // a stop request from here on reaches the worker
   pid_t w = fork();
@@ -201,18 +222,10 @@ int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep) {
   bool first = true;
   do {
     uint64_t started = now_ms();
-    char name[64], path[4200];
-    generation_name(next, name, sizeof name);
-    snprintf(path, sizeof path, "%s/%s", job.out, name);
-    DumpJob g = job;
-    g.out = path;
-    g.out_dir = dir.get();
-    g.periodic = !first;
     int code = 1;
-    if ((e = run_in_worker(g, &code))) return fail("chkpt", e);
+    if ((e = write_generation(job, dir.get(), next, keep, !first, &code))) return fail("chkpt", e);
     if (code == 0) {
       next++;
-      prune(dir.get(), job.out, keep);
     } else if (first && !stop_signal && job_alive(job)) {
       return 1;  // e.g. not permitted: every later attempt would fail the same way
     }
@@ -220,4 +233,13 @@ int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep) {
     if (!wait_period(pidfd.get(), job, started + every_ms)) break;
   } while (true);
   return 0;
+}
+
+int dump_generation(const DumpJob &job, unsigned keep) {
+  uint64_t next = 1;
+  Fd dir;
+  int code = 1;
+  Err e = prepare_dir(job.out, &dir, &next);
+  if (!e) e = write_generation(job, dir.get(), next, keep, false, &code);
+  return e ? fail("chkpt", e) : code;
 }

@@ -15,6 +15,15 @@
 Err run_in_worker(int (*job)(const void *ctx), const void *ctx, int pid, int *code);
 // dump_job in a worker.
 Err run_in_worker(const DumpJob &job, int *code);
+// One generation of job (job.out: the directory, as for --every) in a worker,
+// then the older ones beyond `keep` removed: the exit status (the worker
+// printed why it failed).
+int dump_generation(const DumpJob &job, unsigned keep);
+// SIGINT/SIGTERM/SIGHUP/SIGQUIT: passed on to a worker if one runs, and noted
+// (stop_requested). restart false: a blocking call returns EINTR on one (by
+// default, run_in_worker installs them with SA_RESTART).
+void watch_stop_signals(bool restart);
+int stop_requested();  // the signal that asked to stop, 0 if none
 // chkpt --every: returns the exit status.
 int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep);
 // Is pid a live (not zombie) process?

@@ -309,6 +309,28 @@ t_memsum() {
 		need exited_0 "$PID" && pass
 }
 
+# chkpt serve --now (a clean shutdown's save, no module needed): a new
+# generation, durable, the job killed after it; rstrt DIR brings it back.
+# Without /dev/crd, chkpt serve itself says so in one line (exit 1).
+t_serve_now() {
+	start memsum 256 "$D/log"
+	need ready 60 "$D/log" || return
+	audit_before "$PID" "$D"
+	run 120 /dev/null "$D/out" "$D/err" "$BIN/chkpt" serve --now --kill --job "$PID,2:$D/gens"
+	WHY="chkpt serve --now: exit $RC$TO: $(first_err)"
+	need [ "$RC" = 0 ] && need [ -f "$D/gens/00000001.img" ] || return
+	WHY="--kill: the job still runs after its save"
+	need poll 10 dead "$PID" || return
+	reap "$PID"
+	need restore_d "$D/gens" || return
+	kill -USR2 "$PID"
+	need poll 60 has_line "$D/log" verify && need verdict "$D/log" "verify ok" || return
+	[ ! -e /dev/crd ] || { pass; return; }
+	run 10 /dev/null "$D/out" "$D/err" "$BIN/chkpt" serve
+	WHY="chkpt serve without the module: exit $RC, want 1 and one line: $(first_err)"
+	need [ "$RC" = 1 ] && need [ "$(wc -l <"$D/err")" = 1 ] && need grep -q "no /dev/crd" "$D/err" && pass
+}
+
 t_simd() {
 	start simd "$D/log"
 	WHY="simd not ready"
@@ -1162,7 +1184,7 @@ t_err_elevate() {
 
 # --- main ----------------------------------------------------------------------
 
-TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
+TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum serve_now simd sigs
 	maps stdio_image info info_json err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
 	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session

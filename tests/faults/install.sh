@@ -50,6 +50,14 @@ if need [ "$RC" = 0 ]; then
 		WHY="usr/share/man/$p missing or not mode 644: $(ls -l "$DEST/usr/share/man/$p" 2>&1)"
 		need [ "$(stat -c %a "$DEST/usr/share/man/$p" 2>/dev/null)" = 644 ] || ok=
 	done
+	# chkpt-jobs and the init examples (docs/KMOD.md)
+	for p in bin/chkpt-jobs:755 share/chkpt/jobs.conf:644 share/chkpt/init/busybox/S90chkpt-jobs:755 \
+		share/chkpt/init/sysvinit/chkpt-jobs:755 share/chkpt/init/openrc/chkpt-jobs:755 \
+		share/chkpt/init/systemd/chkpt-save.service:644 share/chkpt/init/systemd/chkpt-restore.service:644; do
+		[ -n "$ok" ] || break
+		WHY="usr/${p%:*} missing or not mode ${p#*:}: $(ls -l "$DEST/usr/${p%:*}" 2>&1)"
+		need [ "$(stat -c %a "$DEST/usr/${p%:*}" 2>/dev/null)" = "${p#*:}" ] || ok=
+	done
 	[ -n "$ok" ] && pass
 fi
 

@@ -19,6 +19,9 @@
 # guest's PASS/FAIL lines as they come and ends with one line
 # "qemu-ARCH: N passed, N failed" (unit test cases + e2e tests); exit 1 if any
 # failed. The guest's console log is kept in BUILD_DIR/qemu/console.log.
+# Then the power cycle (power_cycle below, docs/KMOD.md): the crd module
+# built for the guest's kernel, four boots on one persistent disk, each
+# console in BUILD_DIR/qemu/power-N.log. CHKPT_QEMU_POWER_ONLY=1: no e2e suite.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 arch=${1:?usage: check.sh ARCH BUILD_DIR}
@@ -126,19 +129,24 @@ make_initramfs() {
 	cp tests/e2e/lib.sh "$root/chkpt/e2e/lib.sh"
 	cp "$Q/script" "$root/usr/local/bin/"
 	[ -z "${CHKPT_QEMU_SCRIPT:-}" ] || cp "$CHKPT_QEMU_SCRIPT" "$root/chkpt/debug.sh"
+	# the power-cycle test (power_cycle): the module, its tools, the init scripts
+	mkdir -p "$root/lib/crd" "$root/chkpt/qemu"
+	[ ! -f "$B/kmod/crd.ko" ] || cp "$B/kmod/crd.ko" "$root/lib/crd/"
+	cp "$B/qemu/crdtest" tests/qemu/power-guest.sh tests/qemu/power-step.sh "$root/chkpt/qemu/"
+	cp -r share/chkpt "$root/chkpt/share"
 	chmod 755 "$root/init" "$root/bin/busybox"
 	(cd "$root" && find . | cpio -o -H newc --owner=0:0 --quiet) | gzip -1 >"$Q/initrd.gz"
 }
 
 qemu_cmd() {
 	k=$cache/$arch/kernel
-	common="-m 3072 -smp 2 -nographic -no-reboot -kernel $k -initrd $Q/initrd.gz"
+	common="-m 3072 -smp 2 -nographic -no-reboot -kernel $k -initrd $Q/initrd.gz ${QEMU_EXTRA:-}"
 	case $arch in
-	x86_64) echo "qemu-system-x86_64 -accel tcg -cpu max $common -append 'console=ttyS0 panic=-1 quiet'" ;;
+	x86_64) echo "qemu-system-x86_64 -accel tcg -cpu max $common -append 'console=ttyS0 panic=-1 quiet${QEMU_APPEND:-}'" ;;
 	# pauth-impdef: pointer authentication with a cheap hash (QARMA is slow in TCG)
-	aarch64) echo "qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on $common -append 'console=ttyAMA0 panic=-1 quiet'" ;;
+	aarch64) echo "qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on $common -append 'console=ttyAMA0 panic=-1 quiet${QEMU_APPEND:-}'" ;;
 	# x-vof: QEMU's own small firmware instead of SLOF, which takes ~10 s to boot
-	ppc64le) echo "qemu-system-ppc64 -M pseries,x-vof=on -vga none $common -append 'console=hvc0 panic=-1 quiet'" ;;
+	ppc64le) echo "qemu-system-ppc64 -M pseries,x-vof=on -vga none $common -append 'console=hvc0 panic=-1 quiet${QEMU_APPEND:-}'" ;;
 	esac
 }
 
@@ -166,6 +174,50 @@ guest_e2e() {
 	case $verdict in *" 0 failed (exit "[1-9]*) fail "guest e2e exited non-zero: $verdict" ;; esac
 }
 
+# The power cycle (issue 16): a persistent virtio disk made here (mke2fs -d),
+# booted once per stage of tests/qemu/power-step.sh; the job must come back
+# after a clean poweroff and after poweroff -f with the crd module, and start
+# fresh after poweroff -f without it. The module is built against Debian's
+# headers for the guest kernel (fetch.sh).
+power_cycle() {
+	start=$(date +%s)
+	disk=$Q/disk.img
+	rm -rf "$Q/disk" "$disk"
+	mkdir -p "$Q/disk/bin"
+	cp "$B/qemu/powerjob" "$Q/disk/bin/"
+	mke2fs -q -t ext4 -d "$Q/disk" "$disk" 64M || { fail "mke2fs -d failed"; return; }
+	for stage in 1 2 3 4; do
+		log=$Q/power-$stage.log
+		QEMU_EXTRA="-drive file=$disk,format=raw,if=virtio" QEMU_APPEND=" chkpt.power=$stage"
+		eval "timeout --kill-after=10 120 $(qemu_cmd)" </dev/null 2>&1 | sed -u 's/\r//g' >"$log"
+		QEMU_EXTRA= QEMU_APPEND=
+		grep -E '^(PASS|FAIL) ' "$log"
+		p=$(grep -c '^PASS ' "$log") f=$(grep -c '^FAIL ' "$log")
+		passed=$((passed + p)) failed=$((failed + f))
+		grep -q "^CHKPT-POWER: stage $stage done" "$log" ||
+			{ fail "power-cycle stage $stage did not finish: $(grep -E 'crd|chkpt|panic' "$log" | tail -n 5 | tr '\n' '|') (log: $log)"; return; }
+		power_kernel_said $stage "$log"
+	done
+	echo "guest ($arch): power cycle in $(($(date +%s) - start)) s"
+}
+
+# power_kernel_said STAGE LOG: the module's log of the forced power-offs
+# (the guest raised the console log level): stage 2's waited for the
+# service's save, stage 4's gave up on a stopped service after timeout_ms.
+power_kernel_said() {
+	case $1 in
+	2) want="crd: power-off: service saved the jobs in" what="poweroff -f waited for the service's save" ;;
+	4) want="crd: power-off: no answer from service [0-9]* within 2000 ms: going on" what="poweroff -f with a stopped service went on after timeout_ms" ;;
+	*) return ;;
+	esac
+	if grep -q "$want" "$2"; then
+		passed=$((passed + 1))
+		echo "PASS power-$1: $what: $(grep -o "$want.*" "$2" | head -n 1)"
+	else
+		fail "power-$1: $what: no '$want' on the console (log: $2)"
+	fi
+}
+
 if [ "$arch" = ppc64 ]; then
 	unit_tests
 	cross_endian "${3:?usage: check.sh ppc64 BUILD_DIR NATIVE_BUILD_DIR}"
@@ -178,6 +230,10 @@ command -v "$(qemu_cmd | cut -d' ' -f1)" >/dev/null || { fail "no $(qemu_cmd | c
 fetched=$(sh tests/qemu/fetch.sh "$arch" "$cache") || { fail "cannot fetch Debian's kernel/busybox"; finish; }
 echo "$fetched"
 unit_tests
+if make -s kmod ARCH="$arch" KDIR="$(cat "$cache/$arch/kdir")" >"$Q/kmod.log" 2>&1; then :; else
+	fail "make kmod for the guest kernel: $(grep -i error "$Q/kmod.log" | head -n 3 | tr '\n' '|')"
+fi
 make_initramfs
-guest_e2e
+[ -n "${CHKPT_QEMU_POWER_ONLY:-}" ] || guest_e2e
+power_cycle
 finish

@@ -13,6 +13,8 @@ set -eu
 # Socket diagnostics (sock_diag) that chkpt queries; Debian builds them as
 # modules, and the guest has no module autoloading.
 MODULES="unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag"
+# The power-cycle test's persistent disk (virtio, ext4, which needs crc32c).
+MODULES="$MODULES virtio_pci virtio_blk crc32c_generic ext4"
 arch=$1
 dest=$2/$arch
 case $arch in
@@ -36,7 +38,8 @@ fi
 [ -n "$pkg" ] || { echo "fetch.sh: cannot resolve $meta:$da with apt-cache" >&2; exit 1; }
 kver=$(apt-cache show "$pkg:$da" | sed -n 's/^Version: //p' | head -n 1)
 bver=$(apt-cache show "busybox-static:$da" | sed -n 's/^Version: //p' | head -n 1)
-stamp="$pkg $kver busybox-static $bver modules $MODULES"
+kabi=${pkg#linux-image-}
+stamp="$pkg $kver busybox-static $bver modules $MODULES headers"
 
 # pick_modules MODDIR OUT: copy the modules named in $MODULES and those they
 # depend on (the "depends=" of their .modinfo) to OUT, and list them in
@@ -53,8 +56,27 @@ add_module() {
 	for d in $(grep -a -o 'depends=[a-z0-9_,-]*' "$f" | head -n 1 | sed 's/^depends=//; s/,/ /g'); do
 		add_module "$1" "$2" "$d"
 	done
-	cp "$f" "$2/"
+	# $f again: the calls above (sh has no local variables) changed it
+	cp "$(find "$1" -name "$3.ko" | head -n 1)" "$2/"
 	echo "$3.ko" >>"$2/load-order"
+}
+
+# Debian's kbuild tree for that very kernel, to build kmod/ against (make kmod
+# KDIR=$(cat CACHE_DIR/ARCH/kdir)): the arch's headers, the common ones and
+# the build host's kbuild tools (scripts/, for any target arch), unpacked in
+# CACHE_DIR/ARCH/headers; its Makefile's absolute include path made relative.
+fetch_headers() {
+	abi=${kabi%-*}  # 6.1.0-57
+	mm=$(echo "$kver" | cut -d. -f1,2)
+	mkdir -p "$dest/hdebs"
+	(cd "$dest/hdebs" && apt-get download -q "linux-headers-$kabi:$da=$kver" "linux-headers-$abi-common=$kver" \
+		"linux-kbuild-$mm:$(dpkg --print-architecture)=$kver" 2>&1 | grep -v 'Download is performed unsandboxed') || true
+	for d in "$dest"/hdebs/*.deb; do dpkg -x "$d" "$dest/headers"; done
+	h=$(cd "$dest/headers" && pwd)
+	[ -f "$h/usr/src/linux-headers-$kabi/Makefile" ] || { echo "fetch.sh: download of linux-headers-$kabi failed" >&2; exit 1; }
+	sed -i "s#include /usr/src/#include $h/usr/src/#" "$h/usr/src/linux-headers-$kabi/Makefile"
+	echo "$h/usr/src/linux-headers-$kabi" >"$dest/kdir"
+	rm -rf "$dest/hdebs"
 }
 
 if [ "$(cat "$dest/stamp" 2>/dev/null)" != "$stamp" ]; then
@@ -77,6 +99,7 @@ EOF
 		cp "$k" "$dest/kernel" # arm64: Image.gz-style vmlinuz; ppc64el: ELF vmlinux
 	fi
 	cp "$dest/root/bin/busybox" "$dest/busybox"
+	fetch_headers
 	pick_modules "$dest/root/lib/modules" "$dest/modules"
 	rm -rf "$dest/debs" "$dest/root"
 	echo "$stamp" >"$dest/stamp"

@@ -26,6 +26,10 @@ done
 echo
 echo "guest: Linux $(uname -r) $(uname -m), $(nproc) CPUs, $(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
 
+# check.sh power_cycle: one stage of the power-cycle test, on the virtio disk
+stage=$(sed -n 's/.*chkpt\.power=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ -z "$stage" ] || exec sh /chkpt/qemu/power-guest.sh "$stage"
+
 # CHKPT_QEMU_SCRIPT=FILE on the host puts FILE here, to run instead (debugging).
 if [ -f /chkpt/debug.sh ]; then
 	sh -x /chkpt/debug.sh
