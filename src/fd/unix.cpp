@@ -7,9 +7,14 @@
 // rstrt makes a socketpair per saved pair and sends each end's queue from the
 // other, without blocking: the sending end's buffer is raised for it first.
 //
-// Payload: u32 sock_type, u64 peer (inode of the other end, 0 if closed),
-// u32 sndbuf, u32 rcvbuf (SO_SNDBUF/SO_RCVBUF as getsockopt reports them),
-// blob queue (stream: the bytes; datagram/seqpacket: u32 length + bytes each).
+// A queue holding more than bytes (fds passed with SCM_RIGHTS, the senders'
+// credentials for a SO_PASSCRED receiver) is refused: it could not be sent
+// again as it was. SO_PASSCRED, SO_PASSSEC and SO_PASSPIDFD themselves are kept.
+//
+// Payload (docs/FORMAT.md, kind 6): u32 sock_type, u64 peer (inode of the other
+// end, 0 if closed), u32 sndbuf, rcvbuf, u8 listening, u32 backlog, blob name,
+// u8 file_present, u32 file_mode, uid, gid, u64 vfs_ino, u32 options, blob
+// queue (stream: the bytes; datagram/seqpacket: u32 length + bytes each).
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -31,6 +36,8 @@ constexpr int kNetlinkSockDiag = 4, kSockDiagByFamily = 20, kNlmsgError = 2, kNl
 constexpr uint32_t kShowName = 1, kShowVfs = 2, kShowPeer = 4, kShowRqlen = 16;
 constexpr uint16_t kAttrName = 0, kAttrVfs = 1, kAttrPeer = 2, kAttrRqlen = 4;
 constexpr uint8_t kListen = 10;  // TCP_LISTEN, as unix sockets use it
+// include/uapi/asm-generic/socket.h (the same on every architecture chkpt has)
+constexpr int kScmPidfd = 0x4c, kSoPassPidfd = 76;
 struct NlMsgHdr { uint32_t len; uint16_t type, flags; uint32_t seq, pid; };
 struct UnixDiagReq { uint8_t family, protocol; uint16_t pad; uint32_t states, ino, show, cookie[2]; };
 struct UnixDiagMsg { uint8_t family, type, state, pad; uint32_t ino, cookie[2]; };
@@ -94,9 +101,34 @@ Err diag(uint64_t ino, DiagInfo *out) {
   return parse_diag(buf, n, out);
 }
 
+// What a peeked message carried besides its bytes. A peek installs passed
+// fds in chkpt itself (net/unix/af_unix.c unix_peek_fds): they are closed.
+const char *control_of(struct msghdr *mh) {
+  const char *what = nullptr;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET) { what = "control messages"; continue; }
+    if (c->cmsg_type == SCM_RIGHTS || c->cmsg_type == kScmPidfd) {
+      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t k = 0; k < n; k++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + k * sizeof fd, sizeof fd);
+        close(fd);
+      }
+    }
+    if (c->cmsg_type == SCM_RIGHTS) return "file descriptors passed with SCM_RIGHTS";
+    if (!what) what = c->cmsg_type == SCM_CREDENTIALS ? "the senders' credentials (SO_PASSCRED)"
+                      : c->cmsg_type == kScmPidfd   ? "the senders' pidfds (SO_PASSPIDFD)"
+                                                   : "the senders' security labels (SO_PASSSEC)";
+  }
+  if (!what && (mh->msg_flags & MSG_CTRUNC)) what = "control messages";
+  return what;
+}
+
 // Peek every queued message (or, for a stream, every queued byte). Datagram
-// messages are stored as u32 length + bytes.
-Err peek_queue(int sk, uint32_t type, Str *out) {
+// messages are stored as u32 length + bytes. What travels with a message
+// besides its bytes (passed fds, credentials) could not be sent again as it
+// was: such a queue is refused, not saved without it.
+Err peek_queue(const FdProbe &p, int sk, uint32_t type, Str *out) {
   int saved_off = -1;
   socklen_t sl = sizeof saved_off;
   getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &saved_off, &sl);
@@ -106,15 +138,19 @@ Err peek_queue(int sk, uint32_t type, Str *out) {
   char *buf = static_cast<char *>(malloc(kMsgBuf));
   Err e = buf ? ok() : errf("out of memory");
   while (!e) {
-    char ctl[256];
+    alignas(struct cmsghdr) char ctl[1024];
     struct iovec iov = {buf, kMsgBuf};
     struct msghdr mh = {};
     mh.msg_iov = &iov; mh.msg_iovlen = 1; mh.msg_control = ctl; mh.msg_controllen = sizeof ctl;
-    ssize_t n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+    ssize_t n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n < 0) { e = sys_err("peeking a socket queue"); break; }
+    const char *extra = mh.msg_controllen ? control_of(&mh) : nullptr;
+    if (extra) {
+      e = errf("process %d fd %d: a unix socket's queue holds %s, not yet received: not supported", p.pid, p.fd, extra);
+      break;
+    }
     if (n == 0 && type == SOCK_STREAM) break;
-    if (mh.msg_controllen) { e = errf("a unix socket holds passed file descriptors or credentials: not supported yet"); break; }
     if ((size_t)n > kMsgBuf) { e = errf("a queued datagram is larger than %zu bytes", kMsgBuf); break; }
     if (type != SOCK_STREAM) { uint8_t l[4]; store_le32(l, (uint32_t)n); for (uint8_t c : l) acc.push((char)c); }
     for (ssize_t i = 0; i < n; i++) acc.push(buf[i]);
@@ -136,6 +172,7 @@ struct SockFields {
   uint8_t file_present = 0;       // its socket file still had that path
   uint32_t file_mode = 0, file_uid = 0, file_gid = 0;
   uint64_t vfs_ino = 0;
+  uint32_t options = 0;           // kOpt* bits
   const uint8_t *queue = nullptr;
   uint32_t len = 0;
 };
@@ -154,6 +191,7 @@ bool fields(const FdescRec &f, SockFields *s) {
   s->file_uid = d.u32();
   s->file_gid = d.u32();
   s->vfs_ino = d.u64();
+  s->options = d.u32();
   s->queue = d.blob(&s->len, kMaxRecord);
   return payload_done(d);
 }
@@ -163,6 +201,27 @@ int sockopt(int sk, int opt) {
   socklen_t l = sizeof v;
   getsockopt(sk, SOL_SOCKET, opt, &v, &l);
   return v;
+}
+
+// Options that change what a receiver gets with each message (socket(7),
+// unix(7)): kept as bits of `options`.
+struct PassOpt { int opt; uint32_t bit; };
+constexpr PassOpt kPassOpts[] = {{SO_PASSCRED, 1}, {SO_PASSSEC, 2}, {kSoPassPidfd, 4}};
+constexpr uint32_t kAllOpts = 7;
+
+uint32_t pass_options(int sk) {
+  uint32_t bits = 0;
+  for (const PassOpt &o : kPassOpts)
+    if (sockopt(sk, o.opt) > 0) bits |= o.bit;  // an older kernel lacks SO_PASSPIDFD: 0
+  return bits;
+}
+
+Err set_pass_options(int sk, uint32_t bits) {
+  int one = 1;
+  for (const PassOpt &o : kPassOpts)
+    if ((bits & o.bit) && setsockopt(sk, SOL_SOCKET, o.opt, &one, sizeof one) < 0)
+      return sys_err("setting option %d of a unix socket again", o.opt);
+  return ok();
 }
 
 bool match(const FdProbe &p) { return p.sock_family == AF_UNIX; }
@@ -183,7 +242,7 @@ Err dump(const FdProbe &p, FdescRec *f) {
     return errf("process %d fd %d: a bound unix socket that does not listen (a datagram socket, or an accepted "
                 "connection): not supported yet", p.pid, p.fd);
   Str queue;
-  if (!listening) TRY(peek_queue(sk.get(), (uint32_t)type, &queue));
+  if (!listening) TRY(peek_queue(p, sk.get(), (uint32_t)type, &queue));
   // A path name's socket file: still there (this very socket's), or unlinked.
   struct stat st = {};
   bool present = di.named && di.name_len && di.name[0] && di.name_len < sizeof di.name;
@@ -204,13 +263,14 @@ Err dump(const FdProbe &p, FdescRec *f) {
   e.u8(present);
   e.u32(st.st_mode); e.u32(st.st_uid); e.u32(st.st_gid);
   e.u64(di.vfs_ino);
+  e.u32(pass_options(sk.get()));
   return set_payload(f, e, queue.c(), (uint32_t)queue.size());
 }
 
 // Datagram queues must split exactly into their messages.
 bool valid(const FdescRec &f) {
   SockFields s;
-  if (!fields(f, &s)) return false;
+  if (!fields(f, &s) || (s.options & ~kAllOpts)) return false;
   if (s.type != SOCK_STREAM && s.type != SOCK_DGRAM && s.type != SOCK_SEQPACKET) return false;
   if (s.listening) return s.name_len > 0 && !s.len && !s.peer;  // nothing queued on a listener
   if (s.name_len) return false;  // only listeners are restored with names
@@ -266,9 +326,10 @@ Err send_queue(int from, const SockFields &to, const SockFields *from_fields) {
   return e;
 }
 
-void set_bufs(int sk, const SockFields &s) {
+Err set_bufs(int sk, const SockFields &s) {
   set_buf(sk, SO_SNDBUF, SO_SNDBUFFORCE, s.sndbuf / 2);
   set_buf(sk, SO_RCVBUF, SO_RCVBUFFORCE, s.rcvbuf / 2);
+  return set_pass_options(sk, s.options);
 }
 
 // A path whose old socket file is still there (the process was killed after
@@ -301,7 +362,7 @@ Err bind_name(int sk, const SockFields &s) {
 Err open_listener(OpenCtx &c, size_t i, const SockFields &s) {
   Fd sk(socket(AF_UNIX, (int)s.type | SOCK_CLOEXEC, 0));
   if (!sk.ok()) return sys_err("socket");
-  set_bufs(sk.get(), s);
+  TRY(set_bufs(sk.get(), s));
   TRY(bind_name(sk.get(), s));
   if (listen(sk.get(), (int)s.backlog) < 0) return sys_err("listen");
   return c.place(i, sk.release());
@@ -317,8 +378,8 @@ Err open_pair(OpenCtx &c, size_t i) {
   int peer = a.peer ? desc_with_ino(c.set, a.peer) : -1;
   if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type))
     return bad_image("socket description %d does not match its peer", peer);
-  set_bufs(s0.get(), a);
-  if (peer >= 0) set_bufs(s1.get(), b);
+  TRY(set_bufs(s0.get(), a));
+  if (peer >= 0) TRY(set_bufs(s1.get(), b));
   TRY(send_queue(s1.get(), a, peer >= 0 ? &b : nullptr));  // a's receive queue came from its peer
   if (peer >= 0) TRY(send_queue(s0.get(), b, &a));
   TRY(c.place(i, s0.release()));

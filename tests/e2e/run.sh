@@ -1011,6 +1011,28 @@ t_err_shared() {
 		refused_share sighand "share their" && pass
 }
 
+# refused_inflight HOW WANT: inflight.c HOW is refused at checkpoint with one
+# line naming the process, its fd and WANT; the target is left untouched.
+refused_inflight() {
+	start inflight "$D/log.$1" "$1"
+	need ready 20 "$D/log.$1" || return 1
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a socket queue holding $2" || return 1
+	WHY="message does not name the fd and '$2': $(first_err)"
+	need grep -q -- "process $PID fd [0-9]*: .*$2" "$D/err" && need untouched "$PID" "chkpt" &&
+		need empty_dir "$D/img" || return 1
+	kill -KILL "$PID"
+	reap "$PID"
+}
+
+# Fds passed with SCM_RIGHTS and credentials not yet received are refused, not
+# dropped; SO_PASSCRED itself is kept (inflight.c).
+t_inflight() {
+	refused_inflight rights SCM_RIGHTS && refused_inflight creds SO_PASSCRED || return
+	start inflight "$D/log" passcred
+	kill_set_restore_d && usr2_verdict "inflight ok" && pass
+}
+
 # A deleted working directory could not be entered again: refused at checkpoint.
 t_err_deleted_cwd() { refused_share cwd "working directory .* was deleted" && pass; }
 
@@ -1140,7 +1162,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
