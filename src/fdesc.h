@@ -16,7 +16,7 @@
 
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
-  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13, Inet = 14,
+  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13, Inet = 14, PtyMaster = 15, PtySlave = 16,
 };
 
 struct FdescRec {  // Rec::Fdesc
@@ -125,6 +125,13 @@ const FdKind *const *fd_kinds(size_t *n);
 // The TCP connections (pid, fd pairs) put in repair mode by the dumper, out
 // of it again as their process goes on (src/fd/inet.cpp).
 Err tcp_leave_repair(const Vec<int> &repaired);
+
+// In new process k (src/fd/pty.cpp), with every description open at
+// desc_fds: a session leader takes its pty of the set as controlling terminal
+// again (after setsid, before it forks); the first process of a pty's
+// foreground group makes it foreground (once its fds exist).
+Err restore_ctty_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
+Err restore_tty_pgrp_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
 
 // Shared by kinds (files.cpp). The process and fd that first hold description
 // `desc` in the set (TREE order, lowest fd): false if none does.

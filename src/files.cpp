@@ -472,5 +472,5 @@ Err restore_files_child(const SetImage &set, size_t k, const Vec<int> &desc_fds)
     const FdKind *kind = fd_kind(d.kind);
     if (kind->in_process) TRY(kind->in_process(set, k, d, f.fd));
   }
-  return ok();
+  return restore_tty_pgrp_child(set, k, desc_fds);
 }

@@ -1033,6 +1033,25 @@ t_inflight() {
 	kill_set_restore_d && usr2_verdict "inflight ok" && pass
 }
 
+# A job's own pty (pty.c, a tiny script(1)): master and slave, data queued
+# both ways, termios, window size, packet mode, lock, the child's
+# controlling terminal and foreground group. A first checkpoint leaves it
+# running: the queues it read are put back. A master alone is refused.
+t_pty() {
+	start pty "$D/log.alone" alone
+	need ready 20 "$D/log.alone" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a pty master without its slave" || return
+	WHY="message does not name the fd and the slave: $(first_err)"
+	need grep -q -- "process $PID fd 3: a pty master whose slave" "$D/err" && need untouched "$PID" "chkpt" &&
+		need empty_dir "$D/img" || return
+	kill -KILL "$PID"
+	reap "$PID"
+	start pty "$D/log"
+	need ready 20 "$D/log" && need ckpt_ok -o "$D/first.img" "$PID" || return
+	kill_set_restore_d && usr2_verdict "pty ok" && pass
+}
+
 # A deleted working directory could not be entered again: refused at checkpoint.
 t_err_deleted_cwd() { refused_share cwd "working directory .* was deleted" && pass; }
 
@@ -1162,7 +1181,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <termios.h>
 
 #include "model.h"
 
@@ -216,4 +217,42 @@ TEST_CASE("records: TREE keeps zombies' names (2.1), reads 2.0 without them") {
   CHECK(old[1].comm.size() == 0);
   Vec<TreeEntry> cut;
   CHECK_FALSE(decode_tree(buf, without + 2, &cut));  // a name cut short
+}
+
+namespace {
+// A pty master's payload (src/fd/pty.cpp) with the given in_len, packet flag
+// and data.
+FdescRec pty_master(const char *path, uint32_t in_len, uint8_t packet, const char *data, uint32_t n) {
+  static uint8_t fields[256];
+  Enc e(fields, sizeof fields);
+  e.u32(3); e.u64(0x18); e.u64(0x8803);
+  for (int k = 0; k < 6; k++) e.u32(0);
+  e.u8(0);
+  uint8_t cc[sizeof(((struct termios *)nullptr)->c_cc)] = {};
+  e.blob(cc, sizeof cc);
+  for (int k = 0; k < 4; k++) e.u16(80);
+  e.u8(packet); e.u8(0); e.u32(0); e.u32(in_len);
+  return fdesc(FileKind::PtyMaster, path, e, data, n);
+}
+}  // namespace
+
+TEST_CASE("records: a pty master's queues must fit its data; unix socket options are known bits") {
+  uint8_t buf[8192];
+  FdescRec g;
+  FdescRec f = pty_master("/dev/ptmx", 2, 1, "inout", 5);
+  CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = pty_master("/dev/ptmx", 6, 1, "inout", 5);  // more input than data
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = pty_master("/dev/ptmx", 2, 2, "inout", 5);  // packet mode is 0 or 1
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = pty_master("/etc/shadow", 2, 1, "inout", 5);  // reopened by a ptmx path only
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  uint8_t fields[256];
+  for (uint32_t opts : {1u, 8u}) {
+    Enc e(fields, sizeof fields);
+    e.u32(1); e.u64(0); e.u32(0); e.u32(0); e.u8(0); e.u32(0); e.blob(nullptr, 0);
+    e.u8(0); e.u32(0); e.u32(0); e.u32(0); e.u64(0); e.u32(opts);
+    f = fdesc(FileKind::UnixSocket, "socket:[9]", e, "ab", 2);
+    CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g) == (opts == 1));
+  }
 }
