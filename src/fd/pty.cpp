@@ -35,6 +35,7 @@
 // i32 fg_pgrp (0: none), u32 in_len, blob data (in_len bytes queued for the
 // slave to read, then the bytes queued for the master to read).
 // Slave payload (kind 16): u32 master (the master's description id).
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -304,6 +305,37 @@ bool holds_dev_tty(const ProcImage &pi, const SetImage &set) {
   return false;
 }
 
+// A process outside the set holding the slave (it would lose its terminal):
+// its pid, or 0. One pass over /proc, as for pipes (files.cpp).
+int outside_holder(const SetImage &set, const PtyFields &s) {
+  DIR *procdir = opendir("/proc");
+  if (!procdir) return 0;
+  char want[32];
+  snprintf(want, sizeof want, "/dev/pts/%u", s.index);
+  int found = 0;
+  while (struct dirent *de = readdir(procdir)) {
+    int pid = atoi(de->d_name);
+    if (pid <= 0 || pid == getpid() || in_set(set, pid)) continue;
+    char path[300];
+    snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    DIR *fds = opendir(path);
+    while (fds && !found) {
+      struct dirent *fe = readdir(fds);
+      if (!fe) break;
+      char link[32];
+      snprintf(path, sizeof path, "/proc/%d/fd/%s", pid, fe->d_name);
+      ssize_t n = readlink(path, link, sizeof link - 1);
+      struct stat st;
+      if (n <= 0 || (link[n] = 0, strcmp(link, want)) || stat(path, &st) < 0) continue;
+      if (st.st_rdev == s.slave_rdev && st.st_dev == s.slave_dev) found = pid;
+    }
+    if (fds) closedir(fds);
+    if (found) break;
+  }
+  closedir(procdir);
+  return found;
+}
+
 Err check_master(const SetImage &set, size_t i) {
   PtyFields s;
   size_t k;
@@ -313,6 +345,9 @@ Err check_master(const SetImage &set, size_t i) {
   if (!holds_slave(set, i))
     return errf("process %d fd %d: a pty master whose slave (/dev/pts/%u) no process of the set holds: not supported",
                 pid, fd, s.index);
+  if (int out = outside_holder(set, s))
+    return errf("process %d fd %d: the slave /dev/pts/%u of this pty master is also held by process %d, outside "
+                "the checkpoint: not supported", pid, fd, s.index, out);
   bool fg_found = !s.fg_pgrp;
   for (auto &pi : set.procs) {
     const ProcessRec &pr = pi.proc;
