@@ -16,7 +16,7 @@
 
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
-  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13, Inet = 14, PtyMaster = 15, PtySlave = 16,
+  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13, Inet = 14, PtyMaster = 15, PtySlave = 16, Inotify = 17,
 };
 
 struct FdescRec {  // Rec::Fdesc
@@ -137,6 +137,8 @@ Err restore_tty_pgrp_child(const SetImage &set, size_t k, const Vec<int> &desc_f
 // `desc` in the set (TREE order, lowest fd): false if none does.
 bool first_holder(const SetImage &set, uint32_t desc, size_t *proc, int *fd);
 bool starts_with(const char *s, const char *prefix);
+// "key: NUM" or "key:NUM" within one fdinfo line (the first `key` in it).
+bool line_field(const char *line, const char *key, int base, uint64_t *v);
 bool ends_with(const char *s, const char *suffix);
 // payload = the fixed fields encoded in `fields`, then `blob data` (n bytes).
 Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n);

@@ -256,3 +256,23 @@ TEST_CASE("records: a pty master's queues must fit its data; unix socket options
     CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g) == (opts == 1));
   }
 }
+
+TEST_CASE("records: inotify watches in increasing wd order, known mask bits, absolute paths") {
+  uint8_t buf[8192], fields[256];
+  FdescRec g;
+  struct W { uint32_t wd, mask; const char *path; };
+  auto make = [&](std::initializer_list<W> ws) {
+    Enc e(fields, sizeof fields);
+    e.u32((uint32_t)ws.size());
+    for (const W &w : ws) { e.u32(w.wd); e.u32(w.mask); e.u64(7); e.blob(w.path, (uint32_t)strlen(w.path)); }
+    return fdesc(FileKind::Inotify, "anon_inode:inotify", e, nullptr, 0);
+  };
+  FdescRec f = make({{1, 0x100, "/tmp/a"}, {4, 0x2, "/tmp/b"}});
+  CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = make({{4, 0x100, "/tmp/a"}, {1, 0x2, "/tmp/b"}});  // out of order
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = make({{1, 0x20000000, "/tmp/a"}});  // IN_MASK_CREATE is no watch's state
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = make({{1, 0x100, "tmp/a"}});  // relative
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+}
