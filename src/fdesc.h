@@ -116,6 +116,10 @@ struct FdKind {
   // Optional: in new process k once all its fds exist, for the description's
   // first fd in the set (`fd`): what needs the other fds (epoll registrations).
   Err (*in_process)(const SetImage &set, size_t k, const FdescRec &f, int fd);
+  // Optional: at restore, once every record of the image is read and before
+  // anything is made: what description i refers to in the set is there (a
+  // pty slave's master); a bad image otherwise.
+  Err (*valid_in_set)(const SetImage &set, size_t i);
 };
 
 // The table (src/fd/table.cpp); nullptr for a kind it does not know.

@@ -412,11 +412,19 @@ bool valid_slave(const FdescRec &f) {
   return slave_master(f, &m);
 }
 
+Err slave_in_set(const SetImage &set, size_t i) {
+  uint32_t m;
+  if (!slave_master(set.fdescs[i], &m) || m >= set.fdescs.size() || set.fdescs[m].kind != FileKind::PtyMaster)
+    return bad_image("pty slave description %u names no pty master", (unsigned)i);
+  return ok();
+}
+
+// The master opens its slaves with it.
 Err open_slave_desc(OpenCtx &c, size_t i) {
   uint32_t m;
-  if (!slave_master(c.set.fdescs[i], &m) || m >= c.set.fdescs.size() || c.set.fdescs[m].kind != FileKind::PtyMaster ||
-      c.fds[m] >= 0)
-    return bad_image("pty slave description %u names no master", (unsigned)i);
+  TRY(slave_in_set(c.set, i));
+  slave_master(c.set.fdescs[i], &m);
+  if (c.fds[m] >= 0) return errf("internal: pty slave description %u was not opened with its master", (unsigned)i);
   return open_master(c, m);
 }
 
@@ -470,4 +478,5 @@ extern const FdKind kPtyMasterKind = {
 };
 extern const FdKind kPtySlaveKind = {
     FileKind::PtySlave, "pty slave", never, dump_slave, valid_slave, open_slave_desc, nullptr, nullptr, nullptr, nullptr,
+    nullptr, nullptr, slave_in_set,
 };
