@@ -7,6 +7,11 @@
 // rstrt makes a socketpair per saved pair and sends each end's queue from the
 // other, without blocking: the sending end's buffer is raised for it first.
 //
+// Listeners and unconnected bound datagram sockets are bound to their name
+// again (a datagram socket's queue, from nameless senders only, is sent to it
+// from an unbound socket); a socket connected to such a datagram socket of the
+// set connects to its name again.
+//
 // A queue holding more than bytes (fds passed with SCM_RIGHTS, the senders'
 // credentials for a SO_PASSCRED receiver) is refused: it could not be sent
 // again as it was. SO_PASSCRED, SO_PASSSEC and SO_PASSPIDFD themselves are kept.
@@ -129,6 +134,7 @@ const char *control_of(struct msghdr *mh) {
 // besides its bytes (passed fds, credentials) could not be sent again as it
 // was: such a queue is refused, not saved without it.
 Err peek_queue(const FdProbe &p, int sk, uint32_t type, Str *out) {
+  struct sockaddr_un from;
   int saved_off = -1;
   socklen_t sl = sizeof saved_off;
   getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &saved_off, &sl);
@@ -142,6 +148,7 @@ Err peek_queue(const FdProbe &p, int sk, uint32_t type, Str *out) {
     struct iovec iov = {buf, kMsgBuf};
     struct msghdr mh = {};
     mh.msg_iov = &iov; mh.msg_iovlen = 1; mh.msg_control = ctl; mh.msg_controllen = sizeof ctl;
+    mh.msg_name = &from; mh.msg_namelen = sizeof from;
     ssize_t n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n < 0) { e = sys_err("peeking a socket queue"); break; }
@@ -151,6 +158,13 @@ Err peek_queue(const FdProbe &p, int sk, uint32_t type, Str *out) {
       break;
     }
     if (n == 0 && type == SOCK_STREAM) break;
+    // A datagram from a bound socket names it; rstrt sends from unbound ones.
+    if (type != SOCK_STREAM && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path)) {
+      e = errf("process %d fd %d: a datagram not yet received from the bound unix socket %s%.*s: not supported yet",
+               p.pid, p.fd, from.sun_path[0] ? "" : "@", (int)(mh.msg_namelen - offsetof(struct sockaddr_un, sun_path) - 1),
+               from.sun_path + (from.sun_path[0] ? 0 : 1));
+      break;
+    }
     if ((size_t)n > kMsgBuf) { e = errf("a queued datagram is larger than %zu bytes", kMsgBuf); break; }
     if (type != SOCK_STREAM) { uint8_t l[4]; store_le32(l, (uint32_t)n); for (uint8_t c : l) acc.push((char)c); }
     for (ssize_t i = 0; i < n; i++) acc.push(buf[i]);
@@ -238,9 +252,15 @@ Err dump(const FdProbe &p, FdescRec *f) {
   if (listening && di.rqueue)
     return errf("process %d fd %d: a listening unix socket with %u connections not yet accepted: not supported yet",
                 p.pid, p.fd, di.rqueue);
-  if (di.named && !listening)
-    return errf("process %d fd %d: a bound unix socket that does not listen (a datagram socket, or an accepted "
-                "connection): not supported yet", p.pid, p.fd);
+  // A relative name was resolved against the working directory of its bind,
+  // which nothing shows any more.
+  if (di.named && di.name_len && di.name[0] && di.name[0] != '/')
+    return errf("process %d fd %d: a unix socket bound to the relative path %.*s: not supported", p.pid, p.fd,
+                (int)di.name_len, di.name);
+  bool dgram_server = di.named && !listening && type == SOCK_DGRAM && !di.peer;
+  if (di.named && !listening && !dgram_server)
+    return errf("process %d fd %d: a bound unix socket that does not listen (a connected datagram socket, or an "
+                "accepted connection): not supported yet", p.pid, p.fd);
   Str queue;
   if (!listening) TRY(peek_queue(p, sk.get(), (uint32_t)type, &queue));
   // A path name's socket file: still there (this very socket's), or unlinked.
@@ -273,7 +293,7 @@ bool valid(const FdescRec &f) {
   if (!fields(f, &s) || (s.options & ~kAllOpts)) return false;
   if (s.type != SOCK_STREAM && s.type != SOCK_DGRAM && s.type != SOCK_SEQPACKET) return false;
   if (s.listening) return s.name_len > 0 && !s.len && !s.peer;  // nothing queued on a listener
-  if (s.name_len) return false;  // only listeners are restored with names
+  if (s.name_len && (s.type != SOCK_DGRAM || s.peer)) return false;  // listeners and datagram servers have names
   if (s.type == SOCK_STREAM) return true;
   uint32_t at = 0;
   while (s.len - at >= 4) {
@@ -288,6 +308,21 @@ int desc_with_ino(const SetImage &set, uint64_t ino) {
   for (size_t i = 0; i < set.fdescs.size(); i++)
     if (set.fdescs[i].kind == FileKind::UnixSocket && set.fdescs[i].ino == ino) return (int)i;
   return -1;
+}
+
+// A socket connected to a bound datagram socket of the set is connected again
+// by that name: it must still be there.
+Err check(const SetImage &set, size_t i) {
+  SockFields s, srv;
+  int peer;
+  if (!fields(set.fdescs[i], &s) || !s.peer || (peer = desc_with_ino(set, s.peer)) < 0 ||
+      !fields(set.fdescs[peer], &srv) || !srv.name_len || srv.listening || !srv.name[0] || srv.file_present)
+    return ok();
+  size_t k;
+  int fd;
+  if (!first_holder(set, (uint32_t)i, &k, &fd)) return ok();
+  return errf("process %d fd %d: a datagram socket connected to a bound one whose file was unlinked: not supported",
+              set.procs[k].proc.pid, fd);
 }
 
 bool peer_outside(const SetImage &set, const FdescRec &f, PeerWanted *w) {
@@ -336,7 +371,7 @@ Err set_bufs(int sk, const SockFields &s) {
 // the checkpoint) is taken over: that file goes, the new socket binds; any
 // other file there is not touched. A socket whose file had been unlinked is
 // bound and unlinked again. The file gets its mode and owner back.
-Err bind_name(int sk, const SockFields &s) {
+Err bind_name(int sk, const SockFields &s, bool unlink_now = true) {
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path, s.name, s.name_len);
@@ -353,7 +388,7 @@ Err bind_name(int sk, const SockFields &s) {
   if (bind(sk, (struct sockaddr *)&addr, len) < 0)
     return sys_err("cannot bind unix socket %s again", is_path ? path : "(abstract)");
   if (!is_path) return ok();
-  if (!s.file_present) return unlink(path) < 0 ? sys_err("unlinking %s", path) : ok();
+  if (!s.file_present) return !unlink_now || unlink(path) == 0 ? ok() : sys_err("unlinking %s", path);
   if (chmod(path, s.file_mode & 07777) < 0 || lchown(path, s.file_uid, s.file_gid) < 0)
     return sys_err("mode and owner of socket file %s", path);
   return ok();
@@ -368,16 +403,63 @@ Err open_listener(OpenCtx &c, size_t i, const SockFields &s) {
   return c.place(i, sk.release());
 }
 
+// The name a socket was bound to, as connect(2) and sendto(2) take it.
+socklen_t name_addr(const SockFields &s, struct sockaddr_un *addr) {
+  *addr = {};
+  addr->sun_family = AF_UNIX;
+  memcpy(addr->sun_path, s.name, s.name_len);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + s.name_len);
+}
+
+// A bound datagram socket (a server such as syslog's): bound again, and its
+// queued datagrams sent to it again from an unbound socket (they came from
+// unbound ones: their senders were nameless).
+Err open_dgram_server(OpenCtx &c, size_t i, const SockFields &s) {
+  Fd sk(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  Fd from(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sk.ok() || !from.ok()) return sys_err("socket");
+  TRY(set_bufs(sk.get(), s));
+  // A path name that had been unlinked goes once `from` is connected.
+  struct sockaddr_un addr;
+  socklen_t len = name_addr(s, &addr);
+  TRY(bind_name(sk.get(), s, false));
+  if (connect(from.get(), (struct sockaddr *)&addr, len) < 0) return sys_err("connecting to a datagram socket again");
+  if (!s.file_present && s.name[0] && unlink(addr.sun_path) < 0) return sys_err("unlinking %s", addr.sun_path);
+  TRY(send_queue(from.get(), s, nullptr));
+  return c.place(i, sk.release());
+}
+
+Err open_pair(OpenCtx &c, size_t i);
+
+// A datagram socket connected to a bound one of the set: connected to it by
+// its name again (it is opened first).
+Err open_dgram_client(OpenCtx &c, size_t i, const SockFields &a, size_t server, const SockFields &srv) {
+  if (c.fds[server] < 0) TRY(open_pair(c, server));
+  Fd sk(socket(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0));
+  if (!sk.ok()) return sys_err("socket");
+  TRY(set_bufs(sk.get(), a));
+  struct sockaddr_un addr;
+  socklen_t len = name_addr(srv, &addr);
+  if (connect(sk.get(), (struct sockaddr *)&addr, len) < 0) return sys_err("connecting to a datagram socket again");
+  return c.place(i, sk.release());
+}
+
 Err open_pair(OpenCtx &c, size_t i) {
   SockFields a, b;
   if (!fields(c.set.fdescs[i], &a)) return bad_image("socket description %u", (unsigned)i);
   if (a.listening) return open_listener(c, i, a);
+  if (a.name_len) return open_dgram_server(c, i, a);
   int sv[2];
   if (socketpair(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0, sv) < 0) return sys_err("socketpair");
   Fd s0(sv[0]), s1(sv[1]);
   int peer = a.peer ? desc_with_ino(c.set, a.peer) : -1;
-  if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type))
+  if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type || b.listening))
     return bad_image("socket description %d does not match its peer", peer);
+  if (peer >= 0 && b.name_len) {
+    if (a.len) return bad_image("socket description %u: a queue from a bound datagram socket", (unsigned)i);
+    close(s0.release()); close(s1.release());
+    return open_dgram_client(c, i, a, (size_t)peer, b);
+  }
   TRY(set_bufs(s0.get(), a));
   if (peer >= 0) TRY(set_bufs(s1.get(), b));
   TRY(send_queue(s1.get(), a, peer >= 0 ? &b : nullptr));  // a's receive queue came from its peer
@@ -389,5 +471,5 @@ Err open_pair(OpenCtx &c, size_t i) {
 }  // namespace
 
 extern const FdKind kUnixKind = {
-    FileKind::UnixSocket, "unix socket", match, dump, valid, open_pair, nullptr, peer_outside, nullptr, nullptr,
+    FileKind::UnixSocket, "unix socket", match, dump, valid, open_pair, nullptr, peer_outside, nullptr, nullptr, check,
 };

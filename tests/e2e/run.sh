@@ -1068,6 +1068,23 @@ t_inotify() {
 	kill_set_restore_d && usr2_verdict "inotify ok" && pass
 }
 
+# Bound datagram unix sockets (a path and an abstract name) with datagrams
+# queued from nameless senders, and a client connected to one (dgram.c); a
+# datagram queued from a bound sender is refused.
+t_dgram() {
+	start dgram "$D/log.named" named
+	need ready 20 "$D/log.named" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a datagram queued from a bound sender" || return
+	WHY="message does not name the fd and the sender: $(first_err)"
+	need grep -q -- "process $PID fd [0-9]*: a datagram not yet received from the bound unix socket $D/cli.sock" "$D/err" &&
+		need untouched "$PID" "chkpt" && need empty_dir "$D/img" || return
+	kill -KILL "$PID"
+	reap "$PID"
+	start dgram "$D/log"
+	kill_set_restore_d && usr2_verdict "dgram ok" && pass
+}
+
 # A deleted working directory could not be entered again: refused at checkpoint.
 t_err_deleted_cwd() { refused_share cwd "working directory .* was deleted" && pass; }
 
@@ -1197,7 +1214,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
