@@ -8,7 +8,8 @@
 // other, without blocking: the sending end's buffer is raised for it first.
 //
 // Listeners and unconnected bound datagram sockets are bound to their name
-// again (a datagram socket's queue, from nameless senders only, is sent to it
+// again; a connection accepted on a listener of the set is made again by
+// connecting a nameless socket to the restored listener and accepting it (a datagram socket's queue, from nameless senders only, is sent to it
 // from an unbound socket); a socket connected to such a datagram socket of the
 // set connects to its name again.
 //
@@ -40,7 +41,7 @@ constexpr size_t kMsgBuf = 256 << 10;
 constexpr int kNetlinkSockDiag = 4, kSockDiagByFamily = 20, kNlmsgError = 2, kNlmRequest = 1;
 constexpr uint32_t kShowName = 1, kShowVfs = 2, kShowPeer = 4, kShowRqlen = 16;
 constexpr uint16_t kAttrName = 0, kAttrVfs = 1, kAttrPeer = 2, kAttrRqlen = 4;
-constexpr uint8_t kListen = 10;  // TCP_LISTEN, as unix sockets use it
+constexpr uint8_t kListen = 10, kEstablished = 1;  // TCP_LISTEN, TCP_ESTABLISHED, as unix sockets use them
 // include/uapi/asm-generic/socket.h (the same on every architecture chkpt has)
 constexpr int kScmPidfd = 0x4c, kSoPassPidfd = 76;
 struct NlMsgHdr { uint32_t len; uint16_t type, flags; uint32_t seq, pid; };
@@ -159,7 +160,8 @@ Err peek_queue(const FdProbe &p, int sk, uint32_t type, Str *out) {
     }
     if (n == 0 && type == SOCK_STREAM) break;
     // A datagram from a bound socket names it; rstrt sends from unbound ones.
-    if (type != SOCK_STREAM && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path)) {
+    // (Seqpacket messages come from the peer, and name it if it is bound.)
+    if (type == SOCK_DGRAM && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path)) {
       e = errf("process %d fd %d: a datagram not yet received from the bound unix socket %s%.*s: not supported yet",
                p.pid, p.fd, from.sun_path[0] ? "" : "@", (int)(mh.msg_namelen - offsetof(struct sockaddr_un, sun_path) - 1),
                from.sun_path + (from.sun_path[0] ? 0 : 1));
@@ -258,9 +260,10 @@ Err dump(const FdProbe &p, FdescRec *f) {
     return errf("process %d fd %d: a unix socket bound to the relative path %.*s: not supported", p.pid, p.fd,
                 (int)di.name_len, di.name);
   bool dgram_server = di.named && !listening && type == SOCK_DGRAM && !di.peer;
-  if (di.named && !listening && !dgram_server)
-    return errf("process %d fd %d: a bound unix socket that does not listen (a connected datagram socket, or an "
-                "accepted connection): not supported yet", p.pid, p.fd);
+  bool accepted = di.named && !listening && type != SOCK_DGRAM && di.peer && di.state == kEstablished;
+  if (di.named && !listening && !dgram_server && !accepted)
+    return errf("process %d fd %d: a bound unix socket that does not listen (a connected datagram socket, or a "
+                "connection whose other end closed): not supported yet", p.pid, p.fd);
   Str queue;
   if (!listening) TRY(peek_queue(p, sk.get(), (uint32_t)type, &queue));
   // A path name's socket file: still there (this very socket's), or unlinked.
@@ -293,7 +296,8 @@ bool valid(const FdescRec &f) {
   if (!fields(f, &s) || (s.options & ~kAllOpts)) return false;
   if (s.type != SOCK_STREAM && s.type != SOCK_DGRAM && s.type != SOCK_SEQPACKET) return false;
   if (s.listening) return s.name_len > 0 && !s.len && !s.peer;  // nothing queued on a listener
-  if (s.name_len && (s.type != SOCK_DGRAM || s.peer)) return false;  // listeners and datagram servers have names
+  // names: listeners, datagram servers (no peer), accepted connections (a peer)
+  if (s.name_len && (s.type == SOCK_DGRAM) == (s.peer != 0)) return false;
   if (s.type == SOCK_STREAM) return true;
   uint32_t at = 0;
   while (s.len - at >= 4) {
@@ -310,10 +314,45 @@ int desc_with_ino(const SetImage &set, uint64_t ino) {
   return -1;
 }
 
+bool same_name(const SockFields &a, const SockFields &b) {
+  return a.name_len == b.name_len && !memcmp(a.name, b.name, a.name_len);
+}
+
+// The listener of the set an accepted connection came from, or -1.
+int listener_of(const SetImage &set, const SockFields &s) {
+  for (size_t j = 0; j < set.fdescs.size(); j++) {
+    SockFields l;
+    if (set.fdescs[j].kind == FileKind::UnixSocket && fields(set.fdescs[j], &l) && l.listening && l.type == s.type &&
+        same_name(l, s))
+      return (int)j;
+  }
+  return -1;
+}
+
+// An accepted connection is made again by connecting to its listener, which
+// must be in the set, still reachable by its name; its other end must be
+// nameless (that one is the new connecting socket).
+Err check_accepted(const SetImage &set, size_t i, const SockFields &s) {
+  size_t k;
+  int fd;
+  if (!first_holder(set, (uint32_t)i, &k, &fd)) return ok();
+  int l = listener_of(set, s), peer = desc_with_ino(set, s.peer);
+  SockFields ls, ps;
+  const char *why = l < 0 || !fields(set.fdescs[l], &ls) ? "whose listener is not in the set"
+                    : ls.name[0] && !ls.file_present ? "whose listener's socket file was unlinked"
+                    : peer >= 0 && fields(set.fdescs[peer], &ps) && ps.name_len ? "whose other end is bound too"
+                                                                                  : nullptr;
+  if (!why) return ok();
+  return errf("process %d fd %d: a unix connection accepted on %s%.*s %s: not supported yet", set.procs[k].proc.pid, fd,
+              s.name[0] ? "" : "@", (int)s.name_len - (s.name[0] ? 0 : 1), (const char *)s.name + (s.name[0] ? 0 : 1),
+              why);
+}
+
 // A socket connected to a bound datagram socket of the set is connected again
 // by that name: it must still be there.
 Err check(const SetImage &set, size_t i) {
   SockFields s, srv;
+  if (fields(set.fdescs[i], &s) && s.name_len && !s.listening && s.type != SOCK_DGRAM) return check_accepted(set, i, s);
   int peer;
   if (!fields(set.fdescs[i], &s) || !s.peer || (peer = desc_with_ino(set, s.peer)) < 0 ||
       !fields(set.fdescs[peer], &srv) || !srv.name_len || srv.listening || !srv.name[0] || srv.file_present)
@@ -444,22 +483,45 @@ Err open_dgram_client(OpenCtx &c, size_t i, const SockFields &a, size_t server, 
   return c.place(i, sk.release());
 }
 
+// An accepted connection: a nameless socket connects to the listener (opened
+// first) and the listener accepts it, so the accepted end has the listener's
+// name as before.
+Err accepted_pair(OpenCtx &c, const SockFields &s, int sv[2]) {
+  int l = listener_of(c.set, s);
+  if (l < 0) return bad_image("an accepted unix connection without its listener");
+  if (c.fds[l] < 0) TRY(open_pair(c, (size_t)l));
+  Fd client(socket(AF_UNIX, (int)s.type | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr;
+  socklen_t len = name_addr(s, &addr);
+  if (!client.ok() || connect(client.get(), (struct sockaddr *)&addr, len) < 0)
+    return sys_err("connecting to unix socket %s again", s.name[0] ? addr.sun_path : "(abstract)");
+  int acc = accept4(c.fds[l], nullptr, nullptr, SOCK_CLOEXEC);
+  if (acc < 0) return sys_err("accepting a unix connection again");
+  sv[0] = acc;
+  sv[1] = client.release();
+  return ok();
+}
+
 Err open_pair(OpenCtx &c, size_t i) {
   SockFields a, b;
   if (!fields(c.set.fdescs[i], &a)) return bad_image("socket description %u", (unsigned)i);
   if (a.listening) return open_listener(c, i, a);
-  if (a.name_len) return open_dgram_server(c, i, a);
-  int sv[2];
-  if (socketpair(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0, sv) < 0) return sys_err("socketpair");
-  Fd s0(sv[0]), s1(sv[1]);
+  if (a.name_len && a.type == SOCK_DGRAM) return open_dgram_server(c, i, a);
   int peer = a.peer ? desc_with_ino(c.set, a.peer) : -1;
-  if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type || b.listening))
+  if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type || b.listening || (a.name_len && b.name_len)))
     return bad_image("socket description %d does not match its peer", peer);
-  if (peer >= 0 && b.name_len) {
+  if (peer >= 0 && b.name_len && a.type == SOCK_DGRAM) {
     if (a.len) return bad_image("socket description %u: a queue from a bound datagram socket", (unsigned)i);
-    close(s0.release()); close(s1.release());
     return open_dgram_client(c, i, a, (size_t)peer, b);
   }
+  int sv[2];
+  if (a.name_len || (peer >= 0 && b.name_len)) {
+    TRY(accepted_pair(c, a.name_len ? a : b, sv));  // sv[0] accepted, sv[1] the connecting end
+    if (!a.name_len) std::swap(sv[0], sv[1]);
+  } else if (socketpair(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0, sv) < 0) {
+    return sys_err("socketpair");
+  }
+  Fd s0(sv[0]), s1(sv[1]);
   TRY(set_bufs(s0.get(), a));
   if (peer >= 0) TRY(set_bufs(s1.get(), b));
   TRY(send_queue(s1.get(), a, peer >= 0 ? &b : nullptr));  // a's receive queue came from its peer

@@ -1085,6 +1085,13 @@ t_dgram() {
 	kill_set_restore_d && usr2_verdict "dgram ok" && pass
 }
 
+# Connections accepted on named unix listeners (stream on a path, seqpacket
+# abstract), data queued both ways (accepted.c).
+t_accepted() {
+	start accepted "$D/log"
+	kill_set_restore_d && usr2_verdict "accepted ok" && pass
+}
+
 # A deleted working directory could not be entered again: refused at checkpoint.
 t_err_deleted_cwd() { refused_share cwd "working directory .* was deleted" && pass; }
 
@@ -1214,7 +1221,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum simd sigs
 	maps stdio_image info err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram accepted python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
