@@ -163,10 +163,13 @@ Err requeue(int m, int s, const uint8_t *in, uint32_t in_n, const uint8_t *out, 
 }
 
 // Read n bytes queued at fd (a master in packet mode puts a TIOCPKT_DATA
-// byte before each read's data).
+// byte before each read's data). The fd may be the target's own, blocking:
+// each read waits for data first, a second at most.
 Err take_queue(int fd, uint32_t n, bool packet, Vec<uint8_t> *out) {
   uint8_t buf[4097];
   while (n) {
+    struct pollfd pf = {fd, POLLIN, 0};
+    if (poll(&pf, 1, 1000) <= 0) return errf("a pty's queue ended early");
     size_t want = (n < 4096 ? n : 4096) + (packet ? 1 : 0);
     ssize_t r = read(fd, buf, want);
     if (r <= (packet ? 1 : 0)) return r < 0 ? sys_err("reading a pty's queue") : errf("a pty's queue ended early");
@@ -192,9 +195,12 @@ Err save_queues(const FdProbe &p, int m, int s, const struct termios &t, int pac
     return errf("process %d fd %d: a pty holds typed lines its slave's reader has not read: not supported yet",
                 p.pid, p.fd);
   if (t.c_lflag & EXTPROC) return errf("process %d fd %d: a pty in EXTPROC mode with data queued: not supported", p.pid, p.fd);
-  TRY(take_queue(s, (uint32_t)in_n, false, &q->in));
-  TRY(take_queue(m, (uint32_t)out_n, packet != 0, &q->out));
-  return requeue(m, s, q->in.begin(), (uint32_t)q->in.size(), q->out.begin(), (uint32_t)q->out.size(), t);
+  // What was read goes back even if the rest could not be read.
+  Err e = take_queue(s, (uint32_t)in_n, false, &q->in);
+  if (!e) e = take_queue(m, (uint32_t)out_n, packet != 0, &q->out);
+  Err back = requeue(m, s, q->in.begin(), (uint32_t)q->in.size(), q->out.begin(), (uint32_t)q->out.size(), t);
+  if (e) return wrap(e, "process %d fd %d", p.pid, p.fd);
+  return back;
 }
 
 bool match_master(const FdProbe &p) { return S_ISCHR(p.st->st_mode) && is_ptmx(p.st->st_rdev); }
