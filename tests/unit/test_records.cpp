@@ -276,3 +276,20 @@ TEST_CASE("records: inotify watches in increasing wd order, known mask bits, abs
   f = make({{1, 0x100, "tmp/a"}});  // relative
   CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
 }
+
+TEST_CASE("records: a pty slave must name a pty master of the set") {
+  SetImage set;
+  uint8_t fields[8];
+  Enc e(fields, sizeof fields);
+  e.u32(1);  // description 1
+  set.fdescs.push(fdesc(FileKind::PtySlave, "/dev/pts/3", e, nullptr, 0));
+  const FdKind *slave = fd_kind(FileKind::PtySlave);
+  REQUIRE(slave);
+  bool has_check = slave->valid_in_set != nullptr;
+  REQUIRE(has_check);
+  CHECK(slave->valid_in_set(set, 0).kind == ErrKind::BadImage);  // no description 1
+  set.fdescs.push(fdesc(FileKind::Regular, "/tmp/x", Enc(nullptr, 0), nullptr, 0));
+  CHECK(slave->valid_in_set(set, 0).kind == ErrKind::BadImage);  // not a master
+  set.fdescs[1] = pty_master("/dev/ptmx", 0, 0, nullptr, 0);
+  CHECK_FALSE(slave->valid_in_set(set, 0));
+}
