@@ -22,9 +22,8 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <stdlib.h>
 #include <unistd.h>
-
-#include <algorithm>
 
 #include "model.h"
 #include "procfs.h"
@@ -120,7 +119,11 @@ Err watch_lines(const FdProbe &p, Vec<Line> *out) {
       return errf("process %d fd %d: inotify watch %u: too many, or too high a wd", p.pid, p.fd, (unsigned)w.wd);
     out->push(w);
   }
-  std::sort(out->begin(), out->end(), [](const Line &a, const Line &b) { return a.wd < b.wd; });
+  // qsort: already in the binary (std::sort would add its own copy)
+  qsort(out->begin(), out->size(), sizeof(Line), [](const void *a, const void *b) {
+    uint64_t x = static_cast<const Line *>(a)->wd, y = static_cast<const Line *>(b)->wd;
+    return x < y ? -1 : x > y;
+  });
   return ok();
 }
 
