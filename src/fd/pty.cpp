@@ -11,7 +11,7 @@
 // and queues them again at once, under a raw termios (no echo, no output or
 // input processing), then sets the saved termios back.
 //
-// A slave fd is first seen as a terminal (char.cpp); once the set is
+// A slave fd is first seen as a terminal (chardev.cpp); once the set is
 // collected, every terminal description of this master's slave becomes a pty
 // slave description naming the master (after_collect). At restore the master
 // opens a new pty (the same index when it is free: ptmx hands out the lowest
@@ -20,7 +20,8 @@
 // controlling terminal was the slave takes it again (TIOCSCTTY) before it
 // forks; the first process of the foreground group makes it foreground.
 //
-// Refused at checkpoint: a master whose slave no process of the set holds, a
+// Refused at checkpoint: a master whose slave no process of the set holds (or
+// a process outside it holds too), a
 // process whose controlling terminal is the slave but whose session leader
 // is outside the set, /dev/tty opened on such a terminal, complete lines
 // waiting for a canonical-mode reader, a packet-mode status byte not yet
