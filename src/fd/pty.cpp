@@ -21,11 +21,10 @@
 // forks; the first process of the foreground group makes it foreground.
 //
 // Refused at checkpoint: a master whose slave no process of the set holds (or
-// a process outside it holds too), a
-// process whose controlling terminal is the slave but whose session leader
-// is outside the set, /dev/tty opened on such a terminal, complete lines
-// waiting for a canonical-mode reader, a packet-mode status byte not yet
-// read, EXTPROC with data queued. A line being typed into a canonical-mode
+// a process outside it holds too), a process whose controlling terminal is
+// the slave but whose session leader is outside the set, /dev/tty opened on
+// such a terminal, complete lines waiting for a canonical-mode reader, a
+// packet-mode status byte not yet read, EXTPROC with data queued. A line being typed into a canonical-mode
 // slave and not yet ended is not visible (TIOCINQ counts whole lines only,
 // drivers/tty/n_tty.c) and is not saved.
 //
