@@ -16,7 +16,7 @@
 
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
-  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13, Inet = 14,
+  Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13, Inet = 14, PtyMaster = 15, PtySlave = 16, Inotify = 17,
 };
 
 struct FdescRec {  // Rec::Fdesc
@@ -116,6 +116,10 @@ struct FdKind {
   // Optional: in new process k once all its fds exist, for the description's
   // first fd in the set (`fd`): what needs the other fds (epoll registrations).
   Err (*in_process)(const SetImage &set, size_t k, const FdescRec &f, int fd);
+  // Optional: at restore, once every record of the image is read and before
+  // anything is made: what description i refers to in the set is there (a
+  // pty slave's master); a bad image otherwise.
+  Err (*valid_in_set)(const SetImage &set, size_t i);
 };
 
 // The table (src/fd/table.cpp); nullptr for a kind it does not know.
@@ -126,10 +130,19 @@ const FdKind *const *fd_kinds(size_t *n);
 // of it again as their process goes on (src/fd/inet.cpp).
 Err tcp_leave_repair(const Vec<int> &repaired);
 
+// In new process k (src/fd/pty.cpp), with every description open at
+// desc_fds: a session leader takes its pty of the set as controlling terminal
+// again (after setsid, before it forks); the first process of a pty's
+// foreground group makes it foreground (once its fds exist).
+Err restore_ctty_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
+Err restore_tty_pgrp_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
+
 // Shared by kinds (files.cpp). The process and fd that first hold description
 // `desc` in the set (TREE order, lowest fd): false if none does.
 bool first_holder(const SetImage &set, uint32_t desc, size_t *proc, int *fd);
 bool starts_with(const char *s, const char *prefix);
+// "key: NUM" or "key:NUM" within one fdinfo line (the first `key` in it).
+bool line_field(const char *line, const char *key, int base, uint64_t *v);
 bool ends_with(const char *s, const char *suffix);
 // payload = the fixed fields encoded in `fields`, then `blob data` (n bytes).
 Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n);

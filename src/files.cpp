@@ -275,6 +275,16 @@ Err take_external(SetImage &set, const Outside &o, const Vec<int> &external) {
 }
 }  // namespace
 
+bool line_field(const char *line, const char *key, int base, uint64_t *v) {
+  const char *s = strstr(line, key);
+  if (!s) return false;
+  s += strlen(key);
+  while (*s == ' ') s++;
+  char *end;
+  *v = strtoull(s, &end, base);
+  return end != s;
+}
+
 bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 bool ends_with(const char *s, const char *suffix) {
@@ -472,5 +482,5 @@ Err restore_files_child(const SetImage &set, size_t k, const Vec<int> &desc_fds)
     const FdKind *kind = fd_kind(d.kind);
     if (kind->in_process) TRY(kind->in_process(set, k, d, f.fd));
   }
-  return ok();
+  return restore_tty_pgrp_child(set, k, desc_fds);
 }

@@ -228,6 +228,10 @@ Err SetReader::metadata_done(ImageReader &rd) {
   for (size_t k = 0; k < set.tree.size(); k++)
     if (!set.tree[k].zombie()) TRY(check_process(set.procs[k], set.tree[k], set));
   TRY(link_inherited(set));
+  for (size_t i = 0; i < set.fdescs.size(); i++) {
+    const FdKind *kind = fd_kind(set.fdescs[i].kind);
+    if (kind && kind->valid_in_set) TRY(kind->valid_in_set(set, i));
+  }
   return check_attrs_set(set);
 }
 

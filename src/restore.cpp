@@ -285,6 +285,7 @@ Err Restorer::child_run(size_t k) {
   sigprocmask(SIG_SETMASK, &all, nullptr);
   const TreeEntry &me = set.tree[k];
   if (me.sid == me.pid && setsid() < 0) return sys_err("setsid");
+  if (me.sid == me.pid) TRY(restore_ctty_child(set, k, desc_fds_));  // before its children fork
   if (me.sid != me.pid && me.pgid == me.pid && setpgid(0, 0) < 0) return sys_err("setpgid");
   // The memory its children inherit is made here and filled by rstrt while
   // it is stopped (pages()); then the children are forked from it.

@@ -18,7 +18,7 @@ bool is_terminal(dev_t rdev) {
 }
 
 // A pseudo-terminal master (/dev/ptmx, 5:2) reopened would be a new pty, not
-// the one its slave belongs to: not matched, so refused (ptys: not yet).
+// the one its slave belongs to: it is a kind of its own (pty.cpp).
 bool is_ptmx(dev_t rdev) { return major(rdev) == 5 && minor(rdev) == 2; }
 
 bool match(const FdProbe &p) {

@@ -45,17 +45,6 @@ bool targets(const FdescRec &f, Vec<Target> *out) {
 
 bool match(const FdProbe &p) { return strcmp(p.link, "anon_inode:[eventpoll]") == 0; }
 
-// "key: HEX" or "key:HEX" within one fdinfo line.
-bool line_field(const char *line, const char *key, int base, uint64_t *v) {
-  const char *s = strstr(line, key);
-  if (!s) return false;
-  s += strlen(key);
-  while (*s == ' ') s++;
-  char *end;
-  *v = strtoull(s, &end, base);
-  return end != s;
-}
-
 Err dump(const FdProbe &p, FdescRec *f) {
   Vec<Target> list;
   for (const char *l = p.fdinfo; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : nullptr) {

@@ -4,12 +4,14 @@
 #include "fdesc.h"
 
 extern const FdKind kPipeKind, kUnixKind, kEventfdKind, kMemfdKind, kRegularKind, kDirectoryKind, kTerminalKind,
-    kCharDevKind, kSignalfdKind, kTimerfdKind, kEpollKind, kGhostKind, kExternalKind, kInetKind;
+    kCharDevKind, kSignalfdKind, kTimerfdKind, kEpollKind, kGhostKind, kExternalKind, kInetKind,
+    kPtyMasterKind, kPtySlaveKind, kInotifyKind;
 
 namespace {
 const FdKind *const kKinds[] = {
     &kPipeKind, &kUnixKind, &kEventfdKind, &kMemfdKind, &kRegularKind, &kDirectoryKind, &kTerminalKind, &kCharDevKind,
     &kSignalfdKind, &kTimerfdKind, &kEpollKind, &kGhostKind, &kExternalKind, &kInetKind,
+    &kPtyMasterKind, &kPtySlaveKind, &kInotifyKind,
 };
 }  // namespace
 

@@ -85,6 +85,13 @@ Err dump(const FdProbe &p, FdescRec *f) {
   if (!pair_field(info.c(), "it_value", &t.it.it_value) || !pair_field(info.c(), "it_interval", &t.it.it_interval))
     return errf("process %d fd %d: cannot parse the timerfd's fdinfo", p.pid, p.fd);
   bool armed = t.it.it_value.tv_sec || t.it.it_value.tv_nsec;
+  // A periodic timer that expired again between the settling and the read
+  // of fdinfo shows no time left but is armed: it is due now (1 ns). Saved as
+  // disarmed, it would lose its interval (seen in a loaded guest).
+  if (!armed && (t.it.it_interval.tv_sec || t.it.it_interval.tv_nsec)) {
+    t.it.it_value.tv_nsec = 1;
+    t.flags &= ~kAbsTime;
+  }
   if (armed && (t.flags & kAbsTime)) {  // back to the absolute time it was set for
     struct timespec now;
     if (clock_gettime((clockid_t)t.clock, &now) < 0) return sys_err("clock %u of process %d fd %d", t.clock, p.pid, p.fd);

@@ -7,9 +7,20 @@
 // rstrt makes a socketpair per saved pair and sends each end's queue from the
 // other, without blocking: the sending end's buffer is raised for it first.
 //
-// Payload: u32 sock_type, u64 peer (inode of the other end, 0 if closed),
-// u32 sndbuf, u32 rcvbuf (SO_SNDBUF/SO_RCVBUF as getsockopt reports them),
-// blob queue (stream: the bytes; datagram/seqpacket: u32 length + bytes each).
+// Listeners and unconnected bound datagram sockets are bound to their name
+// again; a connection accepted on a listener of the set is made again by
+// connecting a nameless socket to the restored listener and accepting it (a datagram socket's queue, from nameless senders only, is sent to it
+// from an unbound socket); a socket connected to such a datagram socket of the
+// set connects to its name again.
+//
+// A queue holding more than bytes (fds passed with SCM_RIGHTS, the senders'
+// credentials for a SO_PASSCRED receiver) is refused: it could not be sent
+// again as it was. SO_PASSCRED, SO_PASSSEC and SO_PASSPIDFD themselves are kept.
+//
+// Payload (docs/FORMAT.md, kind 6): u32 sock_type, u64 peer (inode of the other
+// end, 0 if closed), u32 sndbuf, rcvbuf, u8 listening, u32 backlog, blob name,
+// u8 file_present, u32 file_mode, uid, gid, u64 vfs_ino, u32 options, blob
+// queue (stream: the bytes; datagram/seqpacket: u32 length + bytes each).
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -30,7 +41,9 @@ constexpr size_t kMsgBuf = 256 << 10;
 constexpr int kNetlinkSockDiag = 4, kSockDiagByFamily = 20, kNlmsgError = 2, kNlmRequest = 1;
 constexpr uint32_t kShowName = 1, kShowVfs = 2, kShowPeer = 4, kShowRqlen = 16;
 constexpr uint16_t kAttrName = 0, kAttrVfs = 1, kAttrPeer = 2, kAttrRqlen = 4;
-constexpr uint8_t kListen = 10;  // TCP_LISTEN, as unix sockets use it
+constexpr uint8_t kListen = 10, kEstablished = 1;  // TCP_LISTEN, TCP_ESTABLISHED, as unix sockets use them
+// include/uapi/asm-generic/socket.h (the same on every architecture chkpt has)
+constexpr int kScmPidfd = 0x4c, kSoPassPidfd = 76;
 struct NlMsgHdr { uint32_t len; uint16_t type, flags; uint32_t seq, pid; };
 struct UnixDiagReq { uint8_t family, protocol; uint16_t pad; uint32_t states, ino, show, cookie[2]; };
 struct UnixDiagMsg { uint8_t family, type, state, pad; uint32_t ino, cookie[2]; };
@@ -94,9 +107,35 @@ Err diag(uint64_t ino, DiagInfo *out) {
   return parse_diag(buf, n, out);
 }
 
+// What a peeked message carried besides its bytes. A peek installs passed
+// fds in chkpt itself (net/unix/af_unix.c unix_peek_fds): they are closed.
+const char *control_of(struct msghdr *mh) {
+  const char *what = nullptr;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET) { what = "control messages"; continue; }
+    if (c->cmsg_type == SCM_RIGHTS || c->cmsg_type == kScmPidfd) {
+      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t k = 0; k < n; k++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + k * sizeof fd, sizeof fd);
+        close(fd);
+      }
+    }
+    if (c->cmsg_type == SCM_RIGHTS) return "file descriptors passed with SCM_RIGHTS";
+    if (!what) what = c->cmsg_type == SCM_CREDENTIALS ? "the senders' credentials (SO_PASSCRED)"
+                      : c->cmsg_type == kScmPidfd   ? "the senders' pidfds (SO_PASSPIDFD)"
+                                                   : "the senders' security labels (SO_PASSSEC)";
+  }
+  if (!what && (mh->msg_flags & MSG_CTRUNC)) what = "control messages";
+  return what;
+}
+
 // Peek every queued message (or, for a stream, every queued byte). Datagram
-// messages are stored as u32 length + bytes.
-Err peek_queue(int sk, uint32_t type, Str *out) {
+// messages are stored as u32 length + bytes. What travels with a message
+// besides its bytes (passed fds, credentials) could not be sent again as it
+// was: such a queue is refused, not saved without it.
+Err peek_queue(const FdProbe &p, int sk, uint32_t type, Str *out) {
+  struct sockaddr_un from;
   int saved_off = -1;
   socklen_t sl = sizeof saved_off;
   getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &saved_off, &sl);
@@ -106,15 +145,28 @@ Err peek_queue(int sk, uint32_t type, Str *out) {
   char *buf = static_cast<char *>(malloc(kMsgBuf));
   Err e = buf ? ok() : errf("out of memory");
   while (!e) {
-    char ctl[256];
+    alignas(struct cmsghdr) char ctl[1024];
     struct iovec iov = {buf, kMsgBuf};
     struct msghdr mh = {};
     mh.msg_iov = &iov; mh.msg_iovlen = 1; mh.msg_control = ctl; mh.msg_controllen = sizeof ctl;
-    ssize_t n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+    mh.msg_name = &from; mh.msg_namelen = sizeof from;
+    ssize_t n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n < 0) { e = sys_err("peeking a socket queue"); break; }
+    const char *extra = mh.msg_controllen ? control_of(&mh) : nullptr;
+    if (extra) {
+      e = errf("process %d fd %d: a unix socket's queue holds %s, not yet received: not supported", p.pid, p.fd, extra);
+      break;
+    }
     if (n == 0 && type == SOCK_STREAM) break;
-    if (mh.msg_controllen) { e = errf("a unix socket holds passed file descriptors or credentials: not supported yet"); break; }
+    // A datagram from a bound socket names it; rstrt sends from unbound ones.
+    // (Seqpacket messages come from the peer, and name it if it is bound.)
+    if (type == SOCK_DGRAM && mh.msg_namelen > offsetof(struct sockaddr_un, sun_path)) {
+      e = errf("process %d fd %d: a datagram not yet received from the bound unix socket %s%.*s: not supported yet",
+               p.pid, p.fd, from.sun_path[0] ? "" : "@", (int)(mh.msg_namelen - offsetof(struct sockaddr_un, sun_path) - 1),
+               from.sun_path + (from.sun_path[0] ? 0 : 1));
+      break;
+    }
     if ((size_t)n > kMsgBuf) { e = errf("a queued datagram is larger than %zu bytes", kMsgBuf); break; }
     if (type != SOCK_STREAM) { uint8_t l[4]; store_le32(l, (uint32_t)n); for (uint8_t c : l) acc.push((char)c); }
     for (ssize_t i = 0; i < n; i++) acc.push(buf[i]);
@@ -136,6 +188,7 @@ struct SockFields {
   uint8_t file_present = 0;       // its socket file still had that path
   uint32_t file_mode = 0, file_uid = 0, file_gid = 0;
   uint64_t vfs_ino = 0;
+  uint32_t options = 0;           // kOpt* bits
   const uint8_t *queue = nullptr;
   uint32_t len = 0;
 };
@@ -154,6 +207,7 @@ bool fields(const FdescRec &f, SockFields *s) {
   s->file_uid = d.u32();
   s->file_gid = d.u32();
   s->vfs_ino = d.u64();
+  s->options = d.u32();
   s->queue = d.blob(&s->len, kMaxRecord);
   return payload_done(d);
 }
@@ -163,6 +217,27 @@ int sockopt(int sk, int opt) {
   socklen_t l = sizeof v;
   getsockopt(sk, SOL_SOCKET, opt, &v, &l);
   return v;
+}
+
+// Options that change what a receiver gets with each message (socket(7),
+// unix(7)): kept as bits of `options`.
+struct PassOpt { int opt; uint32_t bit; };
+constexpr PassOpt kPassOpts[] = {{SO_PASSCRED, 1}, {SO_PASSSEC, 2}, {kSoPassPidfd, 4}};
+constexpr uint32_t kAllOpts = 7;
+
+uint32_t pass_options(int sk) {
+  uint32_t bits = 0;
+  for (const PassOpt &o : kPassOpts)
+    if (sockopt(sk, o.opt) > 0) bits |= o.bit;  // an older kernel lacks SO_PASSPIDFD: 0
+  return bits;
+}
+
+Err set_pass_options(int sk, uint32_t bits) {
+  int one = 1;
+  for (const PassOpt &o : kPassOpts)
+    if ((bits & o.bit) && setsockopt(sk, SOL_SOCKET, o.opt, &one, sizeof one) < 0)
+      return sys_err("setting option %d of a unix socket again", o.opt);
+  return ok();
 }
 
 bool match(const FdProbe &p) { return p.sock_family == AF_UNIX; }
@@ -179,11 +254,18 @@ Err dump(const FdProbe &p, FdescRec *f) {
   if (listening && di.rqueue)
     return errf("process %d fd %d: a listening unix socket with %u connections not yet accepted: not supported yet",
                 p.pid, p.fd, di.rqueue);
-  if (di.named && !listening)
-    return errf("process %d fd %d: a bound unix socket that does not listen (a datagram socket, or an accepted "
-                "connection): not supported yet", p.pid, p.fd);
+  // A relative name was resolved against the working directory of its bind,
+  // which nothing shows any more.
+  if (di.named && di.name_len && di.name[0] && di.name[0] != '/')
+    return errf("process %d fd %d: a unix socket bound to the relative path %.*s: not supported", p.pid, p.fd,
+                (int)di.name_len, di.name);
+  bool dgram_server = di.named && !listening && type == SOCK_DGRAM && !di.peer;
+  bool accepted = di.named && !listening && type != SOCK_DGRAM && di.peer && di.state == kEstablished;
+  if (di.named && !listening && !dgram_server && !accepted)
+    return errf("process %d fd %d: a bound unix socket that does not listen (a connected datagram socket, or a "
+                "connection whose other end closed): not supported yet", p.pid, p.fd);
   Str queue;
-  if (!listening) TRY(peek_queue(sk.get(), (uint32_t)type, &queue));
+  if (!listening) TRY(peek_queue(p, sk.get(), (uint32_t)type, &queue));
   // A path name's socket file: still there (this very socket's), or unlinked.
   struct stat st = {};
   bool present = di.named && di.name_len && di.name[0] && di.name_len < sizeof di.name;
@@ -204,16 +286,18 @@ Err dump(const FdProbe &p, FdescRec *f) {
   e.u8(present);
   e.u32(st.st_mode); e.u32(st.st_uid); e.u32(st.st_gid);
   e.u64(di.vfs_ino);
+  e.u32(pass_options(sk.get()));
   return set_payload(f, e, queue.c(), (uint32_t)queue.size());
 }
 
 // Datagram queues must split exactly into their messages.
 bool valid(const FdescRec &f) {
   SockFields s;
-  if (!fields(f, &s)) return false;
+  if (!fields(f, &s) || (s.options & ~kAllOpts)) return false;
   if (s.type != SOCK_STREAM && s.type != SOCK_DGRAM && s.type != SOCK_SEQPACKET) return false;
   if (s.listening) return s.name_len > 0 && !s.len && !s.peer;  // nothing queued on a listener
-  if (s.name_len) return false;  // only listeners are restored with names
+  // names: listeners, datagram servers (no peer), accepted connections (a peer)
+  if (s.name_len && (s.type == SOCK_DGRAM) == (s.peer != 0)) return false;
   if (s.type == SOCK_STREAM) return true;
   uint32_t at = 0;
   while (s.len - at >= 4) {
@@ -228,6 +312,56 @@ int desc_with_ino(const SetImage &set, uint64_t ino) {
   for (size_t i = 0; i < set.fdescs.size(); i++)
     if (set.fdescs[i].kind == FileKind::UnixSocket && set.fdescs[i].ino == ino) return (int)i;
   return -1;
+}
+
+bool same_name(const SockFields &a, const SockFields &b) {
+  return a.name_len == b.name_len && !memcmp(a.name, b.name, a.name_len);
+}
+
+// The listener of the set an accepted connection came from, or -1.
+int listener_of(const SetImage &set, const SockFields &s) {
+  for (size_t j = 0; j < set.fdescs.size(); j++) {
+    SockFields l;
+    if (set.fdescs[j].kind == FileKind::UnixSocket && fields(set.fdescs[j], &l) && l.listening && l.type == s.type &&
+        same_name(l, s))
+      return (int)j;
+  }
+  return -1;
+}
+
+// An accepted connection is made again by connecting to its listener, which
+// must be in the set, still reachable by its name; its other end must be
+// nameless (that one is the new connecting socket).
+Err check_accepted(const SetImage &set, size_t i, const SockFields &s) {
+  size_t k;
+  int fd;
+  if (!first_holder(set, (uint32_t)i, &k, &fd)) return ok();
+  int l = listener_of(set, s), peer = desc_with_ino(set, s.peer);
+  SockFields ls, ps;
+  const char *why = l < 0 || !fields(set.fdescs[l], &ls) ? "whose listener is not in the set"
+                    : ls.name[0] && !ls.file_present ? "whose listener's socket file was unlinked"
+                    : peer >= 0 && fields(set.fdescs[peer], &ps) && ps.name_len ? "whose other end is bound too"
+                                                                                  : nullptr;
+  if (!why) return ok();
+  return errf("process %d fd %d: a unix connection accepted on %s%.*s %s: not supported yet", set.procs[k].proc.pid, fd,
+              s.name[0] ? "" : "@", (int)s.name_len - (s.name[0] ? 0 : 1), (const char *)s.name + (s.name[0] ? 0 : 1),
+              why);
+}
+
+// A socket connected to a bound datagram socket of the set is connected again
+// by that name: it must still be there.
+Err check(const SetImage &set, size_t i) {
+  SockFields s, srv;
+  if (fields(set.fdescs[i], &s) && s.name_len && !s.listening && s.type != SOCK_DGRAM) return check_accepted(set, i, s);
+  int peer;
+  if (!fields(set.fdescs[i], &s) || !s.peer || (peer = desc_with_ino(set, s.peer)) < 0 ||
+      !fields(set.fdescs[peer], &srv) || !srv.name_len || srv.listening || !srv.name[0] || srv.file_present)
+    return ok();
+  size_t k;
+  int fd;
+  if (!first_holder(set, (uint32_t)i, &k, &fd)) return ok();
+  return errf("process %d fd %d: a datagram socket connected to a bound one whose file was unlinked: not supported",
+              set.procs[k].proc.pid, fd);
 }
 
 bool peer_outside(const SetImage &set, const FdescRec &f, PeerWanted *w) {
@@ -266,16 +400,17 @@ Err send_queue(int from, const SockFields &to, const SockFields *from_fields) {
   return e;
 }
 
-void set_bufs(int sk, const SockFields &s) {
+Err set_bufs(int sk, const SockFields &s) {
   set_buf(sk, SO_SNDBUF, SO_SNDBUFFORCE, s.sndbuf / 2);
   set_buf(sk, SO_RCVBUF, SO_RCVBUFFORCE, s.rcvbuf / 2);
+  return set_pass_options(sk, s.options);
 }
 
 // A path whose old socket file is still there (the process was killed after
 // the checkpoint) is taken over: that file goes, the new socket binds; any
 // other file there is not touched. A socket whose file had been unlinked is
 // bound and unlinked again. The file gets its mode and owner back.
-Err bind_name(int sk, const SockFields &s) {
+Err bind_name(int sk, const SockFields &s, bool unlink_now = true) {
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path, s.name, s.name_len);
@@ -292,7 +427,7 @@ Err bind_name(int sk, const SockFields &s) {
   if (bind(sk, (struct sockaddr *)&addr, len) < 0)
     return sys_err("cannot bind unix socket %s again", is_path ? path : "(abstract)");
   if (!is_path) return ok();
-  if (!s.file_present) return unlink(path) < 0 ? sys_err("unlinking %s", path) : ok();
+  if (!s.file_present) return !unlink_now || unlink(path) == 0 ? ok() : sys_err("unlinking %s", path);
   if (chmod(path, s.file_mode & 07777) < 0 || lchown(path, s.file_uid, s.file_gid) < 0)
     return sys_err("mode and owner of socket file %s", path);
   return ok();
@@ -301,24 +436,94 @@ Err bind_name(int sk, const SockFields &s) {
 Err open_listener(OpenCtx &c, size_t i, const SockFields &s) {
   Fd sk(socket(AF_UNIX, (int)s.type | SOCK_CLOEXEC, 0));
   if (!sk.ok()) return sys_err("socket");
-  set_bufs(sk.get(), s);
+  TRY(set_bufs(sk.get(), s));
   TRY(bind_name(sk.get(), s));
   if (listen(sk.get(), (int)s.backlog) < 0) return sys_err("listen");
   return c.place(i, sk.release());
+}
+
+// The name a socket was bound to, as connect(2) and sendto(2) take it.
+socklen_t name_addr(const SockFields &s, struct sockaddr_un *addr) {
+  *addr = {};
+  addr->sun_family = AF_UNIX;
+  memcpy(addr->sun_path, s.name, s.name_len);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + s.name_len);
+}
+
+// A bound datagram socket (a server such as syslog's): bound again, and its
+// queued datagrams sent to it again from an unbound socket (they came from
+// unbound ones: their senders were nameless).
+Err open_dgram_server(OpenCtx &c, size_t i, const SockFields &s) {
+  Fd sk(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  Fd from(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sk.ok() || !from.ok()) return sys_err("socket");
+  TRY(set_bufs(sk.get(), s));
+  // A path name that had been unlinked goes once `from` is connected.
+  struct sockaddr_un addr;
+  socklen_t len = name_addr(s, &addr);
+  TRY(bind_name(sk.get(), s, false));
+  if (connect(from.get(), (struct sockaddr *)&addr, len) < 0) return sys_err("connecting to a datagram socket again");
+  if (!s.file_present && s.name[0] && unlink(addr.sun_path) < 0) return sys_err("unlinking %s", addr.sun_path);
+  TRY(send_queue(from.get(), s, nullptr));
+  return c.place(i, sk.release());
+}
+
+Err open_pair(OpenCtx &c, size_t i);
+
+// A datagram socket connected to a bound one of the set: connected to it by
+// its name again (it is opened first).
+Err open_dgram_client(OpenCtx &c, size_t i, const SockFields &a, size_t server, const SockFields &srv) {
+  if (c.fds[server] < 0) TRY(open_pair(c, server));
+  Fd sk(socket(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0));
+  if (!sk.ok()) return sys_err("socket");
+  TRY(set_bufs(sk.get(), a));
+  struct sockaddr_un addr;
+  socklen_t len = name_addr(srv, &addr);
+  if (connect(sk.get(), (struct sockaddr *)&addr, len) < 0) return sys_err("connecting to a datagram socket again");
+  return c.place(i, sk.release());
+}
+
+// An accepted connection: a nameless socket connects to the listener (opened
+// first) and the listener accepts it, so the accepted end has the listener's
+// name as before.
+Err accepted_pair(OpenCtx &c, const SockFields &s, int sv[2]) {
+  int l = listener_of(c.set, s);
+  if (l < 0) return bad_image("an accepted unix connection without its listener");
+  if (c.fds[l] < 0) TRY(open_pair(c, (size_t)l));
+  Fd client(socket(AF_UNIX, (int)s.type | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr;
+  socklen_t len = name_addr(s, &addr);
+  if (!client.ok() || connect(client.get(), (struct sockaddr *)&addr, len) < 0)
+    return sys_err("connecting to unix socket %s again", s.name[0] ? addr.sun_path : "(abstract)");
+  int acc = accept4(c.fds[l], nullptr, nullptr, SOCK_CLOEXEC);
+  if (acc < 0) return sys_err("accepting a unix connection again");
+  sv[0] = acc;
+  sv[1] = client.release();
+  return ok();
 }
 
 Err open_pair(OpenCtx &c, size_t i) {
   SockFields a, b;
   if (!fields(c.set.fdescs[i], &a)) return bad_image("socket description %u", (unsigned)i);
   if (a.listening) return open_listener(c, i, a);
-  int sv[2];
-  if (socketpair(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0, sv) < 0) return sys_err("socketpair");
-  Fd s0(sv[0]), s1(sv[1]);
+  if (a.name_len && a.type == SOCK_DGRAM) return open_dgram_server(c, i, a);
   int peer = a.peer ? desc_with_ino(c.set, a.peer) : -1;
-  if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type))
+  if (peer >= 0 && (!fields(c.set.fdescs[peer], &b) || b.type != a.type || b.listening || (a.name_len && b.name_len)))
     return bad_image("socket description %d does not match its peer", peer);
-  set_bufs(s0.get(), a);
-  if (peer >= 0) set_bufs(s1.get(), b);
+  if (peer >= 0 && b.name_len && a.type == SOCK_DGRAM) {
+    if (a.len) return bad_image("socket description %u: a queue from a bound datagram socket", (unsigned)i);
+    return open_dgram_client(c, i, a, (size_t)peer, b);
+  }
+  int sv[2];
+  if (a.name_len || (peer >= 0 && b.name_len)) {
+    TRY(accepted_pair(c, a.name_len ? a : b, sv));  // sv[0] accepted, sv[1] the connecting end
+    if (!a.name_len) std::swap(sv[0], sv[1]);
+  } else if (socketpair(AF_UNIX, (int)a.type | SOCK_CLOEXEC, 0, sv) < 0) {
+    return sys_err("socketpair");
+  }
+  Fd s0(sv[0]), s1(sv[1]);
+  TRY(set_bufs(s0.get(), a));
+  if (peer >= 0) TRY(set_bufs(s1.get(), b));
   TRY(send_queue(s1.get(), a, peer >= 0 ? &b : nullptr));  // a's receive queue came from its peer
   if (peer >= 0) TRY(send_queue(s0.get(), b, &a));
   TRY(c.place(i, s0.release()));
@@ -328,5 +533,5 @@ Err open_pair(OpenCtx &c, size_t i) {
 }  // namespace
 
 extern const FdKind kUnixKind = {
-    FileKind::UnixSocket, "unix socket", match, dump, valid, open_pair, nullptr, peer_outside, nullptr, nullptr,
+    FileKind::UnixSocket, "unix socket", match, dump, valid, open_pair, nullptr, peer_outside, nullptr, nullptr, check,
 };

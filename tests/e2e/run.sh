@@ -1058,6 +1058,87 @@ t_err_shared() {
 		refused_share sighand "share their" && pass
 }
 
+# refused_inflight HOW WANT: inflight.c HOW is refused at checkpoint with one
+# line naming the process, its fd and WANT; the target is left untouched.
+refused_inflight() {
+	start inflight "$D/log.$1" "$1"
+	need ready 20 "$D/log.$1" || return 1
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a socket queue holding $2" || return 1
+	WHY="message does not name the fd and '$2': $(first_err)"
+	need grep -q -- "process $PID fd [0-9]*: .*$2" "$D/err" && need untouched "$PID" "chkpt" &&
+		need empty_dir "$D/img" || return 1
+	kill -KILL "$PID"
+	reap "$PID"
+}
+
+# Fds passed with SCM_RIGHTS and credentials not yet received are refused, not
+# dropped; SO_PASSCRED itself is kept (inflight.c).
+t_inflight() {
+	refused_inflight rights SCM_RIGHTS && refused_inflight creds SO_PASSCRED || return
+	start inflight "$D/log" passcred
+	kill_set_restore_d && usr2_verdict "inflight ok" && pass
+}
+
+# A job's own pty (pty.c, a tiny script(1)): master and slave, data queued
+# both ways, termios, window size, packet mode, lock, the child's
+# controlling terminal and foreground group. A first checkpoint leaves it
+# running: the queues it read are put back. A master alone is refused.
+t_pty() {
+	start pty "$D/log.alone" alone
+	need ready 20 "$D/log.alone" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a pty master without its slave" || return
+	WHY="message does not name the fd and the slave: $(first_err)"
+	need grep -q -- "process $PID fd 3: a pty master whose slave" "$D/err" && need untouched "$PID" "chkpt" &&
+		need empty_dir "$D/img" || return
+	kill -KILL "$PID"
+	reap "$PID"
+	start pty "$D/log"
+	need ready 20 "$D/log" && need ckpt_ok -o "$D/first.img" "$PID" || return
+	kill_set_restore_d && usr2_verdict "pty ok" && pass
+}
+
+# inotify watches keep their wds (one removed before the checkpoint), masks
+# and flags (inotify.c); events not yet read are refused, not dropped.
+t_inotify() {
+	start inotify "$D/log.queued" queued
+	need ready 20 "$D/log.queued" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of an inotify with events not yet read" || return
+	WHY="message does not name the fd and the events: $(first_err)"
+	need grep -q -- "process $PID fd [0-9]*: an inotify instance with .* not yet read" "$D/err" &&
+		need untouched "$PID" "chkpt" && need empty_dir "$D/img" || return
+	kill -KILL "$PID"
+	reap "$PID"
+	start inotify "$D/log"
+	kill_set_restore_d && usr2_verdict "inotify ok" && pass
+}
+
+# Bound datagram unix sockets (a path and an abstract name) with datagrams
+# queued from nameless senders, and a client connected to one (dgram.c); a
+# datagram queued from a bound sender is refused.
+t_dgram() {
+	start dgram "$D/log.named" named
+	need ready 20 "$D/log.named" || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a datagram queued from a bound sender" || return
+	WHY="message does not name the fd and the sender: $(first_err)"
+	need grep -q -- "process $PID fd [0-9]*: a datagram not yet received from the bound unix socket $D/cli.sock" "$D/err" &&
+		need untouched "$PID" "chkpt" && need empty_dir "$D/img" || return
+	kill -KILL "$PID"
+	reap "$PID"
+	start dgram "$D/log"
+	kill_set_restore_d && usr2_verdict "dgram ok" && pass
+}
+
+# Connections accepted on named unix listeners (stream on a path, seqpacket
+# abstract), data queued both ways (accepted.c).
+t_accepted() {
+	start accepted "$D/log"
+	kill_set_restore_d && usr2_verdict "accepted ok" && pass
+}
+
 # A deleted working directory could not be entered again: refused at checkpoint.
 t_err_deleted_cwd() { refused_share cwd "working directory .* was deleted" && pass; }
 
@@ -1187,7 +1268,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum serve_now simd sigs
 	maps stdio_image info info_json err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram accepted python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

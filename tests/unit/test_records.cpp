@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <termios.h>
 
 #include "model.h"
 
@@ -216,4 +217,79 @@ TEST_CASE("records: TREE keeps zombies' names (2.1), reads 2.0 without them") {
   CHECK(old[1].comm.size() == 0);
   Vec<TreeEntry> cut;
   CHECK_FALSE(decode_tree(buf, without + 2, &cut));  // a name cut short
+}
+
+namespace {
+// A pty master's payload (src/fd/pty.cpp) with the given in_len, packet flag
+// and data.
+FdescRec pty_master(const char *path, uint32_t in_len, uint8_t packet, const char *data, uint32_t n) {
+  static uint8_t fields[256];
+  Enc e(fields, sizeof fields);
+  e.u32(3); e.u64(0x18); e.u64(0x8803);
+  for (int k = 0; k < 6; k++) e.u32(0);
+  e.u8(0);
+  uint8_t cc[sizeof(((struct termios *)nullptr)->c_cc)] = {};
+  e.blob(cc, sizeof cc);
+  for (int k = 0; k < 4; k++) e.u16(80);
+  e.u8(packet); e.u8(0); e.u32(0); e.u32(in_len);
+  return fdesc(FileKind::PtyMaster, path, e, data, n);
+}
+}  // namespace
+
+TEST_CASE("records: a pty master's queues must fit its data; unix socket options are known bits") {
+  uint8_t buf[8192];
+  FdescRec g;
+  FdescRec f = pty_master("/dev/ptmx", 2, 1, "inout", 5);
+  CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = pty_master("/dev/ptmx", 6, 1, "inout", 5);  // more input than data
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = pty_master("/dev/ptmx", 2, 2, "inout", 5);  // packet mode is 0 or 1
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = pty_master("/etc/shadow", 2, 1, "inout", 5);  // reopened by a ptmx path only
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  uint8_t fields[256];
+  for (uint32_t opts : {1u, 8u}) {
+    Enc e(fields, sizeof fields);
+    e.u32(1); e.u64(0); e.u32(0); e.u32(0); e.u8(0); e.u32(0); e.blob(nullptr, 0);
+    e.u8(0); e.u32(0); e.u32(0); e.u32(0); e.u64(0); e.u32(opts);
+    f = fdesc(FileKind::UnixSocket, "socket:[9]", e, "ab", 2);
+    CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g) == (opts == 1));
+  }
+}
+
+TEST_CASE("records: inotify watches in increasing wd order, known mask bits, absolute paths") {
+  uint8_t buf[8192], fields[256];
+  FdescRec g;
+  struct W { uint32_t wd, mask; const char *path; };
+  auto make = [&](std::initializer_list<W> ws) {
+    Enc e(fields, sizeof fields);
+    e.u32((uint32_t)ws.size());
+    for (const W &w : ws) { e.u32(w.wd); e.u32(w.mask); e.u64(7); e.blob(w.path, (uint32_t)strlen(w.path)); }
+    return fdesc(FileKind::Inotify, "anon_inode:inotify", e, nullptr, 0);
+  };
+  FdescRec f = make({{1, 0x100, "/tmp/a"}, {4, 0x2, "/tmp/b"}});
+  CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = make({{4, 0x100, "/tmp/a"}, {1, 0x2, "/tmp/b"}});  // out of order
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = make({{1, 0x20000000, "/tmp/a"}});  // IN_MASK_CREATE is no watch's state
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+  f = make({{1, 0x100, "tmp/a"}});  // relative
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
+}
+
+TEST_CASE("records: a pty slave must name a pty master of the set") {
+  SetImage set;
+  uint8_t fields[8];
+  Enc e(fields, sizeof fields);
+  e.u32(1);  // description 1
+  set.fdescs.push(fdesc(FileKind::PtySlave, "/dev/pts/3", e, nullptr, 0));
+  const FdKind *slave = fd_kind(FileKind::PtySlave);
+  REQUIRE(slave);
+  bool has_check = slave->valid_in_set != nullptr;
+  REQUIRE(has_check);
+  CHECK(slave->valid_in_set(set, 0).kind == ErrKind::BadImage);  // no description 1
+  set.fdescs.push(fdesc(FileKind::Regular, "/tmp/x", Enc(nullptr, 0), nullptr, 0));
+  CHECK(slave->valid_in_set(set, 0).kind == ErrKind::BadImage);  // not a master
+  set.fdescs[1] = pty_master("/dev/ptmx", 0, 0, nullptr, 0);
+  CHECK_FALSE(slave->valid_in_set(set, 0));
 }
