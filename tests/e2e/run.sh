@@ -940,18 +940,15 @@ t_udpqueue() {
 # Established TCP connections dropped on purpose, at checkpoint (no repair
 # mode: the job's connections are not touched) or at restore: they come back
 # aborted, and the listener goes on serving.
-t_tcp_close_chkpt() {
+# tcp_close_test "CHKPT_OPTS" "RSTRT_OPTS" (word-split on purpose)
+tcp_close_test() {
 	start tcpclose "$D/log"
-	need ready 20 "$D/log" && need ckpt_ok --tcp-close --kill -o "$D/t.img" "$PID" || return
+	need ready 20 "$D/log" && need ckpt_ok $1 --kill -o "$D/t.img" "$PID" || return
 	reap "$PID"
-	need restore_d "$D/t.img" && usr2_verdict "tcpclose ok" && pass
+	need restore_d $2 "$D/t.img" && usr2_verdict "tcpclose ok" && pass
 }
-t_tcp_close_rstrt() {
-	start tcpclose "$D/log"
-	need ready 20 "$D/log" && need ckpt_ok --kill -o "$D/t.img" "$PID" || return
-	reap "$PID"
-	need restore_d --tcp-close "$D/t.img" && usr2_verdict "tcpclose ok" && pass
-}
+t_tcp_close_chkpt() { tcp_close_test --tcp-close ""; }
+t_tcp_close_rstrt() { tcp_close_test "" --tcp-close; }
 
 # eventfd and memfds (open, and mapped only) shared by parent and child.
 t_evmem() {
