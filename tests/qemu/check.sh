@@ -21,7 +21,8 @@
 # failed. The guest's console log is kept in BUILD_DIR/qemu/console.log.
 # Then the power cycle (power_cycle below, docs/KMOD.md): the crd module
 # built for the guest's kernel, four boots on one persistent disk, each
-# console in BUILD_DIR/qemu/power-N.log. CHKPT_QEMU_POWER_ONLY=1: no e2e suite.
+# console in BUILD_DIR/qemu/power-N.log. CHKPT_QEMU_POWER_ONLY=1: no e2e suite;
+# CHKPT_QEMU_E2E_TESTS="a b": only those e2e tests in the guest (debugging).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 arch=${1:?usage: check.sh ARCH BUILD_DIR}
@@ -129,6 +130,8 @@ make_initramfs() {
 	cp tests/e2e/lib.sh "$root/chkpt/e2e/lib.sh"
 	cp "$Q/script" "$root/usr/local/bin/"
 	[ -z "${CHKPT_QEMU_SCRIPT:-}" ] || cp "$CHKPT_QEMU_SCRIPT" "$root/chkpt/debug.sh"
+	# CHKPT_QEMU_E2E_TESTS="a b": the guest runs only these e2e tests (E2E_TESTS)
+	[ -z "${CHKPT_QEMU_E2E_TESTS:-}" ] || echo "$CHKPT_QEMU_E2E_TESTS" >"$root/chkpt/e2e-tests"
 	# the power-cycle test (power_cycle): the module, its tools, the init scripts
 	mkdir -p "$root/lib/crd" "$root/chkpt/qemu"
 	[ ! -f "$B/kmod/crd.ko" ] || cp "$B/kmod/crd.ko" "$root/lib/crd/"

@@ -36,6 +36,8 @@ if [ -f /chkpt/debug.sh ]; then
 	echo "CHKPT-GUEST-DEBUG: exit $?"
 	poweroff -f
 fi
+# CHKPT_QEMU_E2E_TESTS on the host: only those tests (check.sh make_initramfs)
+[ ! -f /chkpt/e2e-tests ] || export E2E_TESTS="$(cat /chkpt/e2e-tests)"
 {
 	sh /chkpt/run.sh /chkpt/bin /chkpt/e2e musl
 	echo $? >/tmp/e2e.rc
