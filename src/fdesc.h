@@ -144,8 +144,10 @@ bool starts_with(const char *s, const char *prefix);
 // "key: NUM" or "key:NUM" within one fdinfo line (the first `key` in it).
 bool line_field(const char *line, const char *key, int base, uint64_t *v);
 bool ends_with(const char *s, const char *suffix);
-// payload = the fixed fields encoded in `fields`, then `blob data` (n bytes).
-Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n);
+// payload = the fixed fields encoded in `fields`, then `blob data` (n bytes),
+// then `tail`: fields a later version added behind the data, which a reader
+// takes only when present (FORMAT.md: trailing fields).
+Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n, const Enc *tail = nullptr);
 // The payload of kinds that hold one number (an eventfd's count, a signalfd's
 // mask, a device number): u64 value, empty blob.
 Err set_u64_payload(FdescRec *f, uint64_t v);

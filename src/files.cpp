@@ -292,13 +292,15 @@ bool ends_with(const char *s, const char *suffix) {
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n) {
-  size_t total = fields.len() + 4 + (size_t)n;
+Err set_payload(FdescRec *f, const Enc &fields, const void *data, uint32_t n, const Enc *tail) {
+  size_t tail_len = tail ? tail->len() : 0;
+  size_t total = fields.len() + 4 + (size_t)n + tail_len;
   char *buf = static_cast<char *>(malloc(total));
   if (!buf) return errf("out of memory");
   if (fields.len()) memcpy(buf, fields.data(), fields.len());
   store_le32(reinterpret_cast<uint8_t *>(buf) + fields.len(), n);
   if (n) memcpy(buf + fields.len() + 4, data, n);
+  if (tail_len) memcpy(buf + fields.len() + 4 + n, tail->data(), tail_len);
   f->payload = Str(buf, total);
   free(buf);
   return ok();

@@ -19,8 +19,9 @@
 //
 // Payload (docs/FORMAT.md, kind 6): u32 sock_type, u64 peer (inode of the other
 // end, 0 if closed), u32 sndbuf, rcvbuf, u8 listening, u32 backlog, blob name,
-// u8 file_present, u32 file_mode, uid, gid, u64 vfs_ino, u32 options, blob
-// queue (stream: the bytes; datagram/seqpacket: u32 length + bytes each).
+// u8 file_present, u32 file_mode, uid, gid, u64 vfs_ino, blob queue (stream:
+// the bytes; datagram/seqpacket: u32 length + bytes each), then u32 options,
+// behind the queue so that a 2.0 payload (which ends with the queue) still reads.
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -207,8 +208,8 @@ bool fields(const FdescRec &f, SockFields *s) {
   s->file_uid = d.u32();
   s->file_gid = d.u32();
   s->vfs_ino = d.u64();
-  s->options = d.u32();
   s->queue = d.blob(&s->len, kMaxRecord);
+  if (d.left()) s->options = d.u32();  // since 2.1 (absent: none of them set)
   return payload_done(d);
 }
 
@@ -286,8 +287,10 @@ Err dump(const FdProbe &p, FdescRec *f) {
   e.u8(present);
   e.u32(st.st_mode); e.u32(st.st_uid); e.u32(st.st_gid);
   e.u64(di.vfs_ino);
-  e.u32(pass_options(sk.get()));
-  return set_payload(f, e, queue.c(), (uint32_t)queue.size());
+  uint8_t tail_buf[4];
+  Enc tail(tail_buf, sizeof tail_buf);
+  tail.u32(pass_options(sk.get()));
+  return set_payload(f, e, queue.c(), (uint32_t)queue.size(), &tail);
 }
 
 // Datagram queues must split exactly into their messages.

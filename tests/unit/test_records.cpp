@@ -248,13 +248,26 @@ TEST_CASE("records: a pty master's queues must fit its data; unix socket options
   f = pty_master("/etc/shadow", 2, 1, "inout", 5);  // reopened by a ptmx path only
   CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
   uint8_t fields[256];
-  for (uint32_t opts : {1u, 8u}) {
+  // options stand behind the queue; a 2.0 payload, which ends with the queue, has none
+  uint8_t tail_buf[8];
+  for (uint32_t opts : {1u, 8u, 0xffffffffu}) {
     Enc e(fields, sizeof fields);
     e.u32(1); e.u64(0); e.u32(0); e.u32(0); e.u8(0); e.u32(0); e.blob(nullptr, 0);
-    e.u8(0); e.u32(0); e.u32(0); e.u32(0); e.u64(0); e.u32(opts);
-    f = fdesc(FileKind::UnixSocket, "socket:[9]", e, "ab", 2);
-    CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g) == (opts == 1));
+    e.u8(0); e.u32(0); e.u32(0); e.u32(0); e.u64(0);
+    Enc tail(tail_buf, sizeof tail_buf);
+    if (opts != 0xffffffffu) tail.u32(opts);
+    f.payload = Str();
+    REQUIRE_FALSE(set_payload(&f, e, "ab", 2, &tail));
+    f.kind = FileKind::UnixSocket; f.path = Str("socket:[9]");
+    CHECK(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g) == (opts != 8));
   }
+  Enc e(fields, sizeof fields);  // a stray byte behind the options: bad
+  e.u32(1); e.u64(0); e.u32(0); e.u32(0); e.u8(0); e.u32(0); e.blob(nullptr, 0);
+  e.u8(0); e.u32(0); e.u32(0); e.u32(0); e.u64(0);
+  Enc tail(tail_buf, sizeof tail_buf);
+  tail.u32(1); tail.u8(0);
+  REQUIRE_FALSE(set_payload(&f, e, "ab", 2, &tail));
+  CHECK_FALSE(decode_fdesc(buf, encode_fdesc(f, buf, sizeof buf), &g));
 }
 
 TEST_CASE("records: inotify watches in increasing wd order, known mask bits, absolute paths") {
