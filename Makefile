@@ -144,10 +144,15 @@ UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
 UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp src/attr_records.cpp \
   src/files.cpp src/vma_slots.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/options.cpp src/pathmap.cpp \
   $(filter %/sha256.cpp %/crc32c.cpp,$(ARCH_SRCS))
-$(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h)
+# src/fmt.cpp (the product's snprintf) is tested under other names, beside glibc's
+$(B)/unit-fmt.o: src/fmt.cpp
 	@mkdir -p $(B)
 	$(call say,CXX,$@)
-	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc $(ARCH_INC) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB)
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Dsnprintf=chkpt_snprintf -Dvsnprintf=chkpt_vsnprintf -c -o $@ $<
+$(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h) $(B)/unit-fmt.o
+	@mkdir -p $(B)
+	$(call say,CXX,$@)
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc $(ARCH_INC) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB) $(B)/unit-fmt.o
 
 # e2e target programs: static musl (they also run in QEMU guests) and,
 # for the common case of an unmodified distro binary, dynamic glibc.
@@ -227,8 +232,8 @@ FUZZ_CXX ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # rt.cpp (operator new/delete for the libstdc++-free product) would fight the
-# sanitizers' own; the glibc builds use libstdc++'s.
-GLIBC_SRCS := $(filter-out src/rt.cpp,$(SRCS))
+# sanitizers' own; the glibc builds use libstdc++'s (and glibc's snprintf, not fmt.cpp).
+GLIBC_SRCS := $(filter-out src/rt.cpp src/fmt.cpp,$(SRCS))
 FUZZ_OBJS := $(patsubst %.cpp,$(B)/fuzz/obj/%.o,$(filter-out src/main.cpp,$(GLIBC_SRCS)) tests/fuzz/fuzz_image.cpp)
 $(B)/fuzz/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS) tests/fuzz/glibc_compat.h
 	@mkdir -p $(dir $@)

@@ -140,15 +140,28 @@ void print_proc(const ProcSummary &s) {
        human(s.mapped, mapped, sizeof mapped), human(s.saved, saved, sizeof saved), human(s.shared, shared, sizeof shared));
 }
 
+// Seconds since 1970 as a UTC date, by the days-to-civil arithmetic of the
+// proleptic Gregorian calendar (400-year eras of 146097 days, years starting
+// in March so that the leap day ends them): neither strftime nor gmtime_r,
+// which pull musl's time zone code in. Years 1970..9999 only.
+bool utc_date(uint64_t secs, char *out, size_t cap) {
+  if (secs >= 253402300800ull) return false;  // 10000-01-01
+  uint64_t days = secs / 86400, sod = secs % 86400;
+  uint64_t z = days + 719468;  // days since 0000-03-01
+  uint64_t era = z / 146097, doe = z % 146097;
+  uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  uint64_t mp = (5 * doy + 2) / 153;
+  unsigned day = (unsigned)(doy - (153 * mp + 2) / 5 + 1), month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+  unsigned year = (unsigned)(yoe + era * 400 + (month <= 2));
+  snprintf(out, cap, "%04u-%02u-%02u %02u:%02u:%02u UTC", year, month, day, (unsigned)(sod / 3600),
+           (unsigned)(sod / 60 % 60), (unsigned)(sod % 60));
+  return true;
+}
+
 void print_header(const char *path, const ImageReader &rd, const ImageHeader &h) {
   char when[64];
-  time_t t = (time_t)h.time_sec;
-  struct tm tm;
-  // snprintf rather than strftime, which would pull musl's time zone code in
-  if (gmtime_r(&t, &tm))
-    snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec);
-  else
+  if (!utc_date(h.time_sec, when, sizeof when))
     snprintf(when, sizeof when, "%llu s after the epoch", (unsigned long long)h.time_sec);
   outf(1, "image:      %s\nformat:     %u.%u\n", path, kFormatMajor, rd.minor_version());
   outf(1, "arch:       %s (%s-endian), page size %u\n", arch_name(h.arch), h.big_endian ? "big" : "little", h.page_size);
