@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -17,27 +16,17 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "resolve.h"
 
 namespace {
 // ---- sockets -------------------------------------------------------------------
 
-struct AddrList {  // getaddrinfo results, freed on scope exit
-  struct addrinfo *head = nullptr;
-  ~AddrList() { if (head) freeaddrinfo(head); }
-};
-
-Err resolve(const char *hostport, bool passive, AddrList *out) {
-  char host[256], port[8];
+Err resolve(const char *hostport, bool passive, HostAddrs *out) {
+  char host[256];
   uint16_t p;
   TRY(split_hostport(hostport, host, sizeof host, &p, kMigratePort));
   if (!host[0] && !passive) return errf("no host in '%s'", hostport);
-  snprintf(port, sizeof port, "%u", p);
-  struct addrinfo hints = {};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-  int r = getaddrinfo(host[0] ? host : nullptr, port, &hints, &out->head);
-  if (r) return errf("cannot resolve %s: %s", host[0] ? host : "the any-address", gai_strerror(r));
-  return ok();
+  return resolve_host(host, p, passive, out);
 }
 
 Err set_opt(int fd, int level, int name, const void *v, socklen_t n, const char *what) {
@@ -166,14 +155,14 @@ Err split_hostport(const char *s, char *host, size_t cap, uint16_t *port, uint16
 }
 
 Err tcp_connect(const char *hostport, int timeout_s, Fd *out) {
-  AddrList al;
+  HostAddrs al;
   TRY(resolve(hostport, false, &al));
   Err last = errf("cannot connect to %s", hostport);
-  for (struct addrinfo *a = al.head; a; a = a->ai_next) {
-    Fd s(socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+  for (int i = 0; i < al.n; i++) {
+    Fd s(socket(al.addr[i].ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s.ok()) { last = sys_err("socket"); continue; }
     TRY(set_io_timeout(s.get(), timeout_s));  // Linux bounds a blocking connect by SO_SNDTIMEO
-    if (connect(s.get(), a->ai_addr, a->ai_addrlen) < 0) {
+    if (connect(s.get(), (const struct sockaddr *)&al.addr[i], al.len[i]) < 0) {
       last = errno == EINPROGRESS || errno == EAGAIN ? errf("cannot connect to %s: timed out", hostport)
                                                     : sys_err("cannot connect to %s", hostport);
       continue;
@@ -187,14 +176,13 @@ Err tcp_connect(const char *hostport, int timeout_s, Fd *out) {
 }
 
 Err tcp_listen(const char *addrport, Fd *out) {
-  AddrList al;
+  HostAddrs al;
   TRY(resolve(addrport, true, &al));
-  struct addrinfo *a = al.head;
-  Fd s(socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+  Fd s(socket(al.addr[0].ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s.ok()) return sys_err("socket");
   int one = 1;
   TRY(set_opt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one, "SO_REUSEADDR"));
-  if (bind(s.get(), a->ai_addr, a->ai_addrlen) < 0) return sys_err("cannot listen on %s", addrport);
+  if (bind(s.get(), (const struct sockaddr *)&al.addr[0], al.len[0]) < 0) return sys_err("cannot listen on %s", addrport);
   if (listen(s.get(), 64) < 0)  // room for clients waiting while the handshakes are full
     return sys_err("listen on %s", addrport);
   *out = std::move(s);

@@ -37,7 +37,7 @@ build_nettool() {
 	NETTOOL=$(cd "$1/migrate-tools" && pwd)/nettool  # absolute: nsenter -m changes the cwd
 	_arch=$(uname -m)
 	[ "$_arch" = ppc64le ] && _arch=ppc64
-	g++ -std=c++17 -O2 -Isrc -o "$NETTOOL" tests/migrate/nettool.cpp src/net.cpp src/base.cpp \
+	g++ -std=c++17 -O2 -Isrc -o "$NETTOOL" tests/migrate/nettool.cpp src/net.cpp src/resolve.cpp src/base.cpp \
 		src/sha256.cpp "arch/$_arch/sha256.cpp" src/codec.cpp
 }
 

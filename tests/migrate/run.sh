@@ -417,6 +417,38 @@ t_tcp_server() {
 
 # After all of that, restartd still serves and has left no zombie behind; on
 # SIGTERM it stops.
+# migrate_named PID NAME: memsum as PID on A migrates to B named NAME, verifies there.
+migrate_named() {
+	need memsum_on in_a "$1" 8 || return
+	in_a "$BIN/migrate" --key "$KEY" "$1" "$2:$PORT" >"$T/$1.out" 2>"$T/$1.err"
+	WHY="migrate to $2 failed: $(one_line "$T/$1.err")"
+	need has_line "$T/$1.out" "^PID $1 migrated to $2:$PORT" || return
+	WHY="the memsum migrated to $2 did not verify on B: $(one_line "$T/$1.log")"
+	need verify in_b "$1" "$T/$1.log" || return
+	need poll 10 has_line "$T/restartd.log" "PID $1 ended (exit status 0)"
+}
+# HOST as a name: one from /etc/hosts, one a nameserver answers (src/resolve.cpp),
+# both bound over the files of host A's own mount namespace; an unknown name.
+t_names() {
+	command -v python3 >/dev/null || { skip "python3 not installed (the test's nameserver)"; return; }
+	printf '127.0.0.1 localhost\n%s hostb.test\n' "$ADDR_B" >"$T/hosts"
+	echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+	WHY="cannot bind /etc/hosts and /etc/resolv.conf in host A"
+	need in_a sh -c 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf' sh "$T/hosts" "$T/resolv.conf" ||
+		return
+	in_a python3 "$PWD/tests/migrate/dns_server.py" dnsb.test "$ADDR_B" >"$T/dns.out" 2>&1 </dev/null &
+	_dns=$!
+	WHY="the test's nameserver did not start: $(one_line "$T/dns.out")"
+	if need poll 10 has_line "$T/dns.out" ready && migrate_named 1600 hostb.test && migrate_named 1610 dnsb.test; then
+		in_a "$BIN/migrate" --key "$KEY" 1 "nosuch.test:$PORT" >/dev/null 2>"$T/nx.err"
+		WHY="an unknown name: want 'cannot resolve nosuch.test: no such host', got: $(one_line "$T/nx.err")"
+		need has_line "$T/nx.err" "cannot resolve nosuch.test: no such host" && pass
+	fi
+	kill "$(named python3 "$_dns")" 2>/dev/null
+	wait "$_dns" 2>/dev/null
+	in_a sh -c 'umount /etc/resolv.conf; umount /etc/hosts' 2>/dev/null
+}
+
 t_daemon() {
 	need daemon_alive || return
 	WHY="zombies on B: $(in_b sh -c 'grep -l "^State:.Z" /proc/[0-9]*/status' 2>/dev/null | tr '\n' ' ')"
@@ -426,7 +458,7 @@ t_daemon() {
 	need poll 10 no_pid on_host "$RD" && need has_line "$T/restartd.log" "stopping" && pass
 }
 
-for t in help memsum wrong_key tampered truncated cut stall interrupt killed replay pid_taken concurrent dir slow_handshakes dir_untrusted dir_full tree tcp_server daemon; do
+for t in help memsum wrong_key tampered truncated cut stall interrupt killed replay pid_taken concurrent dir slow_handshakes dir_untrusted dir_full tree tcp_server names daemon; do
 	ran $t || continue
 	TEST=migrate_$t
 	WHY=
