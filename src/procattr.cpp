@@ -371,12 +371,11 @@ struct Creds {  // rstrt's own, which every restored thread starts with
   uint64_t inh, prm, eff, bnd;
   uint32_t securebits;
   bool nnp;
-  bool have = false;
 };
-Creds mine;
-
-Err my_creds() {
-  if (mine.have) return ok();
+// rstrt's own credentials, beside which a thread's are set (read per thread:
+// restore keeps no state outside its objects).
+Err my_creds(Creds *out) {
+  Creds &mine = *out;
   ThreadAttrRec th;
   TRY(read_thread_status(getpid(), (int)syscall(SYS_gettid), &th));
   memcpy(mine.uid, th.uid, sizeof mine.uid);
@@ -385,7 +384,6 @@ Err my_creds() {
   mine.inh = th.cap_inh; mine.prm = th.cap_prm; mine.eff = th.cap_eff; mine.bnd = th.cap_bnd;
   mine.securebits = (uint32_t)prctl(PR_GET_SECUREBITS);
   mine.nnp = th.no_new_privs;
-  mine.have = true;
   return ok();
 }
 
@@ -416,7 +414,7 @@ int last_cap() {
 // SECBIT_NO_SETUID_FIXUP so the capabilities survive the change; then the
 // capability sets with CAP_SETPCAP kept, the ambient set (needs permitted and
 // inheritable), the securebits (need CAP_SETPCAP), and the exact sets last.
-Err restore_creds_of(Remote &t, const ThreadAttrRec &th) {
+Err restore_creds_of(Remote &t, const ThreadAttrRec &th, const Creds &mine) {
   int64_t r;
   if (th.cap_bnd & ~mine.bnd)
     return errf("thread %d: its capability bounding set 0x%llx is wider than rstrt's 0x%llx", th.tid,
@@ -505,8 +503,9 @@ Err restore_sched_of(Remote &t, const ThreadAttrRec &th) {
 Err restore_thread_attrs(Remote &t, const ProcImage &img, int tid) {
   const ThreadAttrRec *th = attr_of(img, tid);
   if (!th) return errf("internal: no attributes for thread %d", tid);
-  TRY(my_creds());
-  TRY(restore_creds_of(t, *th));
+  Creds mine;
+  TRY(my_creds(&mine));
+  TRY(restore_creds_of(t, *th, mine));
   int64_t r;
   if (th->no_new_privs && !mine.nnp) TRY(inject(t, SYS_prctl, &r, "PR_SET_NO_NEW_PRIVS", PR_SET_NO_NEW_PRIVS, 1));
   if (!th->no_new_privs && mine.nnp) return errf("thread %d had no_new_privs off; rstrt runs with it on", tid);
