@@ -144,15 +144,19 @@ UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
 UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp src/attr_records.cpp \
   src/files.cpp src/vma_slots.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/resolve.cpp src/options.cpp src/pathmap.cpp \
   $(filter %/sha256.cpp %/crc32c.cpp,$(ARCH_SRCS))
-# src/fmt.cpp (the product's snprintf) is tested under other names, beside glibc's
-$(B)/unit-fmt.o: src/fmt.cpp
+# src/fmt.cpp and src/alloc.cpp (the product's snprintf and malloc) are tested
+# under other names, beside glibc's
+UNIT_RENAMED := -Dsnprintf=chkpt_snprintf -Dvsnprintf=chkpt_vsnprintf -Dmalloc=chkpt_malloc -Dfree=chkpt_free \
+  -Dcalloc=chkpt_calloc -Drealloc=chkpt_realloc
+$(B)/unit-%.o: src/%.cpp
 	@mkdir -p $(B)
 	$(call say,CXX,$@)
-	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Dsnprintf=chkpt_snprintf -Dvsnprintf=chkpt_vsnprintf -c -o $@ $<
-$(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h) $(B)/unit-fmt.o
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g $(UNIT_RENAMED) -c -o $@ $<
+$(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h) $(B)/unit-fmt.o $(B)/unit-alloc.o
 	@mkdir -p $(B)
 	$(call say,CXX,$@)
-	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc $(ARCH_INC) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB) $(B)/unit-fmt.o
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc $(ARCH_INC) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB) $(B)/unit-fmt.o \
+	  $(B)/unit-alloc.o
 
 # e2e target programs: static musl (they also run in QEMU guests) and,
 # for the common case of an unmodified distro binary, dynamic glibc.
@@ -232,8 +236,9 @@ FUZZ_CXX ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # rt.cpp (operator new/delete for the libstdc++-free product) would fight the
-# sanitizers' own; the glibc builds use libstdc++'s (and glibc's snprintf, not fmt.cpp).
-GLIBC_SRCS := $(filter-out src/rt.cpp src/fmt.cpp,$(SRCS))
+# sanitizers' own; the glibc builds use libstdc++'s (and glibc's snprintf and malloc,
+# not fmt.cpp and alloc.cpp).
+GLIBC_SRCS := $(filter-out src/rt.cpp src/fmt.cpp src/alloc.cpp,$(SRCS))
 FUZZ_OBJS := $(patsubst %.cpp,$(B)/fuzz/obj/%.o,$(filter-out src/main.cpp,$(GLIBC_SRCS)) tests/fuzz/fuzz_image.cpp)
 $(B)/fuzz/obj/%.o: %.cpp $(wildcard src/*.h) $(ARCH_HDRS) tests/fuzz/glibc_compat.h
 	@mkdir -p $(dir $@)
