@@ -91,6 +91,24 @@ template <typename T> class Vec {
   size_t n_ = 0, cap_ = 0;
 };
 
+// Sort a[0..n) by key(a[i]) ascending: a heap sort, O(n log n) on any input,
+// in place, and one small copy per element type where qsort would link all of
+// musl's (with its smoothsort) and std::sort a copy per call site.
+template <typename T, typename Key> void sort_by_key(T *a, size_t n, Key key) {
+  auto sift = [&](size_t root, size_t end) {
+    for (size_t child; (child = 2 * root + 1) < end; root = child) {
+      if (child + 1 < end && key(a[child]) < key(a[child + 1])) child++;
+      if (!(key(a[root]) < key(a[child]))) return;
+      std::swap(a[root], a[child]);
+    }
+  };
+  for (size_t i = n / 2; i-- > 0;) sift(i, n);
+  for (size_t end = n; end > 1; end--) {
+    std::swap(a[0], a[end - 1]);
+    sift(0, end - 1);
+  }
+}
+
 // Owned NUL-terminated string.
 class Str {
  public:

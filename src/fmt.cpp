@@ -1,6 +1,7 @@
-// snprintf and vsnprintf for the static product, in place of musl's: its
-// vfprintf (10 KiB, with the long-double float printer) is most of what the
-// product would link of stdio. This one knows the conversions the product's
+// snprintf and vsnprintf, strtoul and kin, for the static product, in place
+// of musl's: its vfprintf (10 KiB, with the long-double float printer) is
+// most of what the product would link of stdio, and its strto* share a
+// 2.5 KiB scanner built for FILE streams. This one knows the conversions the product's
 // messages use (C11 7.21.6.1): flags '-' and '0', a width and precision
 // (digits or '*'), lengths hh h l ll z j t, conversions d i u x X o c s p f
 // and %%; a float is printed in fixed point with at most 9 decimals, which is
@@ -8,6 +9,8 @@
 // of a tie may differ from C's in its last digit). Anything else is copied as it
 // stands, so an unknown conversion shows in the message rather than reading a
 // wrong argument. Not built for the glibc builds (Makefile GLIBC_SRCS).
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -183,3 +186,58 @@ extern "C" int snprintf(char *buf, size_t cap, const char *fmt, ...) {
   va_end(ap);
   return n;
 }
+
+// strtoull and kin (C11 7.22.1.4): leading white space, a sign, base 0
+// (0x hex, 0 octal, else decimal), 8, 10 or 16 (an optional 0x); *end after
+// the last digit used (s itself if there was none); out of range: the limit
+// and ERANGE. A '-' negates an unsigned result, as C says.
+namespace {
+int digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if ((c | 32) >= 'a' && (c | 32) <= 'z') return (c | 32) - 'a' + 10;
+  return 99;
+}
+
+// The magnitude of the number at s, saturated at `limit` (then *over is set).
+uint64_t scan_number(const char *s, char **end, int base, uint64_t limit, bool *neg, bool *over) {
+  const char *p = s;
+  while (*p == ' ' || (*p >= '\t' && *p <= '\r')) p++;
+  *neg = *p == '-';
+  if (*p == '-' || *p == '+') p++;
+  if ((base == 0 || base == 16) && p[0] == '0' && (p[1] | 32) == 'x' && digit_value(p[2]) < 16) {
+    p += 2;
+    base = 16;
+  } else if (base == 0) {
+    base = *p == '0' ? 8 : 10;
+  }
+  uint64_t v = 0;
+  const char *first = p;
+  *over = false;
+  for (int d; (d = digit_value(*p)) < base; p++) {
+    if (v > (limit - (uint64_t)d) / (uint64_t)base) *over = true;
+    else v = v * (uint64_t)base + (uint64_t)d;
+  }
+  if (end) *end = const_cast<char *>(p == first ? s : p);
+  if (*over) errno = ERANGE;
+  return *over ? limit : v;
+}
+
+uint64_t to_unsigned(const char *s, char **end, int base, uint64_t max) {
+  bool neg, over;
+  uint64_t v = scan_number(s, end, base, max, &neg, &over);
+  return neg && !over ? (0 - v) & max : v;
+}
+
+int64_t to_signed(const char *s, char **end, int base, int64_t max) {
+  bool neg, over;
+  uint64_t v = scan_number(s, end, base, (uint64_t)max + 1, &neg, &over);
+  if (!neg && v > (uint64_t)max) errno = ERANGE, v = (uint64_t)max;
+  return neg ? (int64_t)(0 - v) : (int64_t)v;
+}
+}  // namespace
+
+extern "C" unsigned long long strtoull(const char *s, char **end, int base) { return to_unsigned(s, end, base, ULLONG_MAX); }
+extern "C" unsigned long strtoul(const char *s, char **end, int base) { return (unsigned long)to_unsigned(s, end, base, ULONG_MAX); }
+extern "C" long long strtoll(const char *s, char **end, int base) { return to_signed(s, end, base, LLONG_MAX); }
+extern "C" long strtol(const char *s, char **end, int base) { return (long)to_signed(s, end, base, LONG_MAX); }
+extern "C" int atoi(const char *s) { return (int)strtol(s, nullptr, 10); }

@@ -237,10 +237,7 @@ Err list_generations(int dirfd, const char *dir, Vec<uint64_t> *out) {
   Vec<Str> names;
   TRY(list_names(dirfd, dir, false, &names));
   for (auto &n : names) out->push(generation_number(n.c(), nullptr));
-  if (out->size() > 1) qsort(out->begin(), out->size(), sizeof(uint64_t), [](const void *a, const void *b) {
-    uint64_t x = *static_cast<const uint64_t *>(a), y = *static_cast<const uint64_t *>(b);
-    return x < y ? -1 : x > y;
-  });
+  sort_by_key(out->begin(), out->size(), [](uint64_t g) { return g; });
   return ok();
 }
 

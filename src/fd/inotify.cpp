@@ -119,11 +119,7 @@ Err watch_lines(const FdProbe &p, Vec<Line> *out) {
       return errf("process %d fd %d: inotify watch %u: too many, or too high a wd", p.pid, p.fd, (unsigned)w.wd);
     out->push(w);
   }
-  // qsort: already in the binary (std::sort would add its own copy)
-  qsort(out->begin(), out->size(), sizeof(Line), [](const void *a, const void *b) {
-    uint64_t x = static_cast<const Line *>(a)->wd, y = static_cast<const Line *>(b)->wd;
-    return x < y ? -1 : x > y;
-  });
+  sort_by_key(out->begin(), out->size(), [](const Line &l) { return l.wd; });
   return ok();
 }
 

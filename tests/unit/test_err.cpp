@@ -86,3 +86,23 @@ TEST_CASE("err: send_err/recv_err carry the kind to the parent") {
   CHECK(!recv_err(p[0], &e));  // nothing more: the child sent one
   close(p[0]);
 }
+
+TEST_CASE("sort_by_key: ascending by key, every element kept") {
+  for (size_t n : {0u, 1u, 2u, 3u, 7u, 64u, 1000u}) {
+    Vec<uint64_t> v;
+    uint64_t x = 12345;
+    for (size_t i = 0; i < n; i++) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      v.push(x >> 54);  // small range: many equal keys
+    }
+    uint64_t sum = 0;
+    for (uint64_t e : v) sum += e;
+    sort_by_key(v.begin(), v.size(), [](uint64_t e) { return e; });
+    uint64_t after = 0;
+    for (size_t i = 0; i < v.size(); i++) {
+      after += v[i];
+      if (i) CHECK(v[i - 1] <= v[i]);
+    }
+    CHECK(after == sum);
+  }
+}

@@ -2,6 +2,8 @@
 // against glibc's for every conversion the product's messages use.
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <doctest/doctest.h>
@@ -33,4 +35,37 @@ TEST_CASE("fmt: the product's snprintf prints as the C library does") {
   CHECK(chkpt_snprintf(small, sizeof small, "%s", "truncated") == 9);
   CHECK(strcmp(small, "trun") == 0);
   CHECK(chkpt_snprintf(nullptr, 0, "%d", 12345) == 5);
+}
+
+extern "C" unsigned long long chkpt_strtoull(const char *, char **, int);
+extern "C" unsigned long chkpt_strtoul(const char *, char **, int);
+extern "C" long long chkpt_strtoll(const char *, char **, int);
+extern "C" long chkpt_strtol(const char *, char **, int);
+extern "C" int chkpt_atoi(const char *);
+
+TEST_CASE("fmt: the product's strtoull and kin parse as the C library does") {
+  const char *inputs[] = {"0", "42", "  \t-17xyz", "+9", "0x1F", "0X1fg", "0x", "0755", "08", "ffff", "  ", "",
+                          "18446744073709551615", "18446744073709551616", "99999999999999999999999",
+                          "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+                          "-9223372036854775809", "-1", "4294967296", "12 34", "z"};
+  for (const char *in : inputs) {
+    for (int base : {0, 8, 10, 16}) {
+      char *e1, *e2;
+      errno = 0;
+      unsigned long long a = strtoull(in, &e1, base);
+      int ea = errno;
+      errno = 0;
+      unsigned long long b = chkpt_strtoull(in, &e2, base);
+      CHECK_MESSAGE((a == b && e1 == e2 && ea == errno), in, " base ", base);
+      errno = 0;
+      long long c = strtoll(in, &e1, base);
+      ea = errno;
+      errno = 0;
+      long long d = chkpt_strtoll(in, &e2, base);
+      CHECK_MESSAGE((c == d && e1 == e2 && ea == errno), in, " base ", base);
+      CHECK(strtoul(in, nullptr, base) == chkpt_strtoul(in, nullptr, base));
+      CHECK(strtol(in, nullptr, base) == chkpt_strtol(in, nullptr, base));
+    }
+    CHECK(atoi(in) == chkpt_atoi(in));
+  }
 }
