@@ -91,7 +91,7 @@ bool recv_err(int fd, Err *e) {
   if (read_full(fd, e, sizeof *e) != (long)sizeof *e) return false;
   e->msg[sizeof e->msg - 1] = 0;  // from another process: trust nothing
   if (!e->msg[0]) return false;
-  if (e->kind > ErrKind::Usage) e->kind = ErrKind::Other;
+  if (e->kind > ErrKind::Busy) e->kind = ErrKind::Other;
   return true;
 }
 

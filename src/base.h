@@ -20,6 +20,7 @@ enum class ErrKind : uint8_t {
   InUse,         // a PID or thread ID that must be recreated is taken
   System,        // a system call failed; Err::errnum says how
   Usage,         // bad command line
+  Busy,          // the job is between two states (a connection not yet accepted): try again soon
 };
 struct Err {
   char msg[256];

@@ -188,11 +188,35 @@ Err write_pages(ImageWriter &w, SetImage &set, DumpStats *stats) {
 }
 }  // namespace
 
-Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
-  TRY(freeze_set(scope_, id_, &frozen_));
-  SetImage set;
+// A connection waiting in a listener's queue cannot be put back there at
+// restore (nothing but the kernel's handshake queues one), so the set is
+// released for a moment to let the job accept it, and frozen again: at most
+// kBusyTries times, kBusyPauseMs apart (2 s in all), before giving up.
+constexpr int kBusyTries = 100, kBusyPauseMs = 20;
+
+Err Dumper::collect_settled(SetImage *set) {
   DumpOptions defaults;
-  TRY(collect(frozen_, &set, opts_ ? *opts_ : defaults, &repaired_));
+  for (int attempt = 1;; attempt++) {
+    TRY(freeze_set(scope_, id_, &frozen_));
+    Err e = collect(frozen_, set, opts_ ? *opts_ : defaults, &repaired_);
+    if (!e || e.kind != ErrKind::Busy) return e;
+    TRY(finish(AfterDump::Run));
+    if (attempt == kBusyTries)
+      return errf("%s, still after %d s of letting the job run between tries: not supported", e.msg,
+                  kBusyTries * kBusyPauseMs / 1000);
+    frozen_.tree.clear();
+    set->tree.clear();
+    set->fdescs.clear();
+    set->procs.clear();
+    struct timespec pause = {0, kBusyPauseMs * 1000000L};
+    nanosleep(&pause, nullptr);
+    TRY(check_abort());
+  }
+}
+
+Err Dumper::freeze_and_write(ImageWriter &w, DumpStats *stats) {
+  SetImage set;
+  TRY(collect_settled(&set));
   TRY(write_header(w, set));
   for (size_t i = 0; i < set.procs.size(); i++)
     if (!set.tree[i].zombie()) TRY(write_metadata(w, set.procs[i]));

@@ -42,6 +42,9 @@ class Dumper {
  private:
   Scope scope_;
   int id_;
+  // Freeze and collect, again while the job is caught in a state that it
+  // leaves by itself (ErrKind::Busy).
+  Err collect_settled(SetImage *set);
   const DumpOptions *opts_;  // nullptr: the defaults
   FrozenSet frozen_;
   Vec<int> repaired_;  // (pid, fd) of TCP connections put in repair mode

@@ -109,7 +109,7 @@ Err tcp_state(const FdProbe &p, int sk, InetFields *s) {
   if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0) return sys_err("TCP_INFO of process %d fd %d", p.pid, p.fd);
   if (ti.tcpi_state == kTcpListen) {
     if (ti.tcpi_unacked)
-      return errf("process %d fd %d: a listening TCP socket with %u connections not yet accepted: not supported yet",
+      return errk(ErrKind::Busy, "process %d fd %d: a listening TCP socket with %u connections not yet accepted",
                   p.pid, p.fd, ti.tcpi_unacked);
     s->state = kListening;
     s->backlog = ti.tcpi_sacked;

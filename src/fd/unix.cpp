@@ -253,7 +253,7 @@ Err dump(const FdProbe &p, FdescRec *f) {
   TRY(diag(f->ino, &di));
   bool listening = di.state == kListen;
   if (listening && di.rqueue)
-    return errf("process %d fd %d: a listening unix socket with %u connections not yet accepted: not supported yet",
+    return errk(ErrKind::Busy, "process %d fd %d: a listening unix socket with %u connections not yet accepted",
                 p.pid, p.fd, di.rqueue);
   // A relative name was resolved against the working directory of its bind,
   // which nothing shows any more.

@@ -922,6 +922,48 @@ t_tcpconn() {
 		need poll 30 reaped "$PID" && need verdict "$D/log" "tcpconn ok" && need exited_0 "$PID" && pass
 }
 
+not_yet() { ! has_line "$2" "$1"; }
+# A connection still in the listener's accept queue at the checkpoint: chkpt
+# lets the job run a moment between tries until it has accepted it (here after
+# 1.5 s), then saves it as an established connection; the peer outside keeps it.
+t_backlog() {
+	_port=$((20000 + ($$ + 11) % 20000))
+	start backlog "$D/log" "$_port" 1500
+	need poll 20 has_line "$D/log" listening || return
+	(cd "$D" && exec "$TD/backlog$SUF" "$D/peer.log" "$_port" peer) </dev/null >"$D/peer.out" 2>&1 &
+	_peer=$!
+	STARTED="$STARTED $_peer"
+	need poll 20 has_line "$D/peer.log" ready || return
+	WHY="the server accepted before chkpt started: the test proves nothing"
+	need not_yet accepted "$D/log" || return
+	AUDIT_MOVING='^fd 4( |$)'  # the connection, which the job accepts while chkpt waits
+	need ckpt_ok --kill -o "$D/b.img" "$PID" || return
+	WHY="chkpt succeeded before the connection was accepted"
+	need has_line "$D/log" accepted || return
+	reap "$PID"
+	need restore_d "$D/b.img" || return
+	kill -USR2 "$_peer"
+	kill -USR2 "$PID"
+	need poll 30 has_line "$D/peer.log" backlog && need verdict "$D/peer.log" "backlog ok" &&
+		need poll 30 reaped "$PID" && need verdict "$D/log" "backlog ok" && need exited_0 "$PID" && pass
+}
+
+# A listener that never accepts its pending connection: refused after the
+# tries, with one line, and the job goes on untouched.
+t_err_backlog() {
+	_port=$((20000 + ($$ + 13) % 20000))
+	start backlog "$D/log" "$_port" -1
+	need poll 20 has_line "$D/log" listening || return
+	(cd "$D" && exec "$TD/backlog$SUF" "$D/peer.log" "$_port" peer) </dev/null >"$D/peer.out" 2>&1 &
+	STARTED="$STARTED $!"
+	need poll 20 has_line "$D/peer.log" ready || return
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/b.img" "$PID"
+	need clean_error "chkpt of a listener with a connection it never accepts" || return
+	WHY="message does not say 'not yet accepted': $(first_err)"
+	need grep -q "fd [0-9]*: a listening TCP socket with 1 connections not yet accepted, still after" "$D/err" &&
+		need untouched "$PID" "chkpt" && need empty_dir "$D/img" && pass
+}
+
 # Datagrams queued on UDP sockets (unconnected, connected, dual-stack IPv6),
 # one of them from a sender outside the checkpoint that still holds its port:
 # all come back in order with their senders' addresses.
@@ -1265,7 +1307,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum serve_now simd sigs
 	maps stdio_image info info_json err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram accepted python_http tcpconn udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram accepted python_http tcpconn backlog err_backlog udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"
