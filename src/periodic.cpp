@@ -149,12 +149,6 @@ Err write_generation(const DumpJob &job, int dirfd, uint64_t next, unsigned keep
 }
 }  // namespace
 
-bool process_alive(int pid) {
-  char path[64], stat[1024], state;
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  return !read_text(path, stat, sizeof stat) && stat_state(stat, &state) && state != 'Z' && state != 'X';
-}
-
 // A live process whose /proc/PID/stat field `field` (5 pgrp, 6 session) is id.
 bool member_alive(int field, int id) {
   DIR *d = opendir("/proc");

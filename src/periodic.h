@@ -26,8 +26,6 @@ void watch_stop_signals(bool restart);
 int stop_requested();  // the signal that asked to stop, 0 if none
 // chkpt --every: returns the exit status.
 int dump_every(const DumpJob &job, uint64_t every_ms, unsigned keep);
-// Is pid a live (not zombie) process?
-bool process_alive(int pid);
 // Is anything of the job's set still alive: its process (tree, single), or any
 // member of its process group or session.
 bool job_alive(const DumpJob &job);

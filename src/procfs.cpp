@@ -208,3 +208,9 @@ uint64_t resident_bytes(int pid) {
   for (const char *s = v; *s >= '0' && *s <= '9'; s++) kib = kib * 10 + (uint64_t)(*s - '0');
   return kib * 1024;
 }
+
+bool process_alive(int pid) {
+  char path[64], stat[1024], state;
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  return !read_text(path, stat, sizeof stat) && stat_state(stat, &state) && state != 'Z' && state != 'X';
+}

@@ -49,6 +49,8 @@ bool status_u64(const char *text, const char *key, uint64_t *out);
 // and parentheses, so fields after it are counted from the last ')'.
 bool stat_field(const char *text, int n, uint64_t *out);
 bool stat_state(const char *text, char *state);
+// Is pid (or a thread ID) a live task, not a zombie?
+bool process_alive(int pid);
 
 // /proc/PID/fdinfo/N: pos, flags (octal), mnt_id.
 struct FdInfo {

@@ -1,10 +1,12 @@
 #include "ptrace.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace {
@@ -87,8 +89,17 @@ Err Tracee::trace_clones() {
 
 Err Tracee::detach(int sig) {
   if (sig && kill(tid_, sig) < 0) return sys_err("kill %d", tid_);  // pending; acted on after detach
-  if (pt(PTRACE_DETACH, tid_, 0, 0) < 0) return sys_err("PTRACE_DETACH %d", tid_);
-  return ok();
+  if (pt(PTRACE_DETACH, tid_, 0, 0) == 0) return ok();
+  // ESRCH: not in a ptrace-stop; a thread killed meanwhile (SIGKILL ends the
+  // stop, and the thread a moment later) has nothing left to release.
+  int saved = errno;
+  for (int ms = 0; saved == ESRCH && ms < 100; ms++) {
+    if (!process_alive(tid_)) return ok();
+    struct timespec one = {0, 1000000};
+    nanosleep(&one, nullptr);
+  }
+  errno = saved;
+  return sys_err("PTRACE_DETACH %d", tid_);
 }
 
 Err Tracee::get_regs(arch::Regs *r) {
