@@ -166,8 +166,11 @@ Err dump_timers_injected(Remote &t, ProcAttrs *a) {
     tr.value_ns = (uint64_t)ns_of(spec + 2);
     TRY(inject(t, SYS_timer_getoverrun, &r, "timer_getoverrun", (uint64_t)tr.id));
     // timer_getoverrun(2) tells the overrun of the last delivered signal; no
-    // syscall sets it on a new timer.
-    if (r > 0) return refuse(t.tid(), tr, "has an overrun count from its last signal, which cannot be restored");
+    // syscall sets it on a new timer. The next signal on time resets it: the
+    // checkpoint tries again while the job runs (ErrKind::Busy, dump.cpp).
+    if (r > 0)
+      return with_kind(refuse(t.tid(), tr, "has an overrun count from its last signal, which cannot be restored"),
+                       ErrKind::Busy);
   }
   return ok();
 }
