@@ -1,6 +1,7 @@
 // rstrt: restart a process from an image.
 static const char kHelp[] =
     "usage: rstrt [-d|--shell-job] [--pidns] [--stop] [--allow-changed-files]\n"
+    "             [--ctty|--no-ctty]\n"
     "             [--tcp-close] [--inherit-fd N=FD|PATH|-]... [--map-path OLD=NEW]...\n"
     "             IMAGE|DIR|-|fd:N\n"
     "\n"
@@ -41,6 +42,13 @@ static const char kHelp[] =
     "             taken here; rstrt's child is its init (PID 1: reaps orphans,\n"
     "             ends the namespace when every restored root is done). -d\n"
     "             prints the PIDs as rstrt's namespace sees them\n"
+    "  --ctty     a restored session leader whose controlling terminal was\n"
+    "             outside the image (a login shell, a getty, script's child)\n"
+    "             takes rstrt's terminal as its own; it must be no other\n"
+    "             session's, or rstrt must lead the session that has it (exec\n"
+    "             rstrt --ctty IMAGE), which lets it go. Without --ctty or\n"
+    "             --no-ctty (none: it comes back without one) such an image is\n"
+    "             refused\n"
     "  --shell-job\n"
     "             a job that was started from a shell (its own process group)\n"
     "             comes back as rstrt's foreground job: it gets rstrt's terminal,\n"
@@ -62,6 +70,7 @@ static const char kHelp[] =
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -115,12 +124,29 @@ int wait_for(const Vec<int> &roots, int tty) {
 
 // --shell-job needs a terminal whose foreground rstrt is in (the shell gave
 // it): checked before anything is restored.
-Err shell_terminal(int *tty) {
+int first_terminal() {
   for (int fd = 0; fd <= 2; fd++)
-    if (isatty(fd)) { *tty = fd; break; }
+    if (isatty(fd)) return fd;
+  return -1;
+}
+
+Err shell_terminal(int *tty) {
+  *tty = first_terminal();
   if (*tty < 0) return usage_err("--shell-job: rstrt has no terminal");
   if (tcgetpgrp(*tty) != getpgrp()) return errf("--shell-job: rstrt is not in the foreground of its terminal");
   return ok();
+}
+
+// rstrt --ctty as the leader of its terminal's session: the terminal is let
+// go (TIOCNOTTY; its hangup of the foreground group, rstrt's, is ignored) so
+// that the restored session leader can take it.
+Err give_up_terminal() {
+  struct sigaction ign = {}, old;
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGHUP, &ign, &old);
+  int r = ioctl(first_terminal(), TIOCNOTTY, 0);
+  sigaction(SIGHUP, &old, nullptr);
+  return r < 0 ? sys_err("--ctty: giving up rstrt's controlling terminal") : ok();
 }
 
 void print_roots(const Vec<int> &roots) {
@@ -161,11 +187,12 @@ Err parse_inherit(const char *s, InheritFd *out) {
 int rstrt_main(int argc, char **argv) {
   RestoreOptions opt;
   const char *path = nullptr;
-  int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0, pidns = 0, stop = 0;
+  int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0, pidns = 0, stop = 0, ctty = 0, no_ctty = 0;
   Vec<const char *> inherit, map_paths;
   const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed),
                          opt_flag("--tcp-close", &tcp_close), opt_flag("--shell-job", &shell_job),
-                         opt_flag("--pidns", &pidns), opt_flag("--stop", &stop),
+                         opt_flag("--pidns", &pidns), opt_flag("--stop", &stop), opt_flag("--ctty", &ctty),
+                         opt_flag("--no-ctty", &no_ctty),
                          opt_list("--inherit-fd", &inherit), opt_list("--map-path", &map_paths)};
   const Positional args[] = {{"image", &path, true}};
   bool help = false;
@@ -179,6 +206,11 @@ int rstrt_main(int argc, char **argv) {
   if (shell_job && detach) return fail("rstrt", usage_err("--shell-job and -d: a detached job cannot have the terminal"));
   if (shell_job && pidns) return fail("rstrt", usage_err("--shell-job and --pidns: not supported together yet"));
   if (shell_job && (e = shell_terminal(&opt.shell_tty))) return fail("rstrt", e);
+  if (ctty && no_ctty) return fail("rstrt", usage_err("--ctty and --no-ctty: one or the other"));
+  if (ctty && shell_job) return fail("rstrt", usage_err("--ctty and --shell-job: the job takes a terminal, or joins rstrt's session on it"));
+  bool hand_over = false;
+  if (ctty && (e = check_ctty_terminal(&hand_over))) return fail("rstrt", e);
+  opt.ctty = ctty ? RestoreOptions::Ctty::Take : no_ctty ? RestoreOptions::Ctty::None : RestoreOptions::Ctty::Refuse;
   opt.stop = stop;
   for (const char *s : inherit) {
     InheritFd in;
@@ -195,6 +227,7 @@ int rstrt_main(int argc, char **argv) {
   PidNs ns;
   if (!e && pidns) e = pidns_enter(&ns);
   if (ns.init > 0) return follow_pidns(ns, opt.detach);
+  if (!e && hand_over) e = give_up_terminal();
   Vec<int> roots;
   if (!e) e = restore_image(in.get(), opt, &roots);
   if (ns.init == 0) pidns_report(ns, e, roots, opt.detach);  // the init: exits on error

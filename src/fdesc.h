@@ -135,6 +135,8 @@ Err tcp_leave_repair(const Vec<int> &repaired);
 // again (after setsid, before it forks); the first process of a pty's
 // foreground group makes it foreground (once its fds exist).
 Err restore_ctty_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
+// Process k leads a session whose controlling terminal is not a pty of the set.
+bool ctty_outside_set(const SetImage &set, size_t k);
 Err restore_tty_pgrp_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
 
 // Shared by kinds (files.cpp). The process and fd that first hold description

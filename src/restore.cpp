@@ -23,12 +23,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "imgread.h"
@@ -114,6 +117,7 @@ class Restorer : public SetReader {
   Err child_error();
   Err start_one(int pid);
   Err create_roots();
+  Err check_cttys() const;
   Err read_report(int parent, int32_t *pid);
   Err start_children(size_t k);
   bool made_here(int pid) const;
@@ -286,6 +290,9 @@ Err Restorer::child_run(size_t k) {
   const TreeEntry &me = set.tree[k];
   if (me.sid == me.pid && setsid() < 0) return sys_err("setsid");
   if (me.sid == me.pid) TRY(restore_ctty_child(set, k, desc_fds_));  // before its children fork
+  // rstrt --ctty: rstrt's terminal (checked free, or handed over by rstrt)
+  if (opt_.ctty == RestoreOptions::Ctty::Take && ctty_outside_set(set, k) && ioctl(first_tty(), TIOCSCTTY, 0) < 0)
+    return sys_err("rstrt --ctty: making rstrt's terminal the controlling terminal of process %d", me.pid);
   if (me.sid != me.pid && me.pgid == me.pid && setpgid(0, 0) < 0) return sys_err("setpgid");
   // The memory its children inherit is made here and filled by rstrt while
   // it is stopped (pages()); then the children are forked from it.
@@ -400,6 +407,18 @@ void Restorer::roots(Vec<int> *out) const {
 
 // ---- rstrt: the visitor's steps ----------------------------------------------------
 
+// A session leader's controlling terminal outside the set is the one thing
+// of a terminal a restore cannot give back by itself: rstrt is told.
+Err Restorer::check_cttys() const {
+  if (opt_.ctty != RestoreOptions::Ctty::Refuse) return ok();
+  for (size_t k = 0; k < set.procs.size(); k++)
+    if (!set.tree[k].zombie() && ctty_outside_set(set, k))
+      return errf("process %d led a session whose controlling terminal (device %u:%u) is outside the image: "
+                  "rstrt --ctty gives it rstrt's terminal, --no-ctty none", set.tree[k].pid,
+                  (unsigned)major((dev_t)set.procs[k].proc.tty_nr), (unsigned)minor((dev_t)set.procs[k].proc.tty_nr));
+  return ok();
+}
+
 // The image's metadata is complete and checked: nothing outside rstrt has
 // been touched yet. Now the processes are made.
 Err Restorer::metadata_done(ImageReader &rd) {
@@ -407,6 +426,7 @@ Err Restorer::metadata_done(ImageReader &rd) {
   TRY(map_set_paths(opt_.map_paths, &set));
   for (size_t k = 0; k < set.procs.size(); k++)
     if (!set.tree[k].zombie()) TRY(check_restore_rights(set.procs[k], trust_));
+  TRY(check_cttys());
   TRY(plan_creds());
   if (dry_) return plan_layout();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_err("PR_SET_CHILD_SUBREAPER");
@@ -542,5 +562,36 @@ Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots) {
     return e;
   }
   r.roots(roots);
+  return ok();
+}
+
+// A probe child takes the terminal in a session of its own, and lets it go
+// again: TIOCSCTTY fails with EPERM if another session has it (tty_io.c,
+// tiocsctty; without the steal argument even for root).
+Err check_ctty_terminal(bool *hand_over) {
+  int tty = first_tty();
+  if (tty < 0) return errk(ErrKind::Usage, "--ctty: rstrt has no terminal on fd 0, 1 or 2");
+  *hand_over = false;
+  pid_t sid = tcgetsid(tty);
+  if (sid >= 0) {  // rstrt's own controlling terminal
+    if (sid != getpid())
+      return errf("--ctty: rstrt's terminal is the controlling terminal of its session (led by process %d): run rstrt "
+                  "as the session leader (exec rstrt ...) or on a terminal no session has", (int)sid);
+    *hand_over = true;
+    return ok();
+  }
+  pid_t pid = fork();
+  if (pid < 0) return sys_err("fork");
+  if (pid == 0) {
+    signal(SIGHUP, SIG_IGN);  // TIOCNOTTY hangs up the foreground group: this one
+    bool took = setsid() >= 0 && ioctl(tty, TIOCSCTTY, 0) == 0;
+    if (took) ioctl(tty, TIOCNOTTY, 0);
+    _exit(took ? 0 : 1);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return errf("--ctty: rstrt's terminal is the controlling terminal of another session");
   return ok();
 }

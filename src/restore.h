@@ -19,7 +19,15 @@ struct RestoreOptions {
   int shell_tty = -1;
   bool progress = false;  // rstrt: bytes, rate, ETA on a terminal, for a large image
   Vec<PathMap> map_paths;  // rstrt --map-path OLD=NEW
+  // A session leader whose controlling terminal was outside the set:
+  // refused unless --ctty (it takes rstrt's terminal, checked free by the
+  // caller: check_ctty_terminal) or --no-ctty (it comes back without one).
+  enum class Ctty : uint8_t { Refuse, Take, None } ctty = Ctty::Refuse;
 };
+// rstrt --ctty: rstrt's terminal (fd 0-2) can become the controlling terminal
+// of a restored session: it is no other session's, or rstrt leads the session
+// that has it and hands it over (*hand_over: TIOCNOTTY before the job starts).
+Err check_ctty_terminal(bool *hand_over);
 // Restore the image read from fd. `roots` gets the restored processes whose
 // parent was not checkpointed with them (they are children of the caller now).
 Err restore_image(int fd, const RestoreOptions &opt, Vec<int> *roots);

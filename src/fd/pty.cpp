@@ -460,6 +460,16 @@ Err restore_ctty_child(const SetImage &set, size_t k, const Vec<int> &desc_fds) 
   return ok();
 }
 
+bool ctty_outside_set(const SetImage &set, size_t k) {
+  const ProcessRec &pr = set.procs[k].proc;
+  if (pr.sid != pr.pid || !pr.tty_nr) return false;
+  for (const FdescRec &d : set.fdescs) {
+    PtyFields s;
+    if (d.kind == FileKind::PtyMaster && fields(d, &s) && tty_is(pr.tty_nr, s.slave_rdev)) return false;
+  }
+  return true;
+}
+
 // The first process of a pty's foreground group makes it foreground again
 // (its signals are all blocked, so no SIGTTOU stops it: tty_check_change).
 Err restore_tty_pgrp_child(const SetImage &set, size_t k, const Vec<int> &desc_fds) {

@@ -629,11 +629,44 @@ t_tty() {
 	need ckpt_ok --kill -o "$D/c.img" "$PID" || return
 	reap "$_script"
 	run 60 /dev/null "$D/tty2" "$D/err" env SHELL=/bin/sh script -q -c \
-		"$BIN/rstrt $D/c.img; echo \$? >$D/rc" /dev/null
+		"$BIN/rstrt --no-ctty $D/c.img; echo \$? >$D/rc" /dev/null
 	WHY="rstrt under script: exit $(cat "$D/rc" 2>/dev/null)$TO: $(first_err) $(tail -n 2 "$D/tty2")"
 	need [ "$(cat "$D/rc" 2>/dev/null)" = 0 ] || return
 	cat "$D/tty1" "$D/tty2" | tr -d '\r' >"$D/tty"
 	need counted "$D/tty" 100 && pass
+}
+
+# The counter leads script's session, its terminal outside the image: rstrt
+# refuses that without --ctty or --no-ctty (t_tty); exec'd as the leader of
+# a new script session, `rstrt --ctty` hands its terminal over, and the
+# restored counter has it as its controlling terminal again.
+tty_of() { cut -d' ' -f7 "/proc/$1/stat" 2>/dev/null; }
+t_ctty() {
+	command -v script >/dev/null || { skip "no script(1)"; return; }
+	(cd "$D" && SHELL=/bin/sh exec script -q -c \
+		"echo \$\$ >$D/pid; exec $TD/counter$SUF - 150" /dev/null) </dev/null >"$D/tty1" 2>&1 &
+	_script=$!
+	need poll 10 eval '[ -s "$D/pid" ] && lines_ge "$D/tty1" 20' || return
+	PID=$(cat "$D/pid")
+	STARTED="$STARTED $PID $_script"
+	WHY="the counter does not lead a session with a terminal: $(cut -d' ' -f5-7 "/proc/$PID/stat")"
+	need [ "$(tty_of "$PID")" != 0 ] && need [ "$(cut -d' ' -f6 "/proc/$PID/stat")" = "$PID" ] || return
+	need ckpt_ok --kill -o "$D/c.img" "$PID" || return
+	reap "$_script"
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/rstrt" -d "$D/c.img"
+	need clean_error "rstrt of a session leader whose terminal was outside the image" || return
+	WHY="the error does not name --ctty: $(first_err)"
+	need grep -q -- --ctty "$D/err" && need gone "$PID" || return
+	(cd "$D" && SHELL=/bin/sh exec script -q -c "exec $BIN/rstrt --ctty $D/c.img" /dev/null) </dev/null >"$D/tty2" 2>&1 &
+	_script=$!
+	STARTED="$STARTED $_script"
+	WHY="rstrt --ctty did not restore the counter: $(tr '\r\n' '||' <"$D/tty2" | cut -c1-300)"
+	need poll 20 alive "$PID" || return
+	WHY="the restored counter has no controlling terminal: $(cut -d' ' -f5-7 "/proc/$PID/stat" 2>/dev/null)"
+	need poll 10 eval '[ "$(tty_of "$PID")" != 0 ]' || return
+	wait "$_script"
+	cat "$D/tty1" "$D/tty2" | tr -d '\r' >"$D/tty"
+	need counted "$D/tty" 150 && pass
 }
 
 # A job started from a shell with job control (`set -m`: its own process
@@ -1306,7 +1339,7 @@ t_err_elevate() {
 
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum serve_now simd sigs
 	maps stdio_image info info_json err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
-	err_unprivileged err_garbage err_truncated err_corrupt tty shell_job progress
+	err_unprivileged err_garbage err_truncated err_corrupt tty ctty shell_job progress
 	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram accepted python_http tcpconn backlog err_backlog udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
