@@ -189,19 +189,42 @@ power_cycle() {
 	mkdir -p "$Q/disk/bin"
 	cp "$B/qemu/powerjob" "$Q/disk/bin/"
 	mke2fs -q -t ext4 -d "$Q/disk" "$disk" 64M || { fail "mke2fs -d failed"; return; }
+	rebooted=
 	for stage in 1 2 3 4; do
 		log=$Q/power-$stage.log
-		QEMU_EXTRA="-drive file=$disk,format=raw,if=virtio" QEMU_APPEND=" chkpt.power=$stage"
-		eval "timeout --kill-after=10 120 $(qemu_cmd)" </dev/null 2>&1 | sed -u 's/\r//g' >"$log"
-		QEMU_EXTRA= QEMU_APPEND=
+		power_boot $stage "$disk" "$log"
+		# A guest whose kernel never reached our /init (no "guest:" line,
+		# nothing of ours ran, the disk untouched) hung in the emulator:
+		# boot it once more, and say so. Anything later is our failure.
+		if [ -z "$rebooted" ] && ! grep -q '^guest: Linux' "$log"; then
+			rebooted=1
+			echo "guest ($arch): power-cycle stage $stage: the kernel did not reach /init in $boot_secs s ($(power_console_tail "$log")): booting it again"
+			mv "$log" "$log.hung"
+			power_boot $stage "$disk" "$log"
+		fi
 		grep -E '^(PASS|FAIL) ' "$log"
 		p=$(grep -c '^PASS ' "$log") f=$(grep -c '^FAIL ' "$log")
 		passed=$((passed + p)) failed=$((failed + f))
 		grep -q "^CHKPT-POWER: stage $stage done" "$log" ||
-			{ fail "power-cycle stage $stage did not finish: $(grep -E 'crd|chkpt|panic' "$log" | tail -n 5 | tr '\n' '|') (log: $log)"; return; }
+			{ fail "power-cycle stage $stage did not finish in $boot_secs s: $(power_console_tail "$log") (log: $log)"; return; }
 		power_kernel_said $stage "$log"
 	done
 	echo "guest ($arch): power cycle in $(($(date +%s) - start)) s"
+}
+
+# power_boot STAGE DISK LOG: one boot of the power-cycle guest, its console in
+# LOG, its time in boot_secs
+power_boot() {
+	t0=$(date +%s)
+	QEMU_EXTRA="-drive file=$2,format=raw,if=virtio" QEMU_APPEND=" chkpt.power=$1"
+	eval "timeout --kill-after=10 120 $(qemu_cmd)" </dev/null 2>&1 | sed -u 's/\r//g' >"$3"
+	QEMU_EXTRA= QEMU_APPEND=
+	boot_secs=$(($(date +%s) - t0))
+}
+
+# power_console_tail LOG: the guest's last words, on one line
+power_console_tail() {
+	grep -v '^[[:space:]]*$' "$1" | tail -n 4 | tr '\n' '|' | cut -c 1-400
 }
 
 # power_kernel_said STAGE LOG: the module's log of the forced power-offs
