@@ -115,11 +115,16 @@ struct FdKind {
   Err (*check)(const SetImage &set, size_t i);
   // Optional: in new process k once all its fds exist, for the description's
   // first fd in the set (`fd`): what needs the other fds (epoll registrations).
-  Err (*in_process)(const SetImage &set, size_t k, const FdescRec &f, int fd);
+  // Every description of the set is open in k then, description j at desc_fds[j].
+  Err (*in_process)(const SetImage &set, size_t k, const Vec<int> &desc_fds, const FdescRec &f, int fd);
   // Optional: at restore, once every record of the image is read and before
   // anything is made: what description i refers to in the set is there (a
   // pty slave's master); a bad image otherwise.
   Err (*valid_in_set)(const SetImage &set, size_t i);
+  // Optional: the highest fd number in_process uses for a while (an epoll
+  // target added by a number closed since), -1 for none: rstrt keeps its own
+  // fds above it.
+  int (*highest_fd)(const FdescRec &f);
 };
 
 // The table (src/fd/table.cpp); nullptr for a kind it does not know.

@@ -482,7 +482,7 @@ Err restore_files_child(const SetImage &set, size_t k, const Vec<int> &desc_fds)
       if (fl < 0 || fcntl(f.fd, F_SETFL, fl | O_ASYNC) < 0) return sys_err("O_ASYNC on fd %d", f.fd);
     }
     const FdKind *kind = fd_kind(d.kind);
-    if (kind->in_process) TRY(kind->in_process(set, k, d, f.fd));
+    if (kind->in_process) TRY(kind->in_process(set, k, desc_fds, d, f.fd));
   }
   return restore_tty_pgrp_child(set, k, desc_fds);
 }

@@ -196,6 +196,11 @@ Err Restorer::plan_layout() {
     gadget_.push(0);
     if (!set.tree[k].zombie()) TRY(pick_gadget_address(img.vmas, page_, &gadget_.back()));
   }
+  for (auto &f : set.fdescs) {  // numbers a description's own step uses for a while (epoll targets)
+    const FdKind *kind = fd_kind(f.kind);
+    int n = kind && kind->highest_fd ? kind->highest_fd(f) : -1;
+    top = n > top ? n : top;
+  }
   fd_floor_ = top + 1;
   return plan_premaps(set, gadget_, page_);
 }

@@ -306,3 +306,47 @@ TEST_CASE("records: a pty slave must name a pty master of the set") {
   set.fdescs[1] = pty_master("/dev/ptmx", 0, 0, nullptr, 0);
   CHECK_FALSE(slave->valid_in_set(set, 0));
 }
+
+// An epoll's payload: count, per target (tfd, events, data, ino), empty blob,
+// then (2.2) count again and each target's description.
+static std::string epoll_payload(uint32_t count_again, const uint32_t *descs, uint32_t n) {
+  uint8_t b[256];
+  Enc e(b, sizeof b);
+  e.u32(n);
+  for (uint32_t i = 0; i < n; i++) { e.u32(9); e.u32(1); e.u64(i); e.u64(100 + i); }
+  e.u32(0);  // empty blob
+  if (descs) { e.u32(count_again); for (uint32_t i = 0; i < n; i++) e.u32(descs[i]); }
+  return std::string(reinterpret_cast<char *>(b), e.len());
+}
+
+TEST_CASE("records: epoll targets name descriptions of the set (2.2); 2.1 payloads without them read") {
+  const FdKind *ep = fd_kind(FileKind::Epoll);
+  REQUIRE(ep);
+  bool hooks = ep->valid_in_set && ep->highest_fd;
+  REQUIRE(hooks);
+  SetImage set;
+  set.fdescs.push(fdesc(FileKind::Regular, "/tmp/x", Enc(nullptr, 0), nullptr, 0));
+  FdescRec e;
+  e.kind = FileKind::Epoll;
+  e.path = Str("anon_inode:[eventpoll]");
+  std::string p = epoll_payload(0, nullptr, 2);  // 2.1
+  e.payload = Str(p.data(), p.size());
+  set.fdescs.push(std::move(e));
+  CHECK(ep->valid(set.fdescs[1]));
+  CHECK_FALSE(ep->valid_in_set(set, 1));
+  CHECK(ep->highest_fd(set.fdescs[1]) == 9);
+  uint32_t good[2] = {0, 0}, self[2] = {0, 1}, past[2] = {0, 7};
+  p = epoll_payload(2, good, 2);
+  set.fdescs[1].payload = Str(p.data(), p.size());
+  CHECK(ep->valid(set.fdescs[1]));
+  CHECK_FALSE(ep->valid_in_set(set, 1));
+  p = epoll_payload(3, good, 2);  // the second count disagrees
+  set.fdescs[1].payload = Str(p.data(), p.size());
+  CHECK_FALSE(ep->valid(set.fdescs[1]));
+  p = epoll_payload(2, self, 2);  // an epoll watching itself
+  set.fdescs[1].payload = Str(p.data(), p.size());
+  CHECK(ep->valid_in_set(set, 1).kind == ErrKind::BadImage);
+  p = epoll_payload(2, past, 2);  // no description 7
+  set.fdescs[1].payload = Str(p.data(), p.size());
+  CHECK(ep->valid_in_set(set, 1).kind == ErrKind::BadImage);
+}
