@@ -153,7 +153,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
 UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp src/attr_records.cpp \
-  src/files.cpp src/vma_slots.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/resolve.cpp src/options.cpp src/pathmap.cpp \
+  src/files.cpp src/locks.cpp src/vma_slots.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/resolve.cpp src/options.cpp src/pathmap.cpp \
   $(filter %/sha256.cpp %/crc32c.cpp,$(ARCH_SRCS))
 # src/fmt.cpp and src/alloc.cpp (the product's snprintf and malloc) are tested
 # under other names, beside glibc's

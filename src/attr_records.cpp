@@ -1,4 +1,4 @@
-// Payloads of PROC_ATTR, THREAD_ATTR and TIMER (docs/FORMAT.md keeps the same
+// Payloads of PROC_ATTR, THREAD_ATTR, TIMER and LOCK (docs/FORMAT.md keeps the same
 // field lists), apart from procattr.cpp and timers.cpp so that the unit tests
 // link them alone. Decoders check every field's range: an image is untrusted.
 #include "codec.h"
@@ -6,6 +6,7 @@
 #include "procattr.h"
 
 namespace {
+constexpr uint64_t kOffsetMax = 0x7fffffffffffffffull;  // OFFSET_MAX
 constexpr uint64_t kSchedFlagsKept = 0x07;  // RESET_ON_FORK, RECLAIM, DL_OVERRUN
 // include/uapi/asm-generic/siginfo.h
 constexpr int kSigevSignal = 0, kSigevNone = 1, kSigevThread = 2, kSigevThreadId = 4;
@@ -81,7 +82,8 @@ bool decode_proc_attr(const uint8_t *p, size_t n, ProcAttrRec *r) {
 }
 
 bool is_attr_record(uint32_t type) {
-  return type == (uint32_t)Rec::ProcAttr || type == (uint32_t)Rec::ThreadAttr || type == (uint32_t)Rec::Timer;
+  return type == (uint32_t)Rec::ProcAttr || type == (uint32_t)Rec::ThreadAttr || type == (uint32_t)Rec::Timer ||
+         type == (uint32_t)Rec::Lock;
 }
 
 bool decode_attr_record(uint32_t type, const uint8_t *p, size_t n, ProcAttrs *a) {
@@ -100,6 +102,12 @@ bool decode_attr_record(uint32_t type, const uint8_t *p, size_t n, ProcAttrs *a)
       TimerRec t;
       if (a->timers.size() >= kMaxTimers || !decode_timer(p, n, &t)) return false;
       a->timers.push(t);
+      return true;
+    }
+    case Rec::Lock: {
+      LockRec l;
+      if (a->locks.size() >= kMaxLocks || !decode_lock(p, n, &l)) return false;
+      a->locks.push(l);
       return true;
     }
     default: return false;
@@ -121,3 +129,26 @@ bool decode_timer(const uint8_t *p, size_t n, TimerRec *r) {
   return !d.bad() && d.left() == 0 && r->id >= 0 && timer_clock_ok(r->clock) && timer_notify_ok(r->notify) && signo_ok;
 }
 
+size_t encode_lock(const LockRec &r, uint8_t *buf, size_t cap) {
+  Enc e(buf, cap);
+  e.u32((uint32_t)r.fd);
+  e.u8(r.kind);
+  e.u8(r.write);
+  e.u64(r.start);
+  e.u64(r.len);
+  return e.overflow() ? 0 : e.len();
+}
+
+// Ranges as fcntl takes them (start and length within off_t, l_len 0 to EOF); flocks whole.
+bool decode_lock(const uint8_t *p, size_t n, LockRec *r) {
+  Dec d(p, n);
+  r->fd = (int32_t)d.u32();
+  r->kind = d.u8();
+  r->write = d.u8();
+  r->start = d.u64();
+  r->len = d.u64();
+  if (d.bad() || d.left() || r->fd < 0 || r->kind < LockRec::kPosix || r->kind > LockRec::kFlock || r->write > 1)
+    return false;
+  if (r->kind == LockRec::kFlock) return r->start == 0 && r->len == 0;
+  return r->start <= kOffsetMax && r->len <= kOffsetMax - r->start;
+}

@@ -130,7 +130,7 @@ Err collect_process(FrozenSet &fs, const TreeEntry &te, SetImage &set, DescIndex
   TRY(dump_vmas(te.pid, &img->vmas));
   for (int tid : te.tids) TRY(fs.find(tid)->peek_siginfo(false, &img->pending));
   TRY(fs.find(te.pid)->peek_siginfo(true, &img->pending));
-  TRY(dump_files(te.pid, set, idx, &img->files));
+  TRY(dump_files(te.pid, set, idx, &img->files, &img->attrs.locks));
   TRY(dump_mapped_files(te.pid, img->vmas, set, idx));
   return dump_process(te.pid, img);
 }

@@ -152,7 +152,7 @@ Err add_desc(SetImage &set, DescIndex &idx, FdescRec &&d, int pid, int fd, size_
   return ok();
 }
 
-Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *out) {
+Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *out, Vec<LockRec> *locks) {
   char path[64], link[4096];
   snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
   TRY(read_link(path, link, sizeof link));
@@ -169,13 +169,14 @@ Err dump_fd(int pid, int pidfd, int fd, SetImage &set, DescIndex &idx, FileRec *
   int shared = find_shared(idx, set, pid, fd, st, &at);
   if (shared >= 0) {
     out->desc = set.fdescs[shared].id;
-    return ok();
+    return dump_fd_locks(pid, fd, out->desc, info.c(), locks);
   }
   FdescRec d;
   FdProbe probe = {pid, fd, link, &st, info.c(), idx.ghost_limit, 0, idx.repaired, idx.tcp_close};
   if (S_ISSOCK(st.st_mode)) TRY(socket_family(pidfd, pid, fd, &probe.sock_family));
   TRY(describe(pidfd, probe, &d));
   out->desc = (uint32_t)set.fdescs.size();
+  TRY(dump_fd_locks(pid, fd, out->desc, info.c(), locks));
   return add_desc(set, idx, std::move(d), pid, fd, at);
 }
 
@@ -335,7 +336,7 @@ Err OpenCtx::place_as_is(size_t i, int fd) {
   return place(i, fd);
 }
 
-Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out) {
+Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out, Vec<LockRec> *locks) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/fd", pid);
   Fd pidfd(syscall(SYS_pidfd_open, pid, 0));
@@ -347,7 +348,7 @@ Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out) {
     uint64_t fd;
     if (!parse_u64(de->d_name, &fd)) continue;
     FileRec f;
-    if ((e = dump_fd(pid, pidfd.get(), (int)fd, set, idx, &f))) break;
+    if ((e = dump_fd(pid, pidfd.get(), (int)fd, set, idx, &f, locks))) break;
     out->push(f);
   }
   closedir(d);
@@ -484,5 +485,6 @@ Err restore_files_child(const SetImage &set, size_t k, const Vec<int> &desc_fds)
     const FdKind *kind = fd_kind(d.kind);
     if (kind->in_process) TRY(kind->in_process(set, k, desc_fds, d, f.fd));
   }
+  TRY(restore_description_locks(set, k));  // after the epoll steps, which move fds about
   return restore_tty_pgrp_child(set, k, desc_fds);
 }

@@ -243,6 +243,7 @@ Err write_attrs(ImageWriter &w, const ProcAttrs &a) {
   TRY(put(w, Rec::ProcAttr, encode_proc_attr(a.proc, rec_buf, sizeof rec_buf)));
   for (auto &th : a.threads) TRY(put(w, Rec::ThreadAttr, encode_thread_attr(th, rec_buf, sizeof rec_buf)));
   for (auto &t : a.timers) TRY(put(w, Rec::Timer, encode_timer(t, rec_buf, sizeof rec_buf)));
+  for (auto &l : a.locks) TRY(put(w, Rec::Lock, encode_lock(l, rec_buf, sizeof rec_buf)));
   return ok();
 }
 
@@ -260,6 +261,7 @@ Err check_attrs_image(const ProcImage &img, const TreeEntry &te) {
   if (a.threads.size() != te.tids.size()) return bad_image("process %d: THREAD_ATTR count differs from TREE", te.pid);
   for (size_t i = 0; i < te.tids.size(); i++)
     if (a.threads[i].tid != te.tids[i]) return bad_image("process %d: THREAD_ATTR %d not in TREE order", te.pid, a.threads[i].tid);
+  TRY(check_locks_image(img, te.pid));
   return check_timers_image(img, te);
 }
 
@@ -553,4 +555,18 @@ Err restore_main_attrs(Remote &main, const ProcImage &img) {
   TRY(inject(main, SYS_prctl, &r, "PR_SET_DUMPABLE", PR_SET_DUMPABLE, p.dumpable));
   if (p.subreaper) TRY(inject(main, SYS_prctl, &r, "PR_SET_CHILD_SUBREAPER", PR_SET_CHILD_SUBREAPER, 1));
   return restore_oom_score_adj(img.proc.pid, p.oom_score_adj);
+}
+
+// POSIX locks (locks.cpp), taken by the process itself once nothing of the
+// restore is left to close.
+Err restore_posix_locks(Remote &rc, const ProcImage &img) {
+  for (auto &l : img.attrs.locks) {
+    if (l.kind != LockRec::kPosix) continue;
+    struct flock fl = lock_range(l);
+    TRY(rc.put(0, &fl, sizeof fl));
+    int64_t r;
+    TRY(rc.call(SYS_fcntl, &r, (uint64_t)l.fd, F_SETLK, rc.at(0)));
+    if (r < 0) return lock_failed(img.proc.pid, l, (int)-r);
+  }
+  return ok();
 }

@@ -7,6 +7,8 @@
 #pragma once
 #include <stdint.h>
 
+#include <fcntl.h>
+
 #include "base.h"
 
 class Tracee;
@@ -63,6 +65,17 @@ struct TimerRec {  // Rec::Timer: one POSIX timer (timer_create(2)), ascending i
   uint64_t value_ns = 0, interval_ns = 0;  // timer_gettime(2): remaining time (0: disarmed), interval
 };
 
+struct LockRec {  // Rec::Lock: one file lock the process holds (locks.cpp)
+  static constexpr uint8_t kPosix = 1, kOfd = 2, kFlock = 3;
+  int32_t fd = -1;     // an fd of the process it shows on (for OFD locks and flocks: of the description)
+  uint8_t kind = 0;
+  uint8_t write = 0;   // F_WRLCK / LOCK_EX, else F_RDLCK / LOCK_SH
+  uint64_t start = 0;  // fcntl's range: start, length (0: to EOF); a flock: 0, 0
+  uint64_t len = 0;
+  uint32_t desc = 0;   // checkpoint only: the fd's description
+};
+constexpr uint32_t kMaxLocks = 65536;  // per process, a sanity bound on the image
+
 struct ProcAttrs {
   bool have_proc = false;  // the PROC_ATTR record was read
   // checkpoint only: is the parent in the set, and did its main thread clone us
@@ -70,6 +83,7 @@ struct ProcAttrs {
   ProcAttrRec proc;
   Vec<ThreadAttrRec> threads;
   Vec<TimerRec> timers;
+  Vec<LockRec> locks;
 };
 
 // Checkpoint, before injection: /proc, sched_getattr, affinity, the stop state,
@@ -108,6 +122,20 @@ Err dump_timer_list(int pid, const TreeEntry &te, Vec<TimerRec> *out);
 Err dump_timers_injected(Remote &t, ProcAttrs *a);
 Err restore_timers(Remote &t, const ProcImage &img);
 
+// locks.cpp: the locks fdinfo shows for fd `fd` (description `desc`) of a
+// frozen process, once per description, or a refusal of one it cannot restore.
+Err dump_fd_locks(int pid, int fd, uint32_t desc, const char *fdinfo, Vec<LockRec> *out);
+// Each lock is on an fd the process has.
+Err check_locks_image(const ProcImage &img, int pid);
+// In new process k once its fds exist: its OFD locks and flocks (those of
+// descriptions it holds first).
+Err restore_description_locks(const SetImage &set, size_t k);
+// Injected once the restorer's own fds are closed: its POSIX locks (procattr.cpp).
+Err restore_posix_locks(Remote &rc, const ProcImage &img);
+// Shared by both: fcntl's struct flock for a lock, and the error of taking it.
+struct flock lock_range(const LockRec &l);
+Err lock_failed(int pid, const LockRec &l, int err);
+
 // attr_records.cpp: payloads (0: did not fit / false: malformed)
 size_t encode_proc_attr(const ProcAttrRec &r, uint8_t *buf, size_t cap);
 bool decode_proc_attr(const uint8_t *p, size_t n, ProcAttrRec *r);
@@ -115,6 +143,8 @@ size_t encode_thread_attr(const ThreadAttrRec &r, uint8_t *buf, size_t cap);
 bool decode_thread_attr(const uint8_t *p, size_t n, ThreadAttrRec *r);
 size_t encode_timer(const TimerRec &r, uint8_t *buf, size_t cap);
 bool decode_timer(const uint8_t *p, size_t n, TimerRec *r);
+size_t encode_lock(const LockRec &r, uint8_t *buf, size_t cap);
+bool decode_lock(const uint8_t *p, size_t n, LockRec *r);
 bool timer_clock_ok(int32_t clock);  // one timer_create takes
 bool timer_notify_ok(int32_t notify);
 Err check_timers_image(const ProcImage &img, const TreeEntry &te);

@@ -62,7 +62,8 @@ struct DescIndex {  // for each FdescRec of the set, one (pid, fd) that refers t
   Vec<int> *repaired = nullptr;  // the Dumper's list of sockets in TCP repair mode
   bool tcp_close = false;        // chkpt --tcp-close
 };
-Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out);
+// `locks`: the file locks its fds show (procattr.h LockRec).
+Err dump_files(int pid, SetImage &set, DescIndex &idx, Vec<FileRec> *out, Vec<LockRec> *locks);
 // Descriptions for files that are mapped but no longer open (memfds).
 Err dump_mapped_files(int pid, const Vec<VmaRec> &vmas, SetImage &set, DescIndex &idx);
 // After the whole set is collected: kinds' fix-ups, and the refusal of any

@@ -503,6 +503,7 @@ Err Restorer::hand_over(size_t k) {
   TRY(restore_mm(rc, img.mm, exe_slot_[k]));
   int64_t r;
   TRY(rc.call(SYS_close, &r, exe_slot_[k]));
+  TRY(restore_posix_locks(rc, img));  // no fd of the restore's left to close, which would drop them
   TRY(main.trace_clones());
   for (size_t i = 1; i < img.threads.size(); i++) {
     TRY(create_thread(rc, img.threads[i].tid));

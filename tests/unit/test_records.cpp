@@ -350,3 +350,55 @@ TEST_CASE("records: epoll targets name descriptions of the set (2.2); 2.1 payloa
   set.fdescs[1].payload = Str(p.data(), p.size());
   CHECK(ep->valid_in_set(set, 1).kind == ErrKind::BadImage);
 }
+
+TEST_CASE("locks: fdinfo's lock lines, once per description; leases refused") {
+  const char *info =
+      "pos:\t0\nflags:\t02\nmnt_id:\t27\nino:\t5\n"
+      "lock:\t1: POSIX  ADVISORY  WRITE 27609 fe:00:10953789 5 14\n"
+      "lock:\t2: POSIX  ADVISORY  READ 27609 fe:00:10953789 50 EOF\n"
+      "lock:\t3: OFDLCK ADVISORY  READ -1 fe:00:10953791 0 EOF\n"
+      "lock:\t4: FLOCK  ADVISORY  WRITE 27609 fe:00:10953790 0 EOF\n";
+  Vec<LockRec> locks;
+  REQUIRE_FALSE(dump_fd_locks(7, 3, 1, info, &locks));
+  REQUIRE(locks.size() == 4);
+  CHECK(locks[0].kind == LockRec::kPosix);
+  CHECK(locks[0].write == 1);
+  CHECK(locks[0].start == 5);
+  CHECK(locks[0].len == 10);
+  CHECK(locks[1].len == 0);  // to EOF
+  CHECK(locks[2].kind == LockRec::kOfd);
+  CHECK(locks[3].kind == LockRec::kFlock);
+  CHECK_FALSE(dump_fd_locks(7, 4, 1, info, &locks));  // another fd of description 1: nothing new
+  CHECK(locks.size() == 4);
+  Vec<LockRec> more;
+  Err e = dump_fd_locks(7, 5, 2, "lock:\t1: LEASE  ACTIVE    READ 27609 fe:00:1 0 EOF\n", &more);
+  CHECK(e.kind != ErrKind::None);
+  CHECK(std::string(e.msg).find("process 7 fd 5") != std::string::npos);
+  CHECK(dump_fd_locks(7, 5, 2, "lock:\t1: POSIX  ADVISORY  WRITE 1 fe:00:1 9 3\n", &more).kind != ErrKind::None);
+}
+
+TEST_CASE("locks: LOCK records round trip; hostile ranges and kinds refused") {
+  uint8_t buf[64];
+  LockRec l, m;
+  l.fd = 3; l.kind = LockRec::kPosix; l.write = 1; l.start = 100; l.len = 50;
+  size_t n = encode_lock(l, buf, sizeof buf);
+  REQUIRE(decode_lock(buf, n, &m));
+  CHECK(m.fd == 3);
+  CHECK(m.start == 100);
+  CHECK(m.len == 50);
+  for (size_t cut = 0; cut < n; cut++) CHECK_FALSE(decode_lock(buf, cut, &m));
+  l.start = 0x7fffffffffffff00ull; l.len = 0x1000;  // past OFFSET_MAX
+  n = encode_lock(l, buf, sizeof buf);
+  CHECK_FALSE(decode_lock(buf, n, &m));
+  l.start = 0; l.len = 0; l.kind = 9;
+  n = encode_lock(l, buf, sizeof buf);
+  CHECK_FALSE(decode_lock(buf, n, &m));
+  l.kind = LockRec::kFlock; l.len = 5;  // a flock has no range
+  n = encode_lock(l, buf, sizeof buf);
+  CHECK_FALSE(decode_lock(buf, n, &m));
+  ProcImage img;
+  img.attrs.locks.push(l);
+  FileRec f; f.fd = 4;
+  img.files.push(f);
+  CHECK(check_locks_image(img, 1).kind == ErrKind::BadImage);  // fd 3 is not open
+}
