@@ -3,8 +3,11 @@
 // gives (all metadata, then all page data), and leave the set as asked.
 #include "dump.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -39,6 +42,39 @@ Err put_fdesc(ImageWriter &w, const FdescRec &f) {
   return e;
 }
 
+// A description's contents after its FDESC (FORMAT.md, FDESC_DATA): the data
+// runs of the file at data_from (holes skipped), kDataRun bytes a record, so
+// that neither side holds more than that.
+constexpr size_t kDataRun = 256u << 10;
+
+Err put_fdesc_data(ImageWriter &w, const FdescRec &f) {
+  Fd fd(open(f.data_from.c(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (!fd.ok() || fstat(fd.get(), &st) < 0) return sys_err("opening %s (%s)", f.path.c(), f.data_from.c());
+  uint8_t *buf = static_cast<uint8_t *>(malloc(kDataRun));
+  if (!buf) return errf("out of memory");
+  Err e = ok();
+  for (off_t off = 0; !e && off < st.st_size;) {
+    off_t data = lseek(fd.get(), off, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;  // only a hole left
+    off_t hole = data < 0 ? -1 : lseek(fd.get(), data, SEEK_HOLE);
+    if (data < 0 || hole < 0) { e = sys_err("%s", f.path.c()); break; }
+    if (hole > st.st_size) hole = st.st_size;
+    for (off = data; !e && off < hole;) {
+      size_t n = (size_t)(hole - off) < kDataRun ? (size_t)(hole - off) : kDataRun;
+      if (pread(fd.get(), buf, n, off) != (ssize_t)n) { e = sys_err("reading %s", f.path.c()); break; }
+      uint8_t head[12];
+      Enc h(head, sizeof head);
+      h.u32(f.id);
+      h.u64((uint64_t)off);
+      e = w.record2(Rec::FdescData, head, sizeof head, buf, n);
+      off += (off_t)n;
+    }
+  }
+  free(buf);
+  return e;
+}
+
 Err write_header(ImageWriter &w, const SetImage &set) {
   ImageHeader h;
   struct utsname u;
@@ -53,7 +89,10 @@ Err write_header(ImageWriter &w, const SetImage &set) {
   TRY(w.preamble());
   TRY(put(w, Rec::Header, encode_header(h, rec_buf, sizeof rec_buf)));
   TRY(put(w, Rec::Tree, encode_tree(set.tree, rec_buf, sizeof rec_buf)));
-  for (auto &f : set.fdescs) TRY(put_fdesc(w, f));
+  for (auto &f : set.fdescs) {
+    TRY(put_fdesc(w, f));
+    if (f.data_from.size()) TRY(put_fdesc_data(w, f));
+  }
   return ok();
 }
 

@@ -33,6 +33,9 @@ struct FdescRec {  // Rec::Fdesc
   uint32_t owner_sig = 0;
   Str path;     // the fd's link text: an absolute path, or "pipe:[123]", "anon_inode:[eventfd]", ...
   Str payload;  // the kind's own fields, encoded and decoded only by the kind
+  // checkpoint only: a path that opens the file, whose contents follow the
+  // FDESC as FDESC_DATA records (a large memfd); empty for none
+  Str data_from;
 };
 
 struct SetImage;
@@ -74,6 +77,7 @@ struct OpenCtx {
   Err place(size_t i, int fd);
   Err place_as_is(size_t i, int fd);
   Vec<uint8_t> as_is;  // per description: 1 if placed as is
+  Vec<int> *staged;    // per description: the fd made at its FDESC (FdKind::stage), or -1; the kind takes it
 };
 
 // A channel whose other end a description of the set may not hold: the dumper
@@ -125,6 +129,11 @@ struct FdKind {
   // target added by a number closed since), -1 for none: rstrt keeps its own
   // fds above it.
   int (*highest_fd)(const FdescRec &f);
+  // Optional: do the description's contents follow it as FDESC_DATA records,
+  // and the size they fill (false: none may follow).
+  bool (*streams)(const FdescRec &f, uint64_t *size);
+  // rstrt, at such a description's FDESC: make the object that takes them.
+  Err (*stage)(const FdescRec &f, int *fd);
 };
 
 // The table (src/fd/table.cpp); nullptr for a kind it does not know.

@@ -423,9 +423,10 @@ const char *fdesc_kind_name(FileKind k) {
 
 // In rstrt, before the tree is forked: every description once, at fds >= `above`,
 // with the status flags it had (a terminal is rstrt's own: left as it is).
-Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, bool tcp_close, Vec<int> *fds) {
+Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, bool tcp_close,
+                Vec<int> *staged, Vec<int> *fds) {
   for (size_t i = 0; i < set.fdescs.size(); i++) fds->push(-1);
-  OpenCtx c = {set, tty_fd, above, *fds, &inherit, tcp_close, {}};
+  OpenCtx c = {set, tty_fd, above, *fds, &inherit, tcp_close, {}, staged};
   for (size_t i = 0; i < set.fdescs.size(); i++) {
     const FdescRec &f = set.fdescs[i];
     if ((*fds)[i] < 0) TRY(fd_kind(f.kind)->open(c, i));

@@ -24,7 +24,7 @@ const char *rec_name(uint32_t type) {
   static const char *const names[] = {"?",   "HEADER", "TREE", "PROCESS", "FILE", "RLIMITS", "SIGACTS",
                                       "MM",  "THREAD", "SIGINFO", "VMA", "PAGES", "PROC_END", "END",
                                       "FDESC", "PAGES_FROM", "PROC_ATTR", "THREAD_ATTR", "TIMER",
-                                      "?",     "?",      "?",    "LOCK"};
+                                      "?",     "?",      "?",    "LOCK", "FDESC_DATA"};
   return type < sizeof names / sizeof *names ? names[type] : "UNKNOWN";
 }
 
@@ -195,7 +195,8 @@ Err ImageReader::next(uint32_t *type, uint32_t *len) {
   left_ = load_le32(frame + 4);
   in_record_ = true;
   if (left_ > kMaxRecord) return bad("length %u exceeds the limit %u", left_, kMaxRecord);
-  bool known = (type_ >= (uint32_t)Rec::Header && type_ <= (uint32_t)Rec::Timer) || type_ == (uint32_t)Rec::Lock;
+  bool known = (type_ >= (uint32_t)Rec::Header && type_ <= (uint32_t)Rec::Timer) || type_ == (uint32_t)Rec::Lock ||
+               type_ == (uint32_t)Rec::FdescData;
   if (!known && !(type_ & kRecOptional)) return bad("unknown record type %u", type_);
   crc_ = crc32c(0, frame, sizeof frame);
   *type = type_;

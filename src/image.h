@@ -11,7 +11,7 @@
 #include "base.h"
 
 constexpr uint16_t kFormatMajor = 2;  // 2: FDESC is a head and a payload of its kind
-constexpr uint16_t kFormatMinor = 2;  // 1: VMA inherited, page groups with inherited mappings first; zombies' names in TREE; 2: epoll targets' descriptions, LOCK
+constexpr uint16_t kFormatMinor = 2;  // 1: VMA inherited, page groups with inherited mappings first; zombies' names in TREE; 2: epoll targets' descriptions, LOCK, FDESC_DATA
 constexpr uint32_t kMaxRecord = 16u << 20;   // sanity bound on any record's length
 constexpr uint32_t kMaxPagesBytes = 256u << 10;  // page data per PAGES record (>= 1 page)
 // Record types with this bit set may be skipped by a reader that does not know them.
@@ -37,6 +37,7 @@ enum class Rec : uint32_t {
   ThreadAttr = 17, // one thread: credentials, capabilities, securebits, pdeathsig, scheduling, affinity
   Timer = 18,      // one POSIX timer
   Lock = 22,       // one file lock (POSIX, OFD or flock)
+  FdescData = 23,  // contents of the FDESC before it (a large memfd), one run
 };
 const char *rec_name(uint32_t type);
 

@@ -55,6 +55,16 @@ class Walker {
       TRY(buf_.read(rd_, len_));
       TRY(v_.fdesc(rd_, buf_.data(), len_));
       TRY(next());
+      while (type_ == (uint32_t)Rec::FdescData) {
+        TRY(buf_.read(rd_, len_));
+        Dec d(buf_.data(), len_);  // u32 description, u64 offset, the bytes
+        uint32_t id = d.u32();
+        uint64_t offset = d.u64();
+        if (d.bad() || id != fdescs_) return rd_.bad("not the contents of the FDESC before it");
+        TRY(v_.fdesc_data(rd_, offset, buf_.data() + 12, len_ - 12));
+        TRY(next());
+      }
+      fdescs_++;
     }
     for (size_t k = 0; k < tree_.size(); k++)
       if (!tree_[k].zombie()) TRY(process_meta(k));
@@ -125,6 +135,7 @@ class Walker {
   RecordBuf buf_;
   Vec<TreeEntry> tree_;
   uint32_t type_ = 0, len_ = 0;
+  uint32_t fdescs_ = 0;  // FDESC records read
 };
 
 // A mapping is page-aligned user memory above the one before it (smaps
@@ -217,6 +228,19 @@ Err SetReader::fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) {
   FdescRec f;
   if (!decode_fdesc(p, n, &f, newer_minor(rd)) || f.id != set.fdescs.size()) return rd.bad("malformed");
   set.fdescs.push(std::move(f));
+  data_end_ = 0;
+  return ok();
+}
+
+Err SetReader::fdesc_data(ImageReader &rd, uint64_t offset, const uint8_t *p, uint32_t n) {
+  const FdescRec &f = set.fdescs.back();
+  const FdKind *kind = fd_kind(f.kind);
+  uint64_t size;
+  if (!kind || !kind->streams || !kind->streams(f, &size)) return rd.bad("contents of a description that has none");
+  if (n == 0 || offset < data_end_ || offset > size || n > size - offset)
+    return rd.bad("a run at %llu of %u bytes, outside the %llu bytes of %s or before the run ahead of it",
+                  (unsigned long long)offset, n, (unsigned long long)size, f.path.c());
+  data_end_ = offset + n;
   return ok();
 }
 

@@ -15,6 +15,8 @@ class ImageVisitor {
   // TREE, decoded and checked (order, zombies, counts).
   virtual Err tree(ImageReader &rd, Vec<TreeEntry> &tree) { return ok(); }
   virtual Err fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) { return ok(); }
+  // An FDESC_DATA record after the last FDESC: n bytes of its contents at offset.
+  virtual Err fdesc_data(ImageReader &rd, uint64_t offset, const uint8_t *p, uint32_t n) { return ok(); }
   // One metadata record of TREE entry k: PROCESS first, then FILE..VMA in
   // increasing type order (the walker enforces it).
   virtual Err meta(ImageReader &rd, size_t k, uint32_t type, const uint8_t *p, uint32_t n) = 0;
@@ -50,6 +52,9 @@ class SetReader : public ImageVisitor {
   Err header(ImageReader &rd, const ImageHeader &h) override;
   Err tree(ImageReader &rd, Vec<TreeEntry> &tree) override;
   Err fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) override;
+  // Checked: the description streams its contents, the runs ascend without
+  // overlapping, within its size.
+  Err fdesc_data(ImageReader &rd, uint64_t offset, const uint8_t *p, uint32_t n) override;
   Err meta(ImageReader &rd, size_t k, uint32_t type, const uint8_t *p, uint32_t n) override;
   Err metadata_done(ImageReader &rd) override;
   Err pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) override;
@@ -61,4 +66,5 @@ class SetReader : public ImageVisitor {
   void sources_before(size_t k, Vec<int> *out) const;
   int parent_pid(size_t k) const;  // 0: its parent is not in the set
   uint64_t mmap_min_addr_ = 0;
+  uint64_t data_end_ = 0;  // FDESC_DATA: where the last FDESC's previous run ended
 };

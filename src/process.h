@@ -74,7 +74,10 @@ int highest_fd(const Vec<FileRec> &files);
 // The description a file mapping is made from, or -1 (it is opened by path).
 int desc_of_mapping(const SetImage &set, const VmaRec &v);
 // rstrt, before forking the tree: open every description once at fds >= above.
-Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, bool tcp_close, Vec<int> *fds);
+// `staged`: per description, an fd its kind made while the image was read
+// (FdKind::stage), or -1; each is taken (set to -1) when used.
+Err open_fdescs(const SetImage &set, int tty_fd, int above, const Vec<InheritFd> &inherit, bool tcp_close,
+                Vec<int> *staged, Vec<int> *fds);
 // rstrt, once every process exists: SIGIO owners.
 Err restore_owners(const SetImage &set, const Vec<int> &fds);
 // New process k: dup each of its fds from the descriptions (fds below them closed).

@@ -90,6 +90,12 @@ class Restorer : public SetReader {
  public:
   // dry: plan only, up to the first side effect outside rstrt (plan_image).
   Restorer(const RestoreOptions &opt, const ImageTrust &trust, bool dry = false) : opt_(opt), trust_(trust), dry_(dry) {}
+  ~Restorer() {
+    for (int fd : staged_)
+      if (fd >= 0) close(fd);
+  }
+  Err fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) override;
+  Err fdesc_data(ImageReader &rd, uint64_t offset, const uint8_t *p, uint32_t n) override;
   Err metadata_done(ImageReader &rd) override;
   Err pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) override;
   Err end(ImageReader &rd) override;
@@ -133,6 +139,7 @@ class Restorer : public SetReader {
   Vec<FsCreds> creds_;         // per process: its file rights
   FsCreds own_;                // rstrt's, to go back to after opening files with the processes' rights
   int shared_creds_ = -1;      // the process whose rights open the shared descriptions (-1: rstrt's)
+  Vec<int> staged_;            // per FdescRec: made at its FDESC to take its FDESC_DATA (a memfd), or -1
   Vec<int> desc_fds_;          // one fd per FdescRec, all >= fd_floor_
   Vec<int> go_r_, go_w_;       // per process: rstrt says "go" once it traces it
   Vec<uint64_t> gadget_;       // per process
@@ -142,6 +149,32 @@ class Restorer : public SetReader {
   uint64_t page_ = 0;
   Vec<int> created_;           // pids, to kill if anything fails
 };
+
+// ---- reading ---------------------------------------------------------------------
+
+// A description whose contents follow it is made at once, and they go
+// straight into it: rstrt holds no more of them than one record.
+Err Restorer::fdesc(ImageReader &rd, const uint8_t *p, uint32_t n) {
+  TRY(SetReader::fdesc(rd, p, n));
+  const FdescRec &f = set.fdescs.back();
+  const FdKind *kind = fd_kind(f.kind);
+  uint64_t size;
+  staged_.push(-1);
+  if (dry_ || !kind->streams || !kind->streams(f, &size)) return ok();
+  return kind->stage(f, &staged_.back());
+}
+
+Err Restorer::fdesc_data(ImageReader &rd, uint64_t offset, const uint8_t *p, uint32_t n) {
+  TRY(SetReader::fdesc_data(rd, offset, p, n));
+  if (dry_) return ok();
+  int fd = staged_.back();
+  for (uint32_t done = 0; done < n;) {
+    ssize_t w = pwrite(fd, p + done, n - done, (off_t)(offset + done));
+    if (w <= 0) return sys_err("writing the contents of %s", set.fdescs.back().path.c());
+    done += (uint32_t)w;
+  }
+  return ok();
+}
 
 // ---- planning -------------------------------------------------------------------
 
@@ -175,10 +208,10 @@ Err Restorer::plan_creds() {
 
 // The shared descriptions, opened with the set's user's rights.
 Err Restorer::open_shared() {
-  if (shared_creds_ < 0) return open_fdescs(set, first_tty(), fd_floor_, opt_.inherit, opt_.tcp_close, &desc_fds_);
+  if (shared_creds_ < 0) return open_fdescs(set, first_tty(), fd_floor_, opt_.inherit, opt_.tcp_close, &staged_, &desc_fds_);
   const FsCreds &c = creds_[shared_creds_];
   TRY(adopt_fs_creds(c.uid, c.gid, c.groups));
-  Err e = open_fdescs(set, first_tty(), fd_floor_, opt_.inherit, opt_.tcp_close, &desc_fds_);
+  Err e = open_fdescs(set, first_tty(), fd_floor_, opt_.inherit, opt_.tcp_close, &staged_, &desc_fds_);
   Err back = adopt_fs_creds(own_.uid, own_.gid, own_.groups);
   return e ? e : back;
 }

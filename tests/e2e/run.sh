@@ -842,6 +842,16 @@ t_locks() {
 	kill_set_restore_d && usr2_verdict "locks ok" && pass
 }
 
+# memfds of any size: 24 MiB with holes and seals, one only mapped, a small
+# one (bigmemfd.c): main refused memfds over 8 MiB. The image carries only
+# their data, not the holes.
+t_bigmemfd() {
+	start bigmemfd "$D/log"
+	kill_set_restore_d || return
+	WHY="the image holds the holes of the 24 MiB memfd: $(wc -c <"$D/set.img") bytes"
+	need [ "$(wc -c <"$D/set.img")" -lt $((16 * 1024 * 1024)) ] && usr2_verdict "bigmemfd ok" && pass
+}
+
 # Deleted files, open (shared and not) and mapped only (ghost.c).
 t_ghost() {
 	start ghost "$D/log"
@@ -1354,7 +1364,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum serve_now simd sigs
 	maps stdio_image info info_json err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty ctty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop epollmoved locks ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram accepted python_http tcpconn backlog err_backlog udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop epollmoved locks bigmemfd ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram accepted python_http tcpconn backlog err_backlog udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

@@ -217,6 +217,36 @@ if need ready 30 "$D/p.log" && need ckpt_ok --kill -o "$PI" "$IPID"; then
 	refused pipe_of_size_0_with_data "$D/pipe0.img" "bad image" 2
 fi
 
+# --- format 2.2: a memfd's contents after its FDESC, file locks --------------------
+
+TEST=memfd_locks_image
+mkdir -p "$D/ml"
+start "$D/ml" bigmemfd "$D/ml/b.log"
+BPID=$PID
+start "$D/ml" locks "$D/ml/l.log"
+LPID=$PID
+B=$D/b.img L=$D/l.img
+if need ready 30 "$D/ml/b.log" && need ready 30 "$D/ml/l.log" && need ckpt_ok --kill -o "$B" "$BPID" &&
+	need ckpt_ok --kill -o "$L" "$LPID"; then
+	pass
+	reap "$BPID"
+	reap "$LPID"
+	# FDESC_DATA: u32 description, u64 offset, then the bytes
+	_d=$(($(rec_off "$B" FDESC_DATA) + 8))
+	IPID=$BPID
+	cp "$B" "$D/data_past.img" && patch "$D/data_past.img" $((_d + 4)) 8 $((24 * 1024 * 1024 - 16))
+	refused memfd_contents_past_its_size "$D/data_past.img" "outside the" 2
+	cp "$B" "$D/data_desc.img" && patch "$D/data_desc.img" "$_d" 4 0
+	refused memfd_contents_of_another_description "$D/data_desc.img" "not the contents of the FDESC before it" 2
+	_d2=$(($(rec_off "$B" FDESC_DATA 2) + 8))
+	cp "$B" "$D/data_back.img" && patch "$D/data_back.img" $((_d2 + 4)) 8 0
+	refused memfd_contents_run_overlapping "$D/data_back.img" "before the run ahead of it" 2
+	# LOCK: u32 fd first
+	IPID=$LPID
+	cp "$L" "$D/lock_fd.img" && patch "$D/lock_fd.img" $(($(rec_off "$L" LOCK) + 8)) 4 77
+	refused lock_on_an_fd_it_does_not_have "$D/lock_fd.img" "a lock on fd 77" 2
+fi
+
 # --- 13: many descriptions of one file ----------------------------------------------
 
 TEST=kcmp_calls_n_log_n

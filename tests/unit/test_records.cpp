@@ -402,3 +402,35 @@ TEST_CASE("locks: LOCK records round trip; hostile ranges and kinds refused") {
   img.files.push(f);
   CHECK(check_locks_image(img, 1).kind == ErrKind::BadImage);  // fd 3 is not open
 }
+
+TEST_CASE("records: a memfd's contents inline (2.1) or streamed after it (2.2)") {
+  const FdKind *k = fd_kind(FileKind::Memfd);
+  REQUIRE(k);
+  bool hooks = k->streams && k->stage;
+  REQUIRE(hooks);
+  auto memfd = [](uint64_t size, const char *data, uint32_t n, int streamed) {
+    uint8_t fields[16], t[1];
+    Enc e(fields, sizeof fields), tail(t, sizeof t);
+    e.u64(size); e.u32(0);
+    if (streamed >= 0) tail.u8((uint8_t)streamed);
+    FdescRec f;
+    f.kind = FileKind::Memfd;
+    f.path = Str("/memfd:x (deleted)");
+    set_payload(&f, e, data, n, streamed >= 0 ? &tail : nullptr);
+    return f;
+  };
+  uint64_t size;
+  FdescRec f = memfd(4, "abcd", 4, -1);  // 2.1: inline, no flag
+  CHECK(k->valid(f));
+  CHECK_FALSE(k->streams(f, &size));
+  f = memfd(1ull << 40, nullptr, 0, 1);  // 1 TiB, streamed
+  CHECK(k->valid(f));
+  REQUIRE(k->streams(f, &size));
+  CHECK(size == 1ull << 40);
+  f = memfd(16u << 20, nullptr, 0, -1);  // inline over 8 MiB
+  CHECK_FALSE(k->valid(f));
+  f = memfd(8, "abcd", 4, 1);  // streamed with inline data too
+  CHECK_FALSE(k->valid(f));
+  f = memfd(8, nullptr, 0, 2);
+  CHECK_FALSE(k->valid(f));
+}
