@@ -153,6 +153,10 @@ Err restore_ctty_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
 bool ctty_outside_set(const SetImage &set, size_t k);
 Err restore_tty_pgrp_child(const SetImage &set, size_t k, const Vec<int> &desc_fds);
 
+// A terminal description's device and, for /dev/tty, the terminal it was
+// opened on (0 if not known) (chardev.cpp).
+bool terminal_fields(const FdescRec &f, uint64_t *rdev, uint64_t *tty);
+
 // Shared by kinds (files.cpp). The process and fd that first hold description
 // `desc` in the set (TREE order, lowest fd): false if none does.
 bool first_holder(const SetImage &set, uint32_t desc, size_t *proc, int *fd);

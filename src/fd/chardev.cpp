@@ -2,8 +2,12 @@
 // ...): reopened by their path with their status flags; the device number
 // must be the same at restore.
 //
-// Payload: u64 rdev.
+// Payload: u64 rdev, empty blob. A terminal's since 2.2 has then, for
+// /dev/tty (5:0), u64 tty: the terminal it was opened on (TIOCGDEV on the very
+// file, through pidfd_getfd(2)), which pty.cpp looks for among the set's ptys.
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -51,9 +55,26 @@ Err open_device(OpenCtx &c, size_t i) {
 // A terminal becomes rstrt's own terminal (the restored job is attached to it).
 bool match_terminal(const FdProbe &p) { return S_ISCHR(p.st->st_mode) && is_terminal(p.st->st_rdev); }
 
+bool is_dev_tty(dev_t rdev) { return major(rdev) == 5 && minor(rdev) == 0; }
+
+// /dev/tty: also the terminal behind it (drivers/tty/tty_io.c TIOCGDEV).
+Err dump_terminal(const FdProbe &p, FdescRec *f) {
+  if (!is_dev_tty(p.st->st_rdev)) return set_u64_payload(f, p.st->st_rdev);
+  Fd pidfd(syscall(SYS_pidfd_open, p.pid, 0));
+  Fd mine(pidfd.ok() ? syscall(SYS_pidfd_getfd, pidfd.get(), p.fd, 0) : -1);
+  unsigned int tty = 0;
+  if (!mine.ok() || ioctl(mine.get(), TIOCGDEV, &tty) < 0)
+    return sys_err("process %d fd %d: the terminal behind /dev/tty", p.pid, p.fd);
+  uint8_t head[8], t[8];
+  Enc e(head, sizeof head), tail(t, sizeof t);
+  e.u64(p.st->st_rdev);
+  tail.u64(tty);
+  return set_payload(f, e, nullptr, 0, &tail);
+}
+
 bool valid_terminal(const FdescRec &f) {
-  uint64_t rdev;
-  return rdev_of(f, &rdev);
+  uint64_t rdev, tty;
+  return terminal_fields(f, &rdev, &tty);
 }
 
 Err open_terminal(OpenCtx &c, size_t i) {
@@ -65,9 +86,18 @@ Err open_terminal(OpenCtx &c, size_t i) {
 }
 }  // namespace
 
+bool terminal_fields(const FdescRec &f, uint64_t *rdev, uint64_t *tty) {
+  Dec d = payload_of(f);
+  *rdev = d.u64();
+  uint32_t n;
+  d.blob(&n, 0);
+  *tty = d.left() ? d.u64() : 0;  // since 2.2, /dev/tty only
+  return payload_done(d);
+}
+
 extern const FdKind kCharDevKind = {
     FileKind::CharDev, "character device", match, dump, valid, open_device, nullptr, nullptr, nullptr, nullptr,
 };
 extern const FdKind kTerminalKind = {
-    FileKind::Terminal, "terminal", match_terminal, dump, valid_terminal, open_terminal, nullptr, nullptr, nullptr, nullptr,
+    FileKind::Terminal, "terminal", match_terminal, dump_terminal, valid_terminal, open_terminal, nullptr, nullptr, nullptr, nullptr,
 };

@@ -23,7 +23,8 @@
 // Refused at checkpoint: a master whose slave no process of the set holds (or
 // a process outside it holds too), a process whose controlling terminal is
 // the slave but whose session leader is outside the set, /dev/tty opened on
-// such a terminal, complete lines waiting for a canonical-mode reader, a
+// such a terminal when the terminal behind it is not known, complete lines
+// waiting for a canonical-mode reader, a
 // packet-mode status byte not yet read, EXTPROC with data queued. A line being typed into a canonical-mode
 // slave and not yet ended is not visible (TIOCINQ counts whole lines only,
 // drivers/tty/n_tty.c) and is not saved.
@@ -34,13 +35,18 @@
 // termios has it), u16 rows, cols, xpixel, ypixel, u8 packet, u8 locked,
 // i32 fg_pgrp (0: none), u32 in_len, blob data (in_len bytes queued for the
 // slave to read, then the bytes queued for the master to read).
-// Slave payload (kind 16): u32 master (the master's description id).
+// Slave payload (kind 16): u32 master (the master's description id), empty
+// blob; since 2.2 then u8 1 for /dev/tty opened on the slave (restored by
+// opening /dev/tty with the new slave as controlling terminal: open_dev_tty).
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <time.h>
@@ -249,13 +255,18 @@ Err dump_master(const FdProbe &p, FdescRec *f) {
 }
 
 uint64_t rdev_payload(const FdescRec &f) {
-  uint64_t v = 0;
-  u64_payload(f, &v);
-  return v;
+  uint64_t rdev = 0, tty;
+  terminal_fields(f, &rdev, &tty);
+  return rdev;
 }
 
-bool is_slave_of(const FdescRec &d, const PtyFields &s) {
-  return d.kind == FileKind::Terminal && d.dev == s.slave_dev && rdev_payload(d) == s.slave_rdev;
+// A terminal description of this pty's slave: one of the slave itself, or of
+// /dev/tty opened on it (*dev_tty).
+bool is_slave_of(const FdescRec &d, const PtyFields &s, bool *dev_tty) {
+  uint64_t rdev = 0, tty = 0;
+  if (d.kind != FileKind::Terminal || !terminal_fields(d, &rdev, &tty)) return false;
+  *dev_tty = major((dev_t)rdev) == 5 && minor((dev_t)rdev) == 0;
+  return *dev_tty ? tty == s.slave_rdev : d.dev == s.slave_dev && rdev == s.slave_rdev;
 }
 
 // The set's terminal descriptions of this master's slave become its slaves.
@@ -263,21 +274,71 @@ void adopt_slaves(SetImage &set, size_t i) {
   PtyFields s;
   if (!fields(set.fdescs[i], &s)) return;
   for (auto &d : set.fdescs) {
-    if (!is_slave_of(d, s)) continue;
+    bool dev_tty;
+    if (!is_slave_of(d, s, &dev_tty)) continue;
     d.kind = FileKind::PtySlave;
-    uint8_t buf[8];
-    Enc e(buf, sizeof buf);
+    uint8_t buf[8], t[1];
+    Enc e(buf, sizeof buf), tail(t, sizeof t);
     e.u32((uint32_t)i);
-    set_payload(&d, e, nullptr, 0);
+    tail.u8(1);
+    set_payload(&d, e, nullptr, 0, dev_tty ? &tail : nullptr);
   }
 }
 
-bool slave_master(const FdescRec &f, uint32_t *m) {
+// *dev_tty: the description is of /dev/tty opened on the slave (2.2).
+bool slave_master(const FdescRec &f, uint32_t *m, bool *dev_tty = nullptr) {
   Dec d = payload_of(f);
   *m = d.u32();
   uint32_t n;
   d.blob(&n, 0);
-  return payload_done(d);
+  uint8_t via = d.left() ? d.u8() : 0;
+  if (dev_tty) *dev_tty = via == 1;
+  return payload_done(d) && via <= 1;
+}
+
+// A /dev/tty description on a new pty's slave: only a process whose
+// controlling terminal the slave is can open one. A child of rstrt takes the
+// slave as its controlling terminal in a session of its own, opens /dev/tty,
+// hands the fd over (SCM_RIGHTS) and exits; the slave is nobody's controlling
+// terminal again once it is gone (a pty is not hung up when its session
+// leader exits: drivers/tty/tty_jobctrl.c disassociate_ctty).
+int open_dev_tty(int slave, int flags) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGHUP, SIG_IGN);
+    int t = setsid() >= 0 && ioctl(slave, TIOCSCTTY, 0) == 0 ? open("/dev/tty", flags | O_NOCTTY | O_CLOEXEC) : -1;
+    if (t < 0) _exit(1);
+    alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof t)] = {};
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    struct msghdr mh = {};
+    mh.msg_iov = &iov; mh.msg_iovlen = 1; mh.msg_control = ctl; mh.msg_controllen = sizeof ctl;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof t);
+    memcpy(CMSG_DATA(c), &t, sizeof t);
+    _exit(sendmsg(sv[1], &mh, 0) == 1 ? 0 : 1);
+  }
+  close(sv[1]);
+  int fd = -1, status = 0;
+  if (pid > 0) {
+    alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof fd)] = {};
+    char byte;
+    struct iovec iov = {&byte, 1};
+    struct msghdr mh = {};
+    mh.msg_iov = &iov; mh.msg_iovlen = 1; mh.msg_control = ctl; mh.msg_controllen = sizeof ctl;
+    if (recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&mh) && CMSG_FIRSTHDR(&mh)->cmsg_type == SCM_RIGHTS)
+      memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof fd);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  close(sv[0]);
+  if (fd >= 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
 }
 
 bool tty_is(uint64_t tty_nr, uint64_t rdev) {
@@ -401,9 +462,10 @@ Err open_master(OpenCtx &c, size_t i) {
   for (size_t j = 0; j < c.set.fdescs.size(); j++) {
     const FdescRec &d = c.set.fdescs[j];
     uint32_t mi;
-    if (d.kind != FileKind::PtySlave || !slave_master(d, &mi) || mi != i) continue;
-    int fd = open_peer(m.get(), (int)(d.flags & O_ACCMODE));
-    if (fd < 0) return sys_err("opening a pty's slave");
+    bool dev_tty;
+    if (d.kind != FileKind::PtySlave || !slave_master(d, &mi, &dev_tty) || mi != i) continue;
+    int fd = dev_tty ? open_dev_tty(sl.get(), (int)(d.flags & O_ACCMODE)) : open_peer(m.get(), (int)(d.flags & O_ACCMODE));
+    if (fd < 0) return sys_err(dev_tty ? "opening /dev/tty on a new pty" : "opening a pty's slave");
     TRY(c.place(j, fd));
   }
   if (ioctl(m.get(), TIOCPKT, &packet) < 0 || ioctl(m.get(), TIOCSPTLCK, &locked) < 0)

@@ -305,6 +305,14 @@ TEST_CASE("records: a pty slave must name a pty master of the set") {
   CHECK(slave->valid_in_set(set, 0).kind == ErrKind::BadImage);  // not a master
   set.fdescs[1] = pty_master("/dev/ptmx", 0, 0, nullptr, 0);
   CHECK_FALSE(slave->valid_in_set(set, 0));
+  // 2.2: a trailing u8 says /dev/tty was opened on the slave (0 or 1)
+  for (int via = 0; via < 3; via++) {
+    uint8_t t[1];
+    Enc tail(t, sizeof t);
+    tail.u8((uint8_t)via);
+    set_payload(&set.fdescs[0], e, nullptr, 0, &tail);
+    CHECK(slave->valid(set.fdescs[0]) == (via <= 1));
+  }
 }
 
 // An epoll's payload: count, per target (tfd, events, data, ino), empty blob,

@@ -10,10 +10,12 @@
  *  - the parent wrote "in-before" to the master, which the child has not
  *    read;
  *  - the master is in packet mode and locked again (TIOCSPTLCK); the
- *    slave stays open in the child.
+ *    slave stays open in the child, which also holds /dev/tty, opened on it
+ *    before the lock.
  * On SIGUSR2 the parent passes it on; the child checks its terminal (the
  * queued input, termios, window size, controlling terminal, foreground
- * group) and writes "child ok" or "child FAIL <why>"; the parent reads all
+ * group, /dev/tty still on the slave: it writes "via-tty" through it) and
+ * writes "child ok" or "child FAIL <why>"; the parent reads all
  * its child wrote and checks the master's own state, then logs "pty ok"
  * (exit 0) or "pty FAIL <why>" (exit 1).
  *
@@ -24,8 +26,11 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
+
+static int dev_tty = -1;
 
 static const char *child_check(void)
 {
@@ -48,8 +53,16 @@ static const char *child_check(void)
 		return "the slave is not the controlling terminal of this session";
 	if (tcgetpgrp(0) != getpgrp())
 		return "not the foreground group";
-	/* (no open of /dev/tty: the pty is locked, and a failed open of a
+	/* (no new open of /dev/tty: the pty is locked, and a failed open of a
 	 * locked slave leaves it in error for good, drivers/tty/pty.c pty_open) */
+	struct stat tty_st, slave_st;
+	unsigned int dev = 0;
+	if (fstat(dev_tty, &tty_st) || fstat(0, &slave_st) || tty_st.st_rdev != makedev(5, 0))
+		return "the /dev/tty fd is not /dev/tty";
+	if (ioctl(dev_tty, TIOCGDEV, &dev) || dev != slave_st.st_rdev)
+		return "/dev/tty is not on the slave";
+	if (write(dev_tty, "via-tty\n", 8) != 8)
+		return "writing through /dev/tty";
 	return NULL;
 }
 
@@ -63,6 +76,9 @@ static int child(const char *name)
 	dup2(s, 1);
 	dup2(s, 2);
 	close(s);
+	dev_tty = open("/dev/tty", O_RDWR);
+	if (dev_tty < 0)
+		_exit(3);
 	catch_usr2();
 	write_all(1, "out-before\n", 11);
 	wait_usr2();
@@ -111,7 +127,7 @@ static const char *parent_check(int m, pid_t pid, char *got, size_t cap)
 		return "waitpid";
 	if (strncmp(got, "out-before\r\n", 12))
 		return "the output queued for the master was lost";
-	if (strcmp(got + 12, "child ok\r\n"))
+	if (strcmp(got + 12, "via-tty\r\nchild ok\r\n"))
 		return "the child says";
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		return "the child failed";
