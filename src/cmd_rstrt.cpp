@@ -3,6 +3,7 @@ static const char kHelp[] =
     "usage: rstrt [-d|--shell-job] [--pidns] [--stop] [--allow-changed-files]\n"
     "             [--ctty|--no-ctty]\n"
     "             [--tcp-close] [--inherit-fd N=FD|PATH|-]... [--map-path OLD=NEW]...\n"
+    "             [--root DIR]\n"
     "             IMAGE|DIR|-|fd:N\n"
     "\n"
     "Recreate the processes saved in IMAGE (- reads the image from stdin, which may\n"
@@ -34,9 +35,11 @@ static const char kHelp[] =
     "             `rstrt job.img | tee -a log` goes on writing into the pipeline\n"
     "  --map-path OLD=NEW\n"
     "             the job's files moved: every open or mapped file, working\n"
-    "             directory and program saved as OLD or under OLD/ is taken\n"
-    "             from NEW (absolute paths; the longest OLD wins; repeatable),\n"
-    "             opened with the same rights as without it\n"
+    "             directory, program and unix socket name saved as OLD or under\n"
+    "             OLD/ is taken from NEW (absolute paths; the longest OLD wins;\n"
+    "             repeatable), opened with the same rights as without it\n"
+    "  --root DIR every path P of the job is DIR/P (a copy of its files under\n"
+    "             DIR), unless a --map-path covers it\n"
     "  --pidns    restore into a new PID namespace (and a mount namespace with\n"
     "             its own /proc), where the original PIDs are free even if\n"
     "             taken here; rstrt's child is its init (PID 1: reaps orphans,\n"
@@ -189,15 +192,17 @@ int rstrt_main(int argc, char **argv) {
   const char *path = nullptr;
   int detach = 0, allow_changed = 0, tcp_close = 0, shell_job = 0, pidns = 0, stop = 0, ctty = 0, no_ctty = 0;
   Vec<const char *> inherit, map_paths;
+  const char *root = nullptr;
   const Option opts[] = {opt_flag("-d", &detach), opt_flag("--allow-changed-files", &allow_changed),
                          opt_flag("--tcp-close", &tcp_close), opt_flag("--shell-job", &shell_job),
                          opt_flag("--pidns", &pidns), opt_flag("--stop", &stop), opt_flag("--ctty", &ctty),
                          opt_flag("--no-ctty", &no_ctty),
-                         opt_list("--inherit-fd", &inherit), opt_list("--map-path", &map_paths)};
+                         opt_list("--inherit-fd", &inherit), opt_list("--map-path", &map_paths),
+                         opt_value("--root", &root)};
   const Positional args[] = {{"image", &path, true}};
   bool help = false;
   Err e = parse_cmdline(argc, argv, opts, args, &help);
-  if (help) { outf(1, "%s", kHelp); return 0; }
+  if (help) { write_full(1, kHelp, sizeof kHelp - 1); return 0; }  // longer than outf's buffer
   if (e) return fail("rstrt", e);
   opt.detach = detach;
   opt.allow_changed_files = allow_changed;
@@ -220,6 +225,11 @@ int rstrt_main(int argc, char **argv) {
   for (const char *s : map_paths) {
     PathMap m;
     if ((e = parse_map_path(s, &m))) return fail("rstrt", e);
+    opt.map_paths.push(m);
+  }
+  if (root) {
+    PathMap m;
+    if ((e = parse_root(root, &m))) return fail("rstrt", e);
     opt.map_paths.push(m);
   }
   Fd in;

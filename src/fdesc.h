@@ -39,6 +39,7 @@ struct FdescRec {  // Rec::Fdesc
 };
 
 struct SetImage;
+struct PathMap;
 
 // What the dumper sees of one fd of a frozen process.
 struct FdProbe {
@@ -134,6 +135,9 @@ struct FdKind {
   bool (*streams)(const FdescRec &f, uint64_t *size);
   // rstrt, at such a description's FDESC: make the object that takes them.
   Err (*stage)(const FdescRec &f, int *fd);
+  // Optional: rstrt --map-path / --root for the paths in the payload (a unix
+  // socket's name); the head's path is translated by the caller.
+  Err (*map_paths)(FdescRec *f, const Vec<PathMap> &maps);
 };
 
 // The table (src/fd/table.cpp); nullptr for a kind it does not know.

@@ -25,6 +25,8 @@ const PathMap *match(const Vec<PathMap> &maps, const char *path) {
   return best;
 }
 
+}  // namespace
+
 Err map_path(const Vec<PathMap> &maps, Str *path) {
   const char *p = path->c();
   // "pipe:[1]", "[heap]", "/memfd:NAME (deleted)": not paths of files
@@ -39,7 +41,6 @@ Err map_path(const Vec<PathMap> &maps, Str *path) {
   path->assign(out, strlen(out));
   return ok();
 }
-}  // namespace
 
 Err parse_map_path(const char *arg, PathMap *out) {
   const char *eq = strchr(arg, '=');
@@ -52,9 +53,23 @@ Err parse_map_path(const char *arg, PathMap *out) {
   return ok();
 }
 
+Err parse_root(const char *dir, PathMap *out) {
+  if (dir[0] != '/') return usage_err("bad --root '%s': give an absolute path", dir);
+  out->from = "";
+  out->from_len = 0;
+  out->to = dir;
+  out->to_len = trimmed_len(dir, strlen(dir));
+  if (out->to_len == 0) return usage_err("--root /: the paths are what they are without it");
+  return ok();
+}
+
 Err map_set_paths(const Vec<PathMap> &maps, SetImage *set) {
   if (maps.empty()) return ok();
-  for (FdescRec &f : set->fdescs) TRY(map_path(maps, &f.path));
+  for (FdescRec &f : set->fdescs) {
+    TRY(map_path(maps, &f.path));
+    const FdKind *kind = fd_kind(f.kind);
+    if (kind && kind->map_paths) TRY(kind->map_paths(&f, maps));
+  }
   for (ProcImage &img : set->procs) {
     TRY(map_path(maps, &img.proc.cwd));
     TRY(map_path(maps, &img.proc.exe));

@@ -13,8 +13,13 @@ struct PathMap {
 };
 // OLD=NEW, both absolute paths.
 Err parse_map_path(const char *arg, PathMap *out);
+// rstrt --root DIR: "/" to DIR, an absolute path other than /.
+Err parse_root(const char *dir, PathMap *out);
 // Every path the restore opens (open and mapped files, working directories,
-// executables) that is OLD or below OLD/ is taken from NEW instead; the most
-// specific OLD wins. Checked like any path: the files are still opened with
+// executables, unix sockets' names) that is OLD or below OLD/ is taken from
+// NEW instead; the most specific OLD wins. rstrt --root DIR is OLD "/" (from_len
+// 0), the least specific: every path P is DIR/P. Checked like any path: the files are still opened with
 // the rights of the user whose process it is.
 Err map_set_paths(const Vec<PathMap> &maps, SetImage *set);
+// One path, in place (unchanged if no OLD covers it or it is no file's path).
+Err map_path(const Vec<PathMap> &maps, Str *path);

@@ -33,6 +33,7 @@
 
 #include "image.h"
 #include "model.h"
+#include "pathmap.h"
 
 namespace {
 constexpr size_t kMsgBuf = 256 << 10;
@@ -311,6 +312,33 @@ bool valid(const FdescRec &f) {
   return at == s.len;
 }
 
+// rstrt --map-path / --root: a name that is a path (not abstract) is
+// translated like every other path; the payload's name blob is replaced.
+// Its place: u32 type, u64 peer, u32 sndbuf, rcvbuf, u8 listening, u32 backlog.
+constexpr size_t kNameAt = 4 + 8 + 4 + 4 + 1 + 4;
+
+Err map_names(FdescRec *f, const Vec<PathMap> &maps) {
+  SockFields s;
+  if (!fields(*f, &s) || !s.name_len || !s.name[0]) return ok();
+  Str name(reinterpret_cast<const char *>(s.name), s.name_len);
+  Str before(name.c(), name.size());
+  TRY(map_path(maps, &name));
+  if (name.size() == before.size() && !memcmp(name.c(), before.c(), name.size())) return ok();
+  if (name.size() > 107) return errf("--map-path: unix socket %s would be bound to %s, longer than a socket name holds",
+                                     before.c(), name.c());
+  const char *p = f->payload.c();
+  size_t rest = kNameAt + 4 + s.name_len, total = f->payload.size() - s.name_len + name.size();
+  char *buf = static_cast<char *>(malloc(total));
+  if (!buf) return errf("out of memory");
+  memcpy(buf, p, kNameAt);
+  store_le32(reinterpret_cast<uint8_t *>(buf) + kNameAt, (uint32_t)name.size());
+  memcpy(buf + kNameAt + 4, name.c(), name.size());
+  memcpy(buf + kNameAt + 4 + name.size(), p + rest, f->payload.size() - rest);
+  f->payload = Str(buf, total);
+  free(buf);
+  return ok();
+}
+
 int desc_with_ino(const SetImage &set, uint64_t ino) {
   for (size_t i = 0; i < set.fdescs.size(); i++)
     if (set.fdescs[i].kind == FileKind::UnixSocket && set.fdescs[i].ino == ino) return (int)i;
@@ -537,4 +565,5 @@ Err open_pair(OpenCtx &c, size_t i) {
 
 extern const FdKind kUnixKind = {
     FileKind::UnixSocket, "unix socket", match, dump, valid, open_pair, nullptr, peer_outside, nullptr, nullptr, check,
+    nullptr, nullptr, nullptr, nullptr, nullptr, map_names,
 };

@@ -539,10 +539,12 @@ t_pidns_tree() {
 
 bytes_ge() { [ "$(wc -c <"$1" 2>/dev/null)" -ge "$2" ] 2>/dev/null; }
 
-# A job whose program, working directory, open and mapped files all live in
-# one directory, moved after the checkpoint: refused as it is, restored with
-# rstrt --map-path OLD=NEW, where it checks that they are the same files
-# (movable.c). Not state-audited: the paths differ by design.
+# A job whose program, working directory, open and mapped files and unix
+# listener all live in one directory, moved after the checkpoint: refused as
+# it is, restored with rstrt --map-path OLD=NEW, where it checks that they are
+# the same files and that it listens there (movable.c); then again with the
+# directory moved under a root, rstrt --root. Not state-audited: the paths
+# differ by design.
 t_map_path() {
 	mkdir -p "$D/old"
 	cp "$TD/movable$SUF" "$D/old/movable"
@@ -562,6 +564,15 @@ t_map_path() {
 	need clean_error "rstrt --map-path with a relative OLD" || return
 	run 60 /dev/null "$D/out" "$D/err" "$BIN/rstrt" --map-path "$D/old/=$D/new" "$D/m.img"
 	WHY="rstrt --map-path: exit $RC$TO: $(first_err) $(target_says)"
+	need [ "$RC" = 0 ] && need [ -z "$TO" ] || return
+	# --root: every path under the root, but the system's (/dev/null,
+	# libraries) and the output file
+	mkdir -p "$D/root$D"
+	mv "$D/new" "$D/root$D/old"
+	rm "$D/root$D/old/sock"  # the first restore's (another inode: rstrt leaves it alone)
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/rstrt" --root "$D/root" --map-path /dev=/dev --map-path /usr=/usr \
+		--map-path "$D/movable.out=$D/movable.out" "$D/m.img"
+	WHY="rstrt --root: exit $RC$TO: $(first_err) $(target_says)"
 	need [ "$RC" = 0 ] && need [ -z "$TO" ] && pass
 }
 

@@ -79,3 +79,24 @@ TEST_CASE("pathmap: a result longer than PATH_MAX is refused") {
   s.fdescs.push(std::move(f));
   CHECK(map_set_paths(maps, &s));
 }
+
+TEST_CASE("pathmap: --root DIR puts every path under DIR; any --map-path overrides it") {
+  PathMap root, dev;
+  REQUIRE(!parse_root("/mnt/root/", &root));
+  REQUIRE(!parse_map_path("/dev=/dev", &dev));
+  Vec<PathMap> maps;
+  maps.push(root);
+  maps.push(dev);
+  Str a("/srv/job/data"), b("/dev/null"), c("pipe:[3]"), d("/");
+  REQUIRE(!map_path(maps, &a));
+  REQUIRE(!map_path(maps, &b));
+  REQUIRE(!map_path(maps, &c));
+  REQUIRE(!map_path(maps, &d));
+  CHECK(std::string(a.c()) == "/mnt/root/srv/job/data");
+  CHECK(std::string(b.c()) == "/dev/null");
+  CHECK(std::string(c.c()) == "pipe:[3]");
+  CHECK(std::string(d.c()) == "/mnt/root/");
+  PathMap bad;
+  CHECK(parse_root("rel", &bad).kind == ErrKind::Usage);
+  CHECK(parse_root("/", &bad).kind == ErrKind::Usage);
+}

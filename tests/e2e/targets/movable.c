@@ -3,16 +3,51 @@
  * A job whose files all live in its working directory, run as ./movable from
  * there, so that the directory can be moved between checkpoint and restore
  * (rstrt --map-path). It opens data.txt and writes N bytes to it, one every
- * ~20 ms, and maps map.dat (2 pages, MAP_PRIVATE, page 0 written).
+ * ~20 ms, and maps map.dat (2 pages, MAP_PRIVATE, page 0 written); it also
+ * listens on the unix socket sock there (bound by its absolute path).
  *
  * Verdict (exit 0/1, reason on stderr): the working directory, the open
  * file, the mapped file and /proc/self/exe must still be the very files they
  * were (same inodes: a moved directory keeps them), reached by the same
  * relative names; the fd's offset must be the bytes written, data.txt must
- * hold exactly them, the mapping its written page 0 and the file's page 1.
+ * hold exactly them, the mapping its written page 0 and the file's page 1;
+ * the listener is bound to sock in the working directory, wherever that is
+ * now, and accepts a connection made to it.
  */
 #include "common.h"
+#include <poll.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+
+/* A unix socket address for NAME in the working directory (absolute). */
+static socklen_t here(const char *name, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof *a);
+	a->sun_family = AF_UNIX;
+	if (!getcwd(a->sun_path, sizeof a->sun_path - 8))
+		return 0;
+	strcat(a->sun_path, "/");
+	strcat(a->sun_path, name);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(a->sun_path) + 1);
+}
+
+static const char *check_listener(int l)
+{
+	struct sockaddr_un want, got;
+	socklen_t wl = here("sock", &want), gl = sizeof got;
+	if (getsockname(l, (struct sockaddr *)&got, &gl) || gl != wl || strcmp(got.sun_path, want.sun_path))
+		return "the listener is not bound to sock here";
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&want, wl))
+		return "cannot connect to sock here";
+	struct pollfd p = {l, POLLIN, 0};
+	int a = poll(&p, 1, 5000) == 1 ? accept(l, NULL, NULL) : -1;
+	if (a < 0 || write(c, "x", 1) != 1 || read(a, &p.revents, 1) != 1)
+		return "the listener does not accept a connection to sock";
+	return NULL;
+}
 
 static ino_t ino_of(const char *path)
 {
@@ -54,6 +89,12 @@ int main(int argc, char **argv)
 		die("movable: mmap: %s", strerror(errno));
 	close(mfd);
 	memset(m, 'w', page);
+	struct sockaddr_un sa;
+	socklen_t sl = here("sock", &sa);
+	int lsk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink("sock");
+	if (lsk < 0 || !sl || bind(lsk, (struct sockaddr *)&sa, sl) || listen(lsk, 4))
+		die("movable: listening on %s: %s", sa.sun_path, strerror(errno));
 	int fd = open("data.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		die("movable: open data.txt: %s", strerror(errno));
@@ -73,8 +114,8 @@ int main(int argc, char **argv)
 	else if (m[0] != 'w' || m[page - 1] != 'w' || m[page] != file_byte(5, page) ||
 		 m[2 * page - 1] != file_byte(5, 2 * page - 1))
 		bad = "the mapping of map.dat lost its data";
-	else
-		bad = check_data(fd, n);
+	else if (!(bad = check_data(fd, n)))
+		bad = check_listener(lsk);
 	if (bad) {
 		dprintf(2, "movable FAIL: %s\n", bad);
 		return 1;
