@@ -17,6 +17,7 @@
 enum class FileKind : uint8_t {
   Regular = 1, Directory = 2, CharDev = 3, Terminal = 4, Pipe = 5, UnixSocket = 6, Eventfd = 7, Memfd = 8,
   Signalfd = 9, Timerfd = 10, Epoll = 11, Ghost = 12, External = 13, Inet = 14, PtyMaster = 15, PtySlave = 16, Inotify = 17,
+  Fanotify = 18,
 };
 
 struct FdescRec {  // Rec::Fdesc
@@ -160,6 +161,13 @@ Err restore_tty_pgrp_child(const SetImage &set, size_t k, const Vec<int> &desc_f
 // A terminal description's device and, for /dev/tty, the terminal it was
 // opened on (0 if not known) (chardev.cpp).
 bool terminal_fields(const FdescRec &f, uint64_t *rdev, uint64_t *tty);
+
+// inotify.cpp, for fanotify.cpp too: a mount of the filesystem of device sdev
+// (the kernel's dev_t encoding), and the path of the inode a mark's fdinfo
+// line names by its file handle (`what` names the mark in messages).
+Err mount_of(uint64_t sdev, Fd *out);
+Err marked_inode_path(const FdProbe &p, const char *what, const char *line, uint64_t ino, uint64_t sdev, char *path,
+                      size_t cap);
 
 // Shared by kinds (files.cpp). The process and fd that first hold description
 // `desc` in the set (TREE order, lowest fd): false if none does.

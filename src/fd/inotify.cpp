@@ -37,6 +37,8 @@ bool match(const FdProbe &p) { return strcmp(p.link, "anon_inode:inotify") == 0;
 
 // A mount of the filesystem with device `sdev` (the kernel's dev_t: major
 // << 20 | minor, include/linux/kdev_t.h), from /proc/self/mountinfo.
+}  // namespace
+
 Err mount_of(uint64_t sdev, Fd *out) {
   Fd mi;
   TRY(open_proc(getpid(), "mountinfo", &mi));
@@ -57,18 +59,22 @@ Err mount_of(uint64_t sdev, Fd *out) {
   return errf("no mount of device %u:%u", (unsigned)(sdev >> 20), (unsigned)(sdev & 0xfffff));
 }
 
+namespace {
+
 int hex_digit(char c) {
   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-// The path of the inode a watch line's file handle names.
-Err watch_path(const FdProbe &p, const char *line, uint64_t wd, uint64_t ino, uint64_t sdev, char *path, size_t cap) {
+}  // namespace
+
+Err marked_inode_path(const FdProbe &p, const char *what, const char *line, uint64_t ino, uint64_t sdev, char *path,
+                      size_t cap) {
   uint64_t bytes, type;
   const char *hex = strstr(line, "f_handle:");
   if (!line_field(line, "fhandle-bytes:", 16, &bytes) || !line_field(line, "fhandle-type:", 16, &type) || !hex ||
       bytes > 128)
-    return errf("process %d fd %d: inotify watch %u has no file handle in fdinfo (a kernel without CONFIG_EXPORTFS?): "
-                "its path cannot be found", p.pid, p.fd, (unsigned)wd);
+    return errf("process %d fd %d: %s has no file handle in fdinfo (a kernel without CONFIG_EXPORTFS?): its path "
+                "cannot be found", p.pid, p.fd, what);
   struct {
     uint32_t bytes;
     int32_t type;
@@ -77,23 +83,24 @@ Err watch_path(const FdProbe &p, const char *line, uint64_t wd, uint64_t ino, ui
   hex += strlen("f_handle:");
   for (uint64_t k = 0; k < bytes; k++) {
     int hi = hex_digit(hex[2 * k]), lo = hi < 0 ? -1 : hex_digit(hex[2 * k + 1]);
-    if (lo < 0) return errf("process %d fd %d: bad file handle of inotify watch %u", p.pid, p.fd, (unsigned)wd);
+    if (lo < 0) return errf("process %d fd %d: bad file handle of %s", p.pid, p.fd, what);
     fh.h[k] = (uint8_t)(hi << 4 | lo);
   }
   Fd mnt;
   TRY(mount_of(sdev, &mnt));
   Fd f(syscall(SYS_open_by_handle_at, mnt.get(), &fh, O_PATH | O_CLOEXEC));
-  if (!f.ok()) return sys_err("process %d fd %d: inotify watch %u: open_by_handle_at", p.pid, p.fd, (unsigned)wd);
+  if (!f.ok()) return sys_err("process %d fd %d: %s: open_by_handle_at", p.pid, p.fd, what);
   char link[64];
   snprintf(link, sizeof link, "/proc/self/fd/%d", f.get());
   ssize_t n = readlink(link, path, cap - 1);
   struct stat st, now;
   if (n <= 0 || (size_t)n >= cap - 1 || path[0] != '/' || fstat(f.get(), &st) < 0 || st.st_ino != ino ||
       lstat((path[n] = 0, path), &now) < 0 || now.st_ino != ino || now.st_dev != st.st_dev)
-    return errf("process %d fd %d: inotify watch %u is on a file that has no path any more: not supported", p.pid,
-                p.fd, (unsigned)wd);
+    return errf("process %d fd %d: %s is on a file that has no path any more: not supported", p.pid, p.fd, what);
   return ok();
 }
+
+namespace {
 
 struct Watch {
   uint32_t wd, mask;
@@ -137,7 +144,9 @@ Err dump(const FdProbe &p, FdescRec *f) {
   Vec<char> enc;  // the watches, encoded
   for (const Line &w : lines) {
     char path[4096];
-    TRY(watch_path(p, w.text, w.wd, w.ino, w.sdev, path, sizeof path));
+    char what[32];
+    snprintf(what, sizeof what, "inotify watch %u", (unsigned)w.wd);
+    TRY(marked_inode_path(p, what, w.text, w.ino, w.sdev, path, sizeof path));
     uint8_t head[24];
     Enc e(head, sizeof head);
     e.u32((uint32_t)w.wd); e.u32((uint32_t)w.mask & kMaskBits); e.u64(w.ino); e.u32((uint32_t)strlen(path));

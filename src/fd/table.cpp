@@ -5,13 +5,13 @@
 
 extern const FdKind kPipeKind, kUnixKind, kEventfdKind, kMemfdKind, kRegularKind, kDirectoryKind, kTerminalKind,
     kCharDevKind, kSignalfdKind, kTimerfdKind, kEpollKind, kGhostKind, kExternalKind, kInetKind,
-    kPtyMasterKind, kPtySlaveKind, kInotifyKind;
+    kPtyMasterKind, kPtySlaveKind, kInotifyKind, kFanotifyKind;
 
 namespace {
 const FdKind *const kKinds[] = {
     &kPipeKind, &kUnixKind, &kEventfdKind, &kMemfdKind, &kRegularKind, &kDirectoryKind, &kTerminalKind, &kCharDevKind,
     &kSignalfdKind, &kTimerfdKind, &kEpollKind, &kGhostKind, &kExternalKind, &kInetKind,
-    &kPtyMasterKind, &kPtySlaveKind, &kInotifyKind,
+    &kPtyMasterKind, &kPtySlaveKind, &kInotifyKind, &kFanotifyKind,
 };
 }  // namespace
 

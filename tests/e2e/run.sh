@@ -1206,6 +1206,22 @@ t_pty() {
 	kill_set_restore_d && usr2_verdict "pty ok" && pass
 }
 
+# fanotify inode marks with their masks, ignored masks and mark flags
+# (fanotify.c); events not yet read are refused, not dropped.
+t_fanotify() {
+	start fanotify "$D/log.queued" queued
+	need ready 20 "$D/log.queued" || { grep -q unprivileged "$D/log.queued" && skip "no CAP_SYS_ADMIN for fanotify"; return; }
+	run 60 /dev/null "$D/out" "$D/err" "$BIN/chkpt" --kill -o "$D/img/x.img" "$PID"
+	need clean_error "chkpt of a fanotify group with events not yet read" || return
+	WHY="message does not name the fd and the events: $(first_err)"
+	need grep -q -- "process $PID fd [0-9]*: a fanotify group with .* not yet read" "$D/err" &&
+		need untouched "$PID" "chkpt" && need empty_dir "$D/img" || return
+	kill -KILL "$PID"
+	reap "$PID"
+	start fanotify "$D/log"
+	kill_set_restore_d && usr2_verdict "fanotify ok" && pass
+}
+
 # inotify watches keep their wds (one removed before the checkpoint), masks
 # and flags (inotify.c); events not yet read are refused, not dropped.
 t_inotify() {
@@ -1375,7 +1391,7 @@ t_err_elevate() {
 TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum serve_now simd sigs
 	maps stdio_image info info_json err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty ctty shell_job progress
-	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop epollmoved locks bigmemfd ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify dgram accepted python_http tcpconn backlog err_backlog udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
+	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop epollmoved locks bigmemfd ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify fanotify dgram accepted python_http tcpconn backlog err_backlog udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session
 	chpox1 chpox2 chpox3 chpox_handler procattr timers stopped err_elevate"}
 
 echo "e2e: $BIN with $VARIANT targets from $TD, work dir $T"

@@ -442,3 +442,23 @@ TEST_CASE("records: a memfd's contents inline (2.1) or streamed after it (2.2)")
   f = memfd(8, nullptr, 0, 2);
   CHECK_FALSE(k->valid(f));
 }
+
+TEST_CASE("records: fanotify marks: known mark flags, absolute paths") {
+  const FdKind *k = fd_kind(FileKind::Fanotify);
+  REQUIRE(k);
+  auto group = [](uint32_t mflags, const char *path) {
+    uint8_t b[256];
+    Enc e(b, sizeof b);
+    e.u32(0); e.u32(0); e.u32(1);  // init flags, event flags, one mark
+    e.u32(mflags); e.u32(2); e.u32(0); e.u64(77); e.u32((uint32_t)strlen(path));
+    e.bytes(path, strlen(path));
+    FdescRec f;
+    f.kind = FileKind::Fanotify;
+    set_payload(&f, e, nullptr, 0);
+    return f;
+  };
+  CHECK(k->valid(group(0x40, "/tmp/a")));   // FAN_MARK_IGNORED_SURV_MODIFY
+  CHECK_FALSE(k->valid(group(0x1, "/tmp/a")));  // FAN_MARK_ADD is not a saved flag
+  CHECK_FALSE(k->valid(group(0, "tmp/a")));
+  CHECK_FALSE(k->valid(group(0, "")));
+}
