@@ -300,7 +300,7 @@ $(B)/qemu/mkimage: tests/qemu/mkimage.cpp $(UNIT_LIB) $(wildcard src/*.h)
 	$(call say,CXX,$@)
 	$(Q)$(UNIT_CXX) -std=c++17 -O1 -Isrc $(ARCH_INC) -o $@ $< $(UNIT_LIB)
 ifneq ($(ARCH),ppc64)
-check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script $(B)/qemu/crdtest $(B)/qemu/powerjob
+check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script $(B)/qemu/crdtest $(B)/qemu/powerjob $(B)/faults/imgtool
 	sh tests/qemu/check.sh $(ARCH) $(B)
 else
 # Big-endian ppc64: no guest (Debian main has no kernel for it), so the unit
