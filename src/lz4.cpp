@@ -21,6 +21,23 @@ uint32_t read32(const uint8_t *p) {
 }
 uint32_t hash(uint32_t v) { return (v * 2654435761u) >> 20; }  // 12 bits: kLz4TableEntries
 
+// How many bytes at a and b are equal, up to end (a < end), 8 at a time.
+size_t common(const uint8_t *a, const uint8_t *b, const uint8_t *end) {
+  const uint8_t *p = a;
+  for (uint64_t x, y; end - p >= 8; p += 8, b += 8) {
+    memcpy(&x, p, 8);
+    memcpy(&y, b, 8);
+    if (x != y)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return (size_t)(p - a) + (size_t)__builtin_ctzll(x ^ y) / 8;
+#else
+      return (size_t)(p - a) + (size_t)__builtin_clzll(x ^ y) / 8;
+#endif
+  }
+  while (p < end && *p == *b) p++, b++;
+  return (size_t)(p - a);
+}
+
 void put_len(uint8_t *&op, size_t l) {
   for (; l >= 255; l -= 255) *op++ = 255;
   *op++ = (uint8_t)l;
@@ -74,7 +91,7 @@ size_t lz4_compress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap, uint
       misses = 0;
       while (ip > anchor && ref > src && ip[-1] == ref[-1]) ip--, ref--;
       const uint8_t *e = ip + kMinMatch, *r = ref + kMinMatch;
-      while (e < mlimit && *e == *r) e++, r++;
+      e += common(e, r, mlimit);
       if (!put_seq(op, oend, anchor, (size_t)(ip - anchor), (size_t)(ip - ref), (size_t)(e - ip))) return 0;
       anchor = ip = e;
     }
@@ -91,7 +108,10 @@ const char *lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t ou
     size_t lit = tok >> 4, ml = tok & 15;
     if (lit == 15 && !get_len(ip, iend, &lit, out_n)) return "LZ4 literal length past the end";
     if (lit > (size_t)(iend - ip) || lit > (size_t)(oend - op)) return "LZ4 literals past the end";
-    memcpy(op, ip, lit);
+    // Short runs as one 16-byte copy where both buffers have room (what it
+    // writes beyond the run is written over by what follows).
+    if (lit <= 16 && iend - ip >= 16 && oend - op >= 16) memcpy(op, ip, 16);
+    else memcpy(op, ip, lit);
     ip += lit;
     op += lit;
     if (ip == iend) return op == oend ? nullptr : "LZ4 data shorter than the pages it is for";
@@ -102,9 +122,14 @@ const char *lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t ou
     if (ml == 15 && !get_len(ip, iend, &ml, out_n)) return "LZ4 match length past the end";
     ml += kMinMatch;
     if (ml > (size_t)(oend - op)) return "LZ4 match past the end of the pages";
+    const uint8_t *m = op - off;
+    if (off >= 8 && (size_t)(oend - op) >= ml + 8) {  // 8 bytes at a time, each already there
+      for (size_t i = 0; i < ml; i += 8) memcpy(op + i, m + i, 8);
+      op += ml;
+      continue;
+    }
     // An overlapping match repeats the last off bytes: copy in doubling
     // pieces, each from before where it goes.
-    const uint8_t *m = op - off;
     for (; ml > off; off *= 2) {
       memcpy(op, m, off);
       op += off;
