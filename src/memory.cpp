@@ -233,8 +233,8 @@ class Mover {
 // is never copied in the dumper's memory, which stays bounded.
 class PageRun {
  public:
-  // zbuf: with --compress, room for a frame of cap bytes and the compressor's
-  // table (kZbufBytes), else null.
+  // zbuf: with --compress, cap bytes for a frame, then the compressor's
+  // table (kLz4TableEntries), else null.
   PageRun(ImageWriter &w, uint8_t *buf, uint64_t cap, const Crc32cShift &page_shift, uint8_t *zbuf)
       : w_(w), buf_(buf), cap_(cap), page_shift_(page_shift), zbuf_(zbuf) {}
   // Where the data of `pages` pages at addr goes: after the pending record if
