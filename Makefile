@@ -152,7 +152,7 @@ lib: $(B)/libchkpt.a $(B)/glibc/libchkpt.a
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 # against glibc; cross-built static, to run under qemu-user (tests/qemu/)
 UNIT_CXX := $(CROSS_COMPILE)g++$(if $(CROSS_COMPILE), -static)
-UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/procfs.cpp src/base.cpp src/records.cpp src/attr_records.cpp \
+UNIT_LIB := src/crc32c.cpp src/codec.cpp src/image.cpp src/lz4.cpp src/procfs.cpp src/base.cpp src/records.cpp src/attr_records.cpp \
   src/files.cpp src/locks.cpp src/vma_slots.cpp $(wildcard src/fd/*.cpp) src/sha256.cpp src/net.cpp src/resolve.cpp src/options.cpp src/pathmap.cpp \
   $(filter %/sha256.cpp %/crc32c.cpp,$(ARCH_SRCS))
 # src/fmt.cpp and src/alloc.cpp (the product's snprintf and malloc) are tested
@@ -164,11 +164,14 @@ $(B)/unit-%.o: src/%.cpp
 	@mkdir -p $(B)
 	$(call say,CXX,$@)
 	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g $(UNIT_RENAMED) -c -o $@ $<
+# The reference liblz4 (lz4 liblz4-dev), natively only: tests/unit/test_lz4.cpp
+# checks src/lz4.cpp against it. Never linked into the product.
+UNIT_LZ4 := $(if $(CROSS_COMPILE),,$(if $(wildcard /usr/include/lz4frame.h),1))
 $(B)/unit: $(UNIT_SRCS) $(UNIT_LIB) $(wildcard src/*.h) $(B)/unit-fmt.o $(B)/unit-alloc.o
 	@mkdir -p $(B)
 	$(call say,CXX,$@)
-	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc $(ARCH_INC) -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_LIB) $(B)/unit-fmt.o \
-	  $(B)/unit-alloc.o
+	$(Q)$(UNIT_CXX) -std=c++17 -O1 -g -Isrc $(ARCH_INC) -Itests/unit $(if $(UNIT_LZ4),-DCHKPT_HAVE_LIBLZ4) -o $@ \
+	  $(UNIT_SRCS) $(UNIT_LIB) $(B)/unit-fmt.o $(B)/unit-alloc.o $(if $(UNIT_LZ4),-llz4)
 
 # e2e target programs: static musl (they also run in QEMU guests) and,
 # for the common case of an unmodified distro binary, dynamic glibc.
@@ -231,7 +234,7 @@ clean:
 #                                build-asan/: bad-image matrix, 500-checkpoint endurance
 # tools: imgtool is built like the product (static, any ARCH, for QEMU guests
 # too); evolve is a target program, built like the e2e ones.
-$(B)/faults/imgtool: tests/faults/imgtool.cpp $(addprefix $(B)/obj/src/,crc32c.o codec.o image.o base.o) $(B)/obj/arch/$(ARCHDIR)/crc32c.o
+$(B)/faults/imgtool: tests/faults/imgtool.cpp $(addprefix $(B)/obj/src/,crc32c.o codec.o image.o lz4.o base.o) $(B)/obj/arch/$(ARCHDIR)/crc32c.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CXX) $(ALL_CXXFLAGS) $(ALL_LDFLAGS) -o $@ $(CRT_BEGIN) $< $(filter %.o,$^) $(LIBS) $(CRT_END)
@@ -303,7 +306,7 @@ $(B)/qemu/mkimage: tests/qemu/mkimage.cpp $(UNIT_LIB) $(wildcard src/*.h)
 	$(call say,CXX,$@)
 	$(Q)$(UNIT_CXX) -std=c++17 -O1 -Isrc $(ARCH_INC) -o $@ $< $(UNIT_LIB)
 ifneq ($(ARCH),ppc64)
-check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script $(B)/qemu/crdtest $(B)/qemu/powerjob
+check-qemu: all $(B)/unit e2e-targets $(B)/qemu/script $(B)/qemu/crdtest $(B)/qemu/powerjob $(B)/faults/imgtool
 	sh tests/qemu/check.sh $(ARCH) $(B)
 else
 # Big-endian ppc64: no guest (Debian main has no kernel for it), so the unit

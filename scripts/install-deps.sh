@@ -7,6 +7,8 @@ set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 PKGS="make g++ gcc libc6-dev musl-dev musl-tools doctest-dev util-linux procps iproute2 strace file"
+# the reference LZ4 (tests/unit/test_lz4.cpp checks src/lz4.cpp against it; lz4(1) for the e2e test)
+PKGS="$PKGS lz4 liblz4-dev"
 # the fuzz target (tests/fuzz/): clang with libFuzzer and the sanitizer runtimes
 PKGS="$PKGS clang libclang-rt-14-dev"
 # man pages: make check lints them with mandoc (groff and man-db otherwise)

@@ -1,10 +1,10 @@
 // chkpt: checkpoint a running process.
 static const char kHelp[] =
-    "usage: chkpt [--tree|--single|--pgrp|--session] [-o IMAGE|-] [--stop|--kill] ID\n"
-    "       chkpt --every SECONDS [--keep N] [--tree|--single|--pgrp|--session] -o DIR ID\n"
+    "usage: chkpt [--tree|--single|--pgrp|--session] [-o IMAGE|-] [--stop|--kill] [--compress] ID\n"
+    "       chkpt --every SECONDS [--keep N] [--tree|--single|--pgrp|--session] [--compress] -o DIR ID\n"
     "       chkpt info IMAGE|DIR|-\n"
     "       chkpt rstrt [-d] [--allow-changed-files] IMAGE|DIR|-|fd:N\n"
-    "       chkpt migrate [--key FILE] [--timeout SECS] PID HOST[:PORT]\n"
+    "       chkpt migrate [--key FILE] [--timeout SECS] [--compress] PID HOST[:PORT]\n"
     "       chkpt restartd --key FILE [--listen ADDR[:PORT]] [--dir DIR] [--timeout SECS]\n"
     "       chkpt --install DIR   (the links DIR/rstrt, migrate, restartd)\n"
     "\n"
@@ -47,6 +47,9 @@ static const char kHelp[] =
     "             save established TCP connections as aborted instead of through\n"
     "             TCP repair mode (no CAP_NET_ADMIN needed, the job's connections\n"
     "             are not touched): after rstrt each fails with ECONNABORTED\n"
+    "  --compress page data compressed (LZ4) where it compresses: a smaller\n"
+    "             image, and faster through a slow pipe, link or flash; costs\n"
+    "             CPU (no faster to a fast disk). rstrt reads either\n"
     "  --no-callbacks\n"
     "             skip the callbacks of a process linked with libchkpt\n"
     "             (docs/API.md); by default they run, and its critical sections\n"
@@ -112,7 +115,7 @@ bool parse_seconds(const char *s, uint64_t *ms) {
 }
 
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
-  int scope = (int)Scope::Tree, after = (int)AfterDump::Run, tcp_close = 0;
+  int scope = (int)Scope::Tree, after = (int)AfterDump::Run, tcp_close = 0, compress = 0;
   const char *every = nullptr, *keep = nullptr, *id = nullptr, *ghost = nullptr, *cb_timeout = nullptr;
   int no_callbacks = 0, nowait = 0;
   Vec<const char *> externals;
@@ -121,7 +124,7 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
                          opt_flag("--stop", &after, (int)AfterDump::Stop),   opt_flag("--kill", &after, (int)AfterDump::Kill),
                          opt_value("-o", &a->job.out), opt_value("--every", &every), opt_value("--keep", &keep),
                          opt_value("--ghost-limit", &ghost), opt_list("--external", &externals),
-                         opt_flag("--tcp-close", &tcp_close),
+                         opt_flag("--tcp-close", &tcp_close), opt_flag("--compress", &compress),
                          opt_flag("--no-callbacks", &no_callbacks), opt_flag("--nowait", &nowait),
                          opt_value("--callback-timeout", &cb_timeout)};
   const Positional args[] = {{"process ID", &id, true}};
@@ -130,6 +133,7 @@ Err parse_args(int argc, char **argv, Args *a, bool *help) {
   a->job.scope = (Scope)scope;
   a->job.after = (AfterDump)after;
   a->job.opts.tcp_close = tcp_close;
+  a->job.opts.compress = compress;
   uint64_t n;
   TRY(parse_number("ID", id, 1, 0x3fffffff, &n));
   a->job.pid = (int)n;

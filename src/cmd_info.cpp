@@ -38,6 +38,7 @@ struct ProcSummary {
   ProcessRec proc;
   uint32_t files = 0, threads = 0, vmas = 0, pending = 0;
   uint64_t mapped = 0, saved = 0, shared = 0;  // shared: pages still shared copy-on-write with the parent
+  uint64_t lz4 = 0, lz4_stored = 0;  // saved bytes held as PAGES_LZ4, and the size of their frames
 };
 
 // A command line (NUL-separated arguments) or path, printable and on one line.
@@ -105,8 +106,10 @@ void json_proc(const ProcSummary &s, bool first) {
   json_str(p.exe);
   outf(1, ", \"files\": %u, \"threads\": %u, \"pending_signals\": %u, \"mappings\": %u, ", s.files, s.threads, s.pending,
        s.vmas);
-  outf(1, "\"mapped_bytes\": %llu, \"saved_bytes\": %llu, \"shared_bytes\": %llu}", (unsigned long long)s.mapped,
+  outf(1, "\"mapped_bytes\": %llu, \"saved_bytes\": %llu, \"shared_bytes\": %llu, ", (unsigned long long)s.mapped,
        (unsigned long long)s.saved, (unsigned long long)s.shared);
+  outf(1, "\"lz4_bytes\": %llu, \"lz4_stored_bytes\": %llu}", (unsigned long long)s.lz4,
+       (unsigned long long)s.lz4_stored);
 }
 
 void json_header(const char *path, uint16_t minor, const ImageHeader &h) {
@@ -138,6 +141,9 @@ void print_proc(const ProcSummary &s) {
   char mapped[32], saved[32], shared[32];
   outf(1, "  memory:   %u mappings, %s mapped, %s saved, %s shared with the parent\n", s.vmas,
        human(s.mapped, mapped, sizeof mapped), human(s.saved, saved, sizeof saved), human(s.shared, shared, sizeof shared));
+  if (s.lz4)
+    outf(1, "  compressed: %s of it in %s (LZ4, %.0f%%)\n", human(s.lz4, saved, sizeof saved),
+         human(s.lz4_stored, mapped, sizeof mapped), 100.0 * (double)s.lz4_stored / (double)s.lz4);
 }
 
 // Seconds since 1970 as a UTC date, by the days-to-civil arithmetic of the
@@ -215,19 +221,30 @@ class Summary : public ImageVisitor {
     s.pending += type == (uint32_t)Rec::Siginfo;
     return ok();
   }
+  // PAGES_LZ4 is decoded too: a bad frame is a bad image here as in rstrt.
   Err pages(ImageReader &rd, size_t k, uint32_t *type, uint32_t *len) override {
-    while (*type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom) {
+    while (*type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom || *type == (uint32_t)Rec::PagesLz4) {
       uint8_t hdr[kPagesHeadLen];
       if (*len < sizeof hdr) return rd.bad("too short");
       TRY(rd.chunk(hdr, sizeof hdr));
       PagesHead h = decode_pages_head(hdr);
-      if (*type == (uint32_t)Rec::Pages) procs[k].saved += *len - sizeof hdr;
-      else procs[k].shared += (uint64_t)h.count * page_;
-      TRY(rd.skip());
+      const uint64_t bytes = (uint64_t)h.count * page_;
+      if (*type == (uint32_t)Rec::PagesLz4) {
+        if (!z_ && !(z_ = static_cast<uint8_t *>(malloc(2 * kMaxPagesBytes)))) return errf("out of memory");
+        TRY(read_pages_lz4(rd, *len, bytes, z_, z_ + kMaxPagesBytes));
+        procs[k].saved += bytes;
+        procs[k].lz4 += bytes;
+        procs[k].lz4_stored += *len - sizeof hdr;
+      } else {
+        if (*type == (uint32_t)Rec::Pages) procs[k].saved += *len - sizeof hdr;
+        else procs[k].shared += bytes;
+        TRY(rd.skip());
+      }
       TRY(rd.next(type, len));
     }
     return ok();
   }
+  ~Summary() { free(z_); }
   Vec<ProcSummary> procs;
   ImageHeader head;  // JSON: what header() saw
   uint16_t minor = 0;
@@ -238,6 +255,7 @@ class Summary : public ImageVisitor {
   const char *path_;
   Mode mode_;
   uint32_t page_ = 0;
+  uint8_t *z_ = nullptr;  // a frame and what it decodes to
 };
 
 void json_externals(const Summary &s) {

@@ -1,6 +1,6 @@
 // migrate: move a running process to another machine, where restartd runs.
 static const char kHelp[] =
-    "usage: migrate [--key FILE] [--timeout SECS] PID HOST[:PORT]\n"
+    "usage: migrate [--key FILE] [--timeout SECS] [--compress] PID HOST[:PORT]\n"
     "       chkpt migrate ...\n"
     "\n"
     "Freeze process PID and its descendants, stream their image over TCP to the\n"
@@ -13,6 +13,8 @@ static const char kHelp[] =
     "  --key FILE     the key shared with restartd (default /etc/chkpt/migrate.key,\n"
     "                 mode 0600); it authenticates both ends and every frame\n"
     "  --timeout SECS give up after SECS seconds without progress (default 30)\n"
+    "  --compress     page data compressed (LZ4) where it compresses: less to\n"
+    "                 send, faster over a slow link; costs CPU on both ends\n"
     "  -h, --help     this text\n"
     "\n"
     "Progress (bytes, rate, ETA) goes to stderr when it is a terminal. On success\n"
@@ -47,11 +49,13 @@ struct Args {
   const char *dest = nullptr;
   int pid = -1;
   int timeout = 30;
+  int compress = 0;
 };
 
 Err parse_args(int argc, char **argv, Args *a, bool *help) {
   const char *timeout = nullptr, *pid = nullptr;
-  const Option opts[] = {opt_value("--key", &a->key), opt_value("--timeout", &timeout)};
+  const Option opts[] = {opt_value("--key", &a->key), opt_value("--timeout", &timeout),
+                         opt_flag("--compress", &a->compress)};
   const Positional args[] = {{"PID", &pid, true}, {"HOST", &a->dest, true}};
   TRY(parse_cmdline(argc, argv, opts, args, help));
   if (*help) return ok();
@@ -102,6 +106,7 @@ Err stream_image(Dumper &d, Channel &ch, const Args &a, DumpStats *stats, bool *
   g_relay = relay.pid();
   rd.reset();
   ImageWriter w(wr.get());
+  w.set_compress(a.compress);
   Err e = d.freeze_and_write(w, stats);
   int code = 0;
   if (e) {  // no final frame; a relay that failed by itself wrote why before its end broke the pipe

@@ -288,6 +288,7 @@ Err dump_job(const DumpJob &a) {
   Output out;
   TRY(out.open(a.out ? a.out : defname, a.out_dir));
   ImageWriter w(out.fd());
+  w.set_compress(a.opts.compress);
   Progress progress("chkpt", resident_bytes(a.pid), Progress::kLargeJob);
   if (a.progress) w.set_progress(&progress);
   Dumper d(a.scope, a.pid, &a.opts);

@@ -30,6 +30,8 @@ struct DumpOptions {
   // chkpt --tcp-close: established TCP connections are saved as aborted,
   // without repair mode (the running job's connections are not touched).
   bool tcp_close = false;
+  // chkpt --compress: page data as PAGES_LZ4 where it compresses.
+  bool compress = false;
 };
 
 class Dumper {

@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "crc32c.h"
+#include "lz4.h"
 #include "net.h"
 
 namespace {
@@ -24,7 +25,7 @@ const char *rec_name(uint32_t type) {
   static const char *const names[] = {"?",   "HEADER", "TREE", "PROCESS", "FILE", "RLIMITS", "SIGACTS",
                                       "MM",  "THREAD", "SIGINFO", "VMA", "PAGES", "PROC_END", "END",
                                       "FDESC", "PAGES_FROM", "PROC_ATTR", "THREAD_ATTR", "TIMER",
-                                      "?",     "?",      "?",    "LOCK", "FDESC_DATA"};
+                                      "PAGES_LZ4", "?",  "?",    "LOCK", "FDESC_DATA"};
   return type < sizeof names / sizeof *names ? names[type] : "UNKNOWN";
 }
 
@@ -195,7 +196,7 @@ Err ImageReader::next(uint32_t *type, uint32_t *len) {
   left_ = load_le32(frame + 4);
   in_record_ = true;
   if (left_ > kMaxRecord) return bad("length %u exceeds the limit %u", left_, kMaxRecord);
-  bool known = (type_ >= (uint32_t)Rec::Header && type_ <= (uint32_t)Rec::Timer) || type_ == (uint32_t)Rec::Lock ||
+  bool known = (type_ >= (uint32_t)Rec::Header && type_ <= (uint32_t)Rec::PagesLz4) || type_ == (uint32_t)Rec::Lock ||
                type_ == (uint32_t)Rec::FdescData;
   if (!known && !(type_ & kRecOptional)) return bad("unknown record type %u", type_);
   crc_ = crc32c(0, frame, sizeof frame);
@@ -265,4 +266,14 @@ Err ImageReader::skip() {
   uint8_t tmp[512];
   while (left_) TRY(chunk(tmp, left_ < sizeof tmp ? left_ : sizeof tmp));
   return finish();
+}
+
+Err read_pages_lz4(ImageReader &rd, uint32_t len, uint64_t bytes, uint8_t *zbuf, uint8_t *out) {
+  if (bytes > kMaxPagesBytes || len < kPagesHeadLen || len - kPagesHeadLen >= bytes)
+    return rd.bad("bad page run length");
+  const uint32_t n = len - kPagesHeadLen;
+  TRY(rd.chunk(zbuf, n));
+  TRY(rd.finish());
+  const char *why = lz4_unframe(zbuf, n, out, bytes);
+  return why ? rd.bad("%s", why) : ok();
 }

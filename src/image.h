@@ -11,7 +11,8 @@
 #include "base.h"
 
 constexpr uint16_t kFormatMajor = 2;  // 2: FDESC is a head and a payload of its kind
-constexpr uint16_t kFormatMinor = 2;  // 1: VMA inherited, page groups with inherited mappings first; zombies' names in TREE; 2: epoll targets' descriptions, LOCK, FDESC_DATA
+constexpr uint16_t kFormatMinor = 2;  // 1: VMA inherited, page groups with inherited mappings first; zombies' names in TREE
+                                      // 2: PAGES_LZ4, LOCK, FDESC_DATA, epoll targets' descriptions, ... (FORMAT.md)
 constexpr uint32_t kMaxRecord = 16u << 20;   // sanity bound on any record's length
 constexpr uint32_t kMaxPagesBytes = 256u << 10;  // page data per PAGES record (>= 1 page)
 // Record types with this bit set may be skipped by a reader that does not know them.
@@ -36,6 +37,7 @@ enum class Rec : uint32_t {
   ProcAttr = 16,   // dumpable, child subreaper, group stop, interval timers (procattr.h)
   ThreadAttr = 17, // one thread: credentials, capabilities, securebits, pdeathsig, scheduling, affinity
   Timer = 18,      // one POSIX timer
+  PagesLz4 = 19,   // PAGES with the data as one LZ4 frame (chkpt --compress)
   Lock = 22,       // one file lock (POSIX, OFD or flock)
   FdescData = 23,  // contents of the FDESC before it (a large memfd), one run
 };
@@ -64,6 +66,12 @@ constexpr uint32_t kPagesHeadLen = 16;
 void encode_pages_head(const PagesHead &h, uint8_t out[kPagesHeadLen]);
 PagesHead decode_pages_head(const uint8_t in[kPagesHeadLen]);
 
+// The rest of a PAGES_LZ4 record (after its head, len bytes in all) into
+// out, which it must fill exactly (bytes); zbuf holds the frame (at least
+// bytes long). The record is finished (its CRC checked) before it is decoded.
+class ImageReader;
+Err read_pages_lz4(ImageReader &rd, uint32_t len, uint64_t bytes, uint8_t *zbuf, uint8_t *out);
+
 // Buffered record writer onto any fd.
 class Progress;  // net.h
 
@@ -85,9 +93,13 @@ class ImageWriter {
   uint64_t bytes() const { return bytes_; }
   uint64_t records() const { return records_; }
   void set_progress(Progress *p) { progress_ = p; }  // told of every byte written
+  // Page data as PAGES_LZ4 where it compresses (chkpt --compress).
+  void set_compress(bool on) { compress_ = on; }
+  bool compress() const { return compress_; }
 
  private:
   Progress *progress_ = nullptr;
+  bool compress_ = false;
   Err put(const void *p, size_t n);
   Err emit(Rec type, const void *a, size_t an, const void *b, size_t bn, const uint32_t *known_crc);
   int fd_;

@@ -23,6 +23,7 @@
 
 #include "codec.h"
 #include "crc32c.h"
+#include "lz4.h"
 #include "process.h"
 #include "procfs.h"
 #include "remote.h"
@@ -232,8 +233,10 @@ class Mover {
 // is never copied in the dumper's memory, which stays bounded.
 class PageRun {
  public:
-  PageRun(ImageWriter &w, uint8_t *buf, uint64_t cap, const Crc32cShift &page_shift)
-      : w_(w), buf_(buf), cap_(cap), page_shift_(page_shift) {}
+  // zbuf: with --compress, cap bytes for a frame, then the compressor's
+  // table (kLz4TableEntries), else null.
+  PageRun(ImageWriter &w, uint8_t *buf, uint64_t cap, const Crc32cShift &page_shift, uint8_t *zbuf)
+      : w_(w), buf_(buf), cap_(cap), page_shift_(page_shift), zbuf_(zbuf) {}
   // Where the data of `pages` pages at addr goes: after the pending record if
   // they continue it and fit, else at the start (the pending record is written
   // first; see pending_error).
@@ -269,7 +272,13 @@ class PageRun {
     uint8_t hdr[kPagesHeadLen];
     encode_pages_head(PagesHead{start_, (uint32_t)n_, 0}, hdr);
     Err err = ok();
-    if (crc_known_) {  // crc(head || data) = shift^n(crc(head)) ^ crc(data), one shift per page
+    // --compress: one LZ4 frame, if it saves at least 1/32 (else the data
+    // is as good as incompressible and stays plain, for a faster restore)
+    const uint64_t bytes = n_ * ps;
+    size_t z = zbuf_ ? lz4_frame(data_, bytes, zbuf_, bytes - bytes / 32, ztable()) : 0;
+    if (z) {
+      err = w_.record2(Rec::PagesLz4, hdr, sizeof hdr, zbuf_, z);
+    } else if (crc_known_) {  // crc(head || data) = shift^n(crc(head)) ^ crc(data), one shift per page
       uint32_t crc = ImageWriter::head_crc(Rec::Pages, hdr, sizeof hdr, n_ * ps);
       for (uint64_t i = 0; i < n_; i++) crc = page_shift_(crc);
       err = w_.record2_crc(Rec::Pages, hdr, sizeof hdr, data_, n_ * ps, crc ^ data_crc_);
@@ -286,6 +295,8 @@ class PageRun {
   uint8_t *buf_;
   uint64_t cap_;
   const Crc32cShift &page_shift_;
+  uint8_t *zbuf_;
+  uint32_t *ztable() { return reinterpret_cast<uint32_t *>(zbuf_ + cap_); }
   uint8_t *data_ = nullptr;
   uint64_t start_ = 0, n_ = 0;
   bool crc_known_ = false;
@@ -816,17 +827,22 @@ Err dump_pages(int pid, int parent, const ProcMem &mem, Vec<VmaRec> &vmas, Vec<S
   if (parent > 0) TRY(open_proc(parent, "pagemap", &parent_pagemap));
   const size_t cap = kMaxPagesBytes > page_size() ? kMaxPagesBytes : page_size();
   uint8_t *buf = static_cast<uint8_t *>(malloc(cap));
-  if (!buf) return errf("out of memory");
+  uint8_t *zbuf = w.compress() ? static_cast<uint8_t *>(malloc(cap + kLz4TableEntries * 4)) : nullptr;
+  if (!buf || (w.compress() && !zbuf)) {
+    free(buf);
+    return errf("out of memory");
+  }
   Err e = ok();
   {
     static const Crc32cShift page_shift(page_size());
-    PageRun run(w, buf, cap, page_shift);
+    PageRun run(w, buf, cap, page_shift, zbuf);
     ReadAhead pages(mem, run, cap);
     FromRun from(w, parent);
     PageScan sc = {pid, pagemap.get(), parent_pagemap.get(), pages, from};
     e = dump_mappings(sc, run, vmas, dumped_shm);
   }  // the helper is reaped here
   free(buf);
+  free(zbuf);
   return e;
 }
 
@@ -1126,6 +1142,15 @@ Err restore_data_run(ImageReader &rd, WriteBehind *wb, const VmaRec &v, uint64_t
   return wb ? wb->write(addr, bytes) : ok();
 }
 
+// PAGES_LZ4: the same, decoded (FORMAT.md) from the frame read to zbuf.
+Err restore_lz4_run(ImageReader &rd, WriteBehind *wb, const VmaRec &v, uint64_t addr, uint64_t bytes, uint32_t len,
+                    uint8_t *buf, uint8_t **zbuf) {
+  if (!*zbuf && !(*zbuf = static_cast<uint8_t *>(malloc(kMaxPagesBytes)))) return errf("out of memory");
+  if (wb && bytes <= kMaxPagesBytes) TRY(wb->buffer(v, bytes, &buf));
+  TRY(read_pages_lz4(rd, len, bytes, *zbuf, buf));
+  return wb ? wb->write(addr, bytes) : ok();
+}
+
 // PAGES_FROM: copy the same pages from the earlier process (restored already)
 // to `to` (the address, or where the mapping is premapped).
 Err restore_from_run(ImageReader &rd, const ProcMem &mem, uint64_t addr, uint64_t to, uint64_t bytes, int src,
@@ -1156,6 +1181,7 @@ struct PageGroup {
   int parent;
   ForkPoint *fork;
   bool forked = false;
+  uint8_t *zbuf = nullptr;  // PAGES_LZ4 frames, once there is one
 };
 
 // The records of the premapped mappings are in: the process may fork. The
@@ -1177,7 +1203,8 @@ Err restore_from(ImageReader &rd, PageGroup &g, const VmaRec &v, uint64_t addr, 
 
 Err restore_records(ImageReader &rd, PageGroup &g, uint8_t *buf, uint32_t *type, uint32_t *len) {
   const uint64_t ps = page_size();
-  while ((*type & kRecOptional) || *type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom) {
+  while ((*type & kRecOptional) || *type == (uint32_t)Rec::Pages || *type == (uint32_t)Rec::PagesFrom ||
+         *type == (uint32_t)Rec::PagesLz4) {
     if (*type & kRecOptional) {  // FORMAT.md: skipped wherever it stands
       TRY(rd.skip());
       TRY(rd.next(type, len));
@@ -1193,6 +1220,7 @@ Err restore_records(ImageReader &rd, PageGroup &g, uint8_t *buf, uint32_t *type,
     if (g.forked && v.premapped()) return rd.bad("pages of an inherited mapping after the others");
     const uint64_t to = v.premap ? v.premap + (addr - v.start) : addr;
     if (*type == (uint32_t)Rec::Pages) TRY(restore_data_run(rd, g.wb, v, to, n * ps, *len, buf));
+    else if (*type == (uint32_t)Rec::PagesLz4) TRY(restore_lz4_run(rd, g.wb, v, to, n * ps, *len, buf, &g.zbuf));
     else if (*len != 16) return rd.bad("bad length");
     else TRY(restore_from(rd, g, v, addr, to, n * ps, (int)aux, buf));
     TRY(rd.next(type, len));
@@ -1212,9 +1240,11 @@ Err restore_pages(ImageReader &rd, const ProcMem *mem, const Vec<VmaRec> &vmas, 
     WriteBehind wb(*mem, buf, cap);
     PageGroup g = {mem, &wb, vmas, sources, parent, fork};
     e = restore_records(rd, g, buf, type, len);
+    free(g.zbuf);
   } else {
     PageGroup g = {nullptr, nullptr, vmas, sources, parent, fork};
     e = restore_records(rd, g, buf, type, len);
+    free(g.zbuf);
   }  // the helper is reaped here
   free(buf);
   return e;

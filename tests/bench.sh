@@ -81,4 +81,5 @@ bench_set() {
 sh tests/bench/sizes.sh "$B" || exit 1
 bench_set tree4 4 MEMSUM_FORKS=3
 bench_set threads8 1 MEMSUM_THREADS=7
+sh tests/bench/compress.sh "$B"  # chkpt --compress: size, to tmpfs and to a 10 MB/s sink
 sh tests/migrate/bench.sh "$B"  # migration downtime and rate vs TCP, two namespaces

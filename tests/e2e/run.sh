@@ -309,6 +309,57 @@ t_memsum() {
 		need exited_0 "$PID" && pass
 }
 
+# chkpt --compress: memsum's random memory (incompressible) and a heap of
+# text, structs and zeros (MEMSUM_MIXED) come back and verify themselves;
+# the image is smaller than one without --compress and chkpt info says so.
+# Where imgtool is (make fault-tools), an image whose first LZ4 sequence
+# points before the start of the data (CRC fixed) is refused with exit 2,
+# naming the record, and nothing is started; where lz4(1) is, it decodes a
+# frame of the image.
+t_compress() {
+	(cd "$D" && MEMSUM_MIXED=16 exec "$TD/memsum$SUF" 8 "$D/log") </dev/null >"$D/memsum.out" 2>&1 &
+	PID=$!
+	STARTED="$STARTED $PID"
+	need ready 60 "$D/log" &&
+		need ckpt_ok -o "$D/plain.img" "$PID" &&
+		need ckpt_ok --compress --kill -o "$D/z.img" "$PID" || return
+	reap "$PID"
+	_plain=$(wc -c <"$D/plain.img") _z=$(wc -c <"$D/z.img")
+	WHY="--compress image $_z bytes, without $_plain"
+	need [ "$_z" -lt $((_plain * 3 / 4)) ] || return
+	run 30 /dev/null "$D/out" "$D/err" "$BIN/chkpt" info "$D/z.img"
+	WHY="chkpt info: exit $RC: $(first_err) $(tr '\n' '|' <"$D/out" | cut -c1-300)"
+	need [ "$RC" = 0 ] && need grep -q "compressed: .* (LZ4, " "$D/out" || return
+	_tool=$BIN/faults/imgtool
+	if [ -x "$_tool" ]; then
+		_rec=$("$_tool" list "$D/z.img" | awk '$3 == "PAGES_LZ4" && $4 > 1000 { print $1 " " $4; exit }')
+		WHY="no PAGES_LZ4 record in the image"
+		need [ -n "$_rec" ] || return
+		set -- $_rec
+		if command -v lz4 >/dev/null; then
+			_n=$(tail -c +$(($1 + 8 + 16 + 1)) "$D/z.img" | head -c $(($2 - 16)) | lz4 -d -c 2>/dev/null | wc -c)
+			WHY="lz4 -d of the frame at $1 gave $_n bytes"
+			need [ "$_n" -gt 0 ] && need [ $((_n % $(getconf PAGESIZE))) = 0 ] || return
+		fi
+		cp "$D/z.img" "$D/bad.img"
+		# the first token: no literals, a match (its offset is before the start)
+		"$_tool" poke "$D/bad.img" $(($1 + 8 + 16 + 11)) 1 15 && "$_tool" setcrc "$D/bad.img" "$1" || return
+		run 30 /dev/null "$D/out" "$D/err" "$BIN/rstrt" "$D/bad.img"
+		need clean_error "rstrt of a damaged LZ4 frame" || return
+		WHY="want exit 2 and 'record PAGES_LZ4 at offset $1', got $RC: $(first_err)"
+		need [ "$RC" = 2 ] && need grep -q "record PAGES_LZ4 at offset $1: LZ4 match offset" "$D/err" &&
+			need poll 3 gone "$PID" || return
+	else
+		echo "  $TEST: no $_tool (make fault-tools): the damaged frame is not tried"
+	fi
+	need restore_d "$D/z.img" || return
+	kill -USR2 "$PID"
+	need poll 60 has_line "$D/log" verify &&
+		need verdict "$D/log" "verify ok" &&
+		need poll 10 reaped "$PID" &&
+		need exited_0 "$PID" && pass
+}
+
 # chkpt serve --now (a clean shutdown's save, no module needed): a new
 # generation, durable, the job killed after it; rstrt DIR brings it back.
 # Without /dev/crd, chkpt serve itself says so in one line (exit 1).
@@ -1388,7 +1439,7 @@ t_err_elevate() {
 
 # --- main ----------------------------------------------------------------------
 
-TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum serve_now simd sigs
+TESTS=${E2E_TESTS:-"help usage counter_kill counter_append counter_default counter_stop memsum compress serve_now simd sigs
 	maps stdio_image info info_json err_no_pid err_kthread err_zombie err_output err_pid_taken pidns pidns_tree map_path
 	err_unprivileged err_garbage err_truncated err_corrupt tty ctty shell_job progress
 	tree3 fifo shmem sharedfd threads evmem fdlist fdattrs evloop epollmoved locks bigmemfd ghost ghost_limit python_tempfile pipeline external_fd servers inflight pty inotify fanotify dgram accepted python_http tcpconn backlog err_backlog udpqueue tcp_close_chkpt tcp_close_rstrt memattrs err_shared err_deleted_cwd zombies cow cowshare err_single pgrp session

@@ -6,7 +6,7 @@
 #
 # Seeds are real images, made here by checkpointing small targets (sigs:
 # pending signals and an alternate stack; idle: shared and private file
-# mappings; counter: a file being written) and kept in BUILD_DIR/fuzz/seeds.
+# mappings; counter: a file being written; idle_lz4: chkpt --compress) and kept in BUILD_DIR/fuzz/seeds.
 # The corpus libFuzzer grows is kept in BUILD_DIR/fuzz/corpus between runs.
 # Every input in tests/fuzz/regress/ (crashes found earlier) is run first.
 # A crash or leak fails the run and leaves its input in the work dir: copy it
@@ -43,12 +43,13 @@ seed() {
 	[ -s "$_img" ] && { pass; return; }
 	start "$D" "$@"
 	sleep 0.3
-	need ckpt_ok --kill -o "$_img" "$PID" && pass
+	need ckpt_ok ${SEED_OPTS:-} --kill -o "$_img" "$PID" && pass
 	reap "$PID"
 }
 seed sigs sigs "$D/sigs.log"
 seed idle idle "$D/idle.log"
 seed counter counter "$D/c.txt"
+SEED_OPTS=--compress seed idle_lz4 idle "$D/idle2.log"  # PAGES_LZ4 records
 
 TEST=regressions
 if ls "$SRC"/regress/* >/dev/null 2>&1; then

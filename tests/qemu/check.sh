@@ -114,6 +114,9 @@ make_initramfs() {
 	cp tests/qemu/guest-init.sh "$root/init"
 	cp "$B/chkpt" "$root/chkpt/bin/chkpt"
 	for l in rstrt migrate restartd; do ln -s chkpt "$root/chkpt/bin/$l"; done
+	# imgtool, where the e2e suite looks for it (BIN_DIR/faults/: the compress test)
+	mkdir -p "$root/chkpt/bin/faults"
+	[ ! -x "$B/faults/imgtool" ] || cp "$B/faults/imgtool" "$root/chkpt/bin/faults/"
 	for t in "$B"/e2e/*; do
 		case $t in *.glibc) continue ;; esac
 		cp "$t" "$root/chkpt/e2e/"

@@ -16,6 +16,10 @@
  *  - a MAP_PRIVATE file mapping of LOGFILE.dat with every other page written:
  *    written pages keep their new data, the others still show the file, and
  *    the file itself is unchanged.
+ * With MEMSUM_MIXED=MIB it also fills MIB MiB of a heap as a program's
+ * looks (compressible: chkpt --compress): text lines, small structs with
+ * pointers and counters, runs of zeros, in an order of xorshift draws, and
+ * checks it with the others.
  * With MEMSUM_THREADS=N it also starts N threads that sleep until the end (a
  * multi-threaded process of the same size, for make bench).
  * With MEMSUM_FORKS=N in the environment it then forks N children that share
@@ -50,6 +54,39 @@ static uint64_t fill(uint64_t *w, size_t words, uint64_t seed)
 		h = (h ^ w[i]) * 0x100000001b3ULL;
 	}
 	return h;
+}
+
+/* A mixed heap: text, structs, zeros (MEMSUM_MIXED). */
+static void fill_mixed(unsigned char *p, size_t n, uint64_t seed)
+{
+	static const char *const words[] = {"the ", "request ", "user ", "id=", "error ", "ok ", "GET /index.html ",
+					    "200 ", "session ", "timeout ", "\n", "value ", "cache ", "2026-12-03 ",
+					    "INFO ", "name: "};
+	size_t i = 0;
+	while (i < n) {
+		uint64_t r = xorshift64(&seed);
+		size_t run = 64 + r % 1024;
+		if (run > n - i)
+			run = n - i;
+		switch (r >> 60 & 3) {
+		case 0: /* zeros (a freed block) */
+			memset(p + i, 0, run);
+			i += run;
+			break;
+		case 1: /* structs: a pointer, a small counter, flags */
+			for (size_t e = i + run; i + 24 <= e; i += 24) {
+				uint64_t v[3] = {0x7f3a00000000ULL + (xorshift64(&seed) & 0xfff0), xorshift64(&seed) % 100, 1};
+				memcpy(p + i, v, 24);
+			}
+			break;
+		default: /* text */
+			for (size_t e = i + run; i < e;) {
+				const char *w = words[xorshift64(&seed) % 16];
+				for (; *w && i < e; w++)
+					p[i++] = (unsigned char)*w;
+			}
+		}
+	}
 }
 
 static uint64_t checksum(const uint64_t *w, size_t words)
@@ -129,6 +166,13 @@ int main(int argc, char **argv)
 	for (size_t pg = 0; pg < FILE_PAGES; pg += 2)
 		memset(fmap + pg * page, 0xa0 + (int)pg, page);
 
+	size_t mixed_len = getenv("MEMSUM_MIXED") ? (size_t)atol(getenv("MEMSUM_MIXED")) << 20 : 0;
+	uint64_t *mixed = mixed_len ? map_anon(mixed_len) : NULL, mixed_sum = 0;
+	if (mixed) {
+		fill_mixed((unsigned char *)mixed, mixed_len, 99);
+		mixed_sum = checksum(mixed, mixed_len / 8);
+	}
+
 	int threads = getenv("MEMSUM_THREADS") ? atoi(getenv("MEMSUM_THREADS")) : 0;
 	for (int i = 0; i < threads; i++) {
 		pthread_t t;
@@ -160,6 +204,8 @@ int main(int argc, char **argv)
 	}
 	if (checksum((uint64_t *)brk0, BRK_LEN / 8) != brk_sum)
 		bad = "brk heap";
+	else if (mixed && checksum(mixed, mixed_len / 8) != mixed_sum)
+		bad = "mixed heap";
 	else if (checksum(ro, RO_LEN / 8) != ro_sum)
 		bad = "read-only region";
 	else if ((char *)syscall(SYS_brk, 0) != brk0 + BRK_LEN)
